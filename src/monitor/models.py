@@ -1,0 +1,110 @@
+"""Plain data passed between the pipeline stages.
+
+Pure stages take bytes or text and return these; only `store/` turns them into rows. Every class is
+frozen so a stage cannot change what another stage handed it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+# What the raw text of an item is, so that processing knows whether to strip markup.
+RawFormat = Literal["html", "text"]
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    """One article as it arrived: a feed entry, an inbox file or one JSON line.
+
+    `raw` is kept verbatim in the database; `raw_format` says how to clean it.
+    """
+
+    title: str
+    raw: str
+    raw_format: RawFormat = "text"
+    url: str | None = None
+    guid: str | None = None
+    published: datetime | None = None  # timezone-aware (UTC) when known
+    author: str | None = None
+    source_name: str | None = None  # outlet named by the item itself ("World media monitoring")
+    language: str | None = None  # declared by the input, if any; processing detects its own
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    """What a feed document yielded. `problem` is set when the feed was malformed but still usable."""
+
+    title: str | None
+    link: str | None
+    items: list[FeedItem]
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class ParsedFile:
+    """What an inbox file yielded: its items and the problems met on the way (e.g. bad JSON lines).
+
+    A file that yields no item at all raises `InputError` instead.
+    """
+
+    items: list[FeedItem]
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ExtractedPage:
+    """Main content of a web page (`monitor extract`)."""
+
+    title: str | None
+    text: str
+    published: datetime | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One taxonomy term that fired: the term as written in the taxonomy, how often, its weight."""
+
+    term: str
+    count: int
+    weight: float
+
+
+@dataclass(frozen=True)
+class TopicHit:
+    """A topic the article was tagged with, and why (its evidence terms and the resulting score)."""
+
+    topic_id: str
+    label: str
+    score: float
+    evidence: list[Evidence]
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A country, place, organisation or person found in an article.
+
+    `id` is canonical so the digest can aggregate on it: ISO 3166 alpha-2 for countries ("KZ"),
+    "geonames:<id>" for places, "org:<slug>" for organisations, "person:<slug>" for people.
+    """
+
+    type: Literal["country", "place", "organisation", "person"]
+    name: str  # canonical display name ("Kazakhstan", "Nurtai Abykayev")
+    id: str
+    count: int = 1  # mentions in the article
+    mentions: tuple[str, ...] = ()  # surface forms seen ("Kazakh", "Kazakhstan")
+    title: str | None = None  # for people: the title or role next to the name ("Chairman ...")
+    country: str | None = None  # for places: ISO code of their country
+
+
+@dataclass(frozen=True)
+class ProcessedArticle:
+    """Result of the pure processing stage for one article."""
+
+    clean_text: str
+    language: str | None
+    content_hash: str
+    topics: list[TopicHit]
+    entities: list[Entity]
