@@ -1,0 +1,124 @@
+"""Render a `Digest` as e-mail HTML and as plain text, and make its subject line.
+
+Pure formatting of what `build.py` decided: no ordering or filtering happens here, so the two formats
+always carry the same content. Article text is untrusted (it comes from feeds and web pages):
+the HTML template is autoescaped, and only http(s) URLs ever become links.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import textwrap
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from monitor.digest.build import Digest, Person
+
+# Plain-text mail readers assume ~80 columns; 78 leaves room for quoting ("> ") in replies.
+TEXT_WIDTH = 78
+# Topics named in the subject: enough to triage from the inbox list, short enough not to be cut.
+SUBJECT_TOPICS = 3
+
+
+def render_html(digest: Digest) -> str:
+    return _environment().get_template("digest.html.j2").render(d=digest, width=TEXT_WIDTH)
+
+
+def render_text(digest: Digest) -> str:
+    return _environment().get_template("digest.txt.j2").render(d=digest, width=TEXT_WIDTH)
+
+
+def digest_subject(digest: Digest) -> str:
+    """'Security digest 2026-11-26: 42 articles, terrorism 12, armed conflict 9'"""
+    head = f"Security digest {digest.date.isoformat()}"
+    if digest.empty:
+        return f"{head}: no articles"
+    noun = "article" if digest.total_articles == 1 else "articles"
+    parts = [f"{digest.total_articles} {noun}"]
+    # Most frequent topics first; the stable sort keeps taxonomy order among equal counts.
+    top = sorted(digest.by_topic, key=lambda t: -t.count)[:SUBJECT_TOPICS]
+    parts += [f"{_lower_label(t.label)} {t.count}" for t in top]
+    return f"{head}: {', '.join(parts)}"
+
+
+def _lower_label(label: str) -> str:
+    """'Armed conflict' -> 'armed conflict', but 'CBRN threats' stays: only a capitalised word is lowered."""
+    if len(label) > 1 and label[0].isupper() and label[1].islower():
+        return label[0].lower() + label[1:]
+    return label
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("monitor.digest", "templates"),
+        # Autoescape by the template's real extension: the .j2 suffix would defeat select_autoescape.
+        autoescape=lambda name: name is not None and name.endswith(".html.j2"),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["wrap"] = _wrap
+    env.filters["http_url"] = _http_url
+    env.filters["local"] = _local
+    env.filters["hours"] = _hours
+    env.filters["score"] = _score
+    env.filters["person"] = _person
+    env.filters["ljust"] = lambda s, n: str(s).ljust(n)
+    env.filters["rjust"] = lambda s, n: str(s).rjust(n)
+    return env
+
+
+def _wrap(text: str, width: int = TEXT_WIDTH, indent: str = "", first: str | None = None) -> str:
+    """textwrap.fill that never breaks a word or URL (a broken URL is a dead link).
+
+    "term ×5" is glued with a placeholder while wrapping so a count never starts a line on its own.
+    """
+    glued = text.replace(" ×", _GLUE + "×")
+    filled = textwrap.fill(
+        glued,
+        width=width,
+        initial_indent=indent if first is None else first,
+        subsequent_indent=indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    return filled.replace(_GLUE, " ")
+
+
+# Not whitespace for textwrap, one column wide like the space it stands for; never in real text.
+_GLUE = "\x00"
+
+
+def _http_url(url: str | None) -> str | None:
+    """The URL if it is safe to link (http/https), else None: no javascript: or data: hrefs."""
+    if not url:
+        return None
+    try:
+        scheme = urlsplit(url.strip()).scheme.lower()
+    except ValueError:
+        return None
+    return url.strip() if scheme in ("http", "https") else None
+
+
+def _local(moment: dt.datetime) -> str:
+    """'2026-03-29 00:00 CET (UTC+01:00)': the abbreviation alone is ambiguous, the offset is not."""
+    offset = moment.strftime("%z")
+    return f"{moment:%Y-%m-%d %H:%M} {moment.tzname()} (UTC{offset[:3]}:{offset[3:]})"
+
+
+def _hours(digest: Digest) -> int:
+    # Through UTC: datetimes sharing one tzinfo subtract as wall-clock times (always 24 h).
+    span = digest.window_end.astimezone(dt.UTC) - digest.window_start.astimezone(dt.UTC)
+    return round(span.total_seconds() / 3600)
+
+
+def _person(person: Person) -> str:
+    return f"{person.name} ({person.title})" if person.title else person.name
+
+
+def _score(value: float) -> str:
+    return f"{value:.2f}"
