@@ -27,7 +27,9 @@ def render_html(digest: Digest) -> str:
 
 
 def render_text(digest: Digest) -> str:
-    return _environment().get_template("digest.txt.j2").render(d=digest, width=TEXT_WIDTH)
+    text = _environment().get_template("digest.txt.j2").render(d=digest, width=TEXT_WIDTH)
+    # Sections end with a blank separator line; the message itself ends with exactly one newline.
+    return text.rstrip("\n") + "\n"
 
 
 def digest_subject(digest: Digest) -> str:
