@@ -1,0 +1,464 @@
+"""`monitor …` commands. Parses arguments, builds Settings once, calls `pipeline`, prints results.
+
+Exit codes: 0 when the command did its work (even if some inputs were rejected and recorded),
+1 when nothing at all could be done, 2 for configuration, database or usage errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Iterable, Iterator
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import Any, TextIO
+
+from monitor.errors import InputError, MonitorError
+from monitor.settings import Settings
+
+log = logging.getLogger("monitor")
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-11-26") from None
+
+
+def _db(settings: Settings) -> Any:
+    from monitor.store.db import connect, migrate, resolve_database_url
+
+    conn = connect(resolve_database_url(settings))
+    # Every command that uses the database brings it up to date first: one less step for a new user,
+    # and migrations are cheap no-ops once applied.
+    migrate(conn, settings.migrations_dir)
+    return conn
+
+
+def _jsonl_in(path: str) -> Iterator[tuple[int, str]]:
+    stream: TextIO
+    if path == "-":
+        stream = sys.stdin
+        yield from enumerate(stream, 1)
+        return
+    with open(path, encoding="utf-8", errors="replace") as stream:
+        yield from enumerate(stream, 1)
+
+
+def _dump(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, default=str)
+
+
+# ------------------------------------------------------------------------------------------ commands
+
+
+def cmd_classify(args: argparse.Namespace, settings: Settings) -> int:
+    """JSON lines {id, title?, text} → {id, language, topics, entities}. Offline: no database."""
+    from monitor.classify.rules import load_default_classifier
+    from monitor.entities.extract import load_default_extractor
+    from monitor.extract.language import detect_language
+
+    classifier, extractor = load_default_classifier(), load_default_extractor()
+    ok = bad = 0
+    out = sys.stdout
+    for lineno, line in _jsonl_in(args.file):
+        if not line.strip():
+            continue
+        try:
+            doc = json.loads(line)
+            if not isinstance(doc, dict):
+                raise ValueError("not a JSON object")
+            text = doc.get("text")
+            if not isinstance(text, str):
+                raise ValueError("missing string field 'text'")
+            title = doc.get("title") or ""
+        except ValueError as exc:
+            print(f"{args.file} line {lineno}: {exc}", file=sys.stderr)
+            bad += 1
+            continue
+        language = detect_language(f"{title}\n{text}")
+        topics = classifier.classify(title, text, language)
+        entities = extractor.extract(title, text)
+        out.write(
+            _dump(
+                {
+                    "id": doc.get("id", lineno),
+                    "language": language,
+                    "topics": [
+                        {"id": t.topic_id, "label": t.label, "score": round(t.score, 4),
+                         "evidence": [{"term": e.term, "count": e.count, "weight": e.weight}
+                                      for e in t.evidence]}
+                        for t in topics
+                    ],  # fmt: skip
+                    "entities": [{"type": e.type, "name": e.name, "id": e.id} for e in entities],
+                }
+            )
+            + "\n"
+        )
+        ok += 1
+    return 0 if ok or not bad else 1
+
+
+def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
+    from monitor.extract.html import extract_page
+
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(str(path), exc.strerror or str(exc)) from None
+    page = extract_page(data, url=path.resolve().as_uri())
+    print(_dump({"title": page.title, "text": page.text,
+                 "published": page.published.isoformat() if page.published else None,
+                 "language": page.language}))  # fmt: skip
+    return 0
+
+
+def cmd_parse_feed(args: argparse.Namespace, settings: Settings) -> int:
+    from monitor.ingest.feeds import parse_feed
+    from monitor.ingest.fetch import FetchLimits, fetch
+
+    target = args.source
+    if "://" in target:
+        f = settings.fetch
+        result = fetch(target, etag=None, last_modified=None,
+                       limits=FetchLimits(connect_timeout=f.connect_timeout, read_timeout=f.read_timeout,
+                                          max_bytes=f.max_bytes, user_agent=f.user_agent,
+                                          max_redirects=f.max_redirects))  # fmt: skip
+        data, ctype, base = result.body or b"", result.content_type, result.final_url
+    else:
+        try:
+            data = Path(target).read_bytes()
+        except OSError as exc:
+            raise InputError(target, exc.strerror or str(exc)) from None
+        ctype, base = None, None
+    parsed = parse_feed(data, target, content_type=ctype, base_url=base)
+    if parsed.problem:
+        print(f"{target}: warning: {parsed.problem}", file=sys.stderr)
+    for item in parsed.items:
+        print(_dump({"title": item.title, "url": item.url, "guid": item.guid,
+                     "published": item.published.isoformat() if item.published else None,
+                     "author": item.author, "raw_format": item.raw_format, "raw": item.raw}))  # fmt: skip
+    return 0
+
+
+def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    from monitor.store.db import (
+        applied_migrations,
+        connect,
+        migrate,
+        resolve_database_url,
+        stop_embedded_server,
+    )
+
+    if args.db_command == "stop":
+        stopped = stop_embedded_server(settings.pgdata)
+        print("embedded PostgreSQL stopped" if stopped else "embedded PostgreSQL was not running")
+        return 0
+    url = resolve_database_url(settings)
+    if args.db_command == "url":
+        print(url)
+        return 0
+    conn = connect(url)
+    try:
+        applied = migrate(conn, settings.migrations_dir)
+        print(f"applied: {', '.join(applied) if applied else 'nothing (up to date)'}")
+        print(f"schema: {', '.join(applied_migrations(conn))}")
+    finally:
+        conn.close()
+    return 0
+
+
+def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
+    from monitor.store import sources
+
+    conn = _db(settings)
+    try:
+        if args.sources_command == "add":
+            url = args.url
+            if "://" not in url and Path(url).exists():
+                url = Path(url).resolve().as_uri()  # a local path is a file:// feed
+            if not url.startswith(("http://", "https://", "file://")):
+                raise InputError(args.url, "feed URLs must be http://, https:// or file://")
+            interval = args.interval or settings.feed_interval_minutes
+            s = sources.add_feed(conn, url, args.name or url, interval, full_text=args.full_text)
+            print(f"feed {s.id}: {s.name} <{s.url}> every {s.interval_minutes} min")
+            return 0
+        rows = sources.list_sources(conn)
+        if not rows:
+            print("no sources yet: monitor sources add URL")
+        for s in rows:
+            state = f"errors={s.error_count} last_error={s.last_error!r}" if s.error_count else "ok"
+            last = s.last_fetched_at.isoformat(timespec="seconds") if s.last_fetched_at else "never"
+            print(f"{s.id:>4} {s.kind:<5} {s.name[:40]:<40} every {s.interval_minutes:>4} min  last {last}  "
+                  f"next {s.next_fetch_at.isoformat(timespec='seconds')}  {state}  {s.url}")  # fmt: skip
+        return 0
+    finally:
+        conn.close()
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from monitor import pipeline
+
+    conn = _db(settings)
+    try:
+        both = not args.feeds and not args.inbox
+        did = failed = 0
+        if args.feeds or both:
+            f = pipeline.ingest_due_feeds(settings, conn)
+            print(f"feeds: {f.feeds} due, {f.ok} ok, {f.not_modified} not modified, {f.failed} failed; "
+                  f"{f.new} new articles, {f.duplicate} duplicates")  # fmt: skip
+            _print_problems(f.problems)
+            did += f.ok + f.not_modified
+            failed += f.failed
+        if args.inbox or both:
+            i = pipeline.ingest_inbox(settings, conn)
+            print(f"inbox: {i.files} files, {i.new} new articles, {i.duplicate} duplicates, {i.rejected} rejected")
+            _print_problems(i.problems)
+            did += i.files - i.rejected
+            failed += i.rejected
+        return 1 if failed and not did else 0
+    finally:
+        conn.close()
+
+
+def _print_problems(problems: Iterable[str]) -> None:
+    for p in problems:
+        print(f"  problem: {p}", file=sys.stderr)
+
+
+def cmd_process(args: argparse.Namespace, settings: Settings) -> int:
+    from monitor import pipeline
+
+    conn = _db(settings)
+    try:
+        r = pipeline.process_pending(settings, conn, limit=args.limit, show_progress=settings.progress)
+        print(f"processed {r.processed}, duplicates {r.duplicates}, failed {r.failed} in {r.batches} batches")
+        return 1 if r.failed and not (r.processed or r.duplicates) else 0
+    finally:
+        conn.close()
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from monitor import pipeline
+
+    conn = _db(settings)
+    try:
+        r = pipeline.run_once(settings, conn, digest_day=args.digest_date, show_progress=settings.progress)
+        _print_run(r)
+        nothing = (r.feeds.ok + r.feeds.not_modified == 0 and r.feeds.failed
+                   and r.inbox.files == r.inbox.rejected and not r.process.processed)  # fmt: skip
+        return 1 if nothing else 0
+    finally:
+        conn.close()
+
+
+def _print_run(r: Any) -> None:
+    f, i, p, d = r.feeds, r.inbox, r.process, r.digest
+    print(f"feeds:   {f.feeds} due, {f.ok} ok, {f.not_modified} not modified, {f.failed} failed; "
+          f"{f.new} new articles, {f.duplicate} duplicates")  # fmt: skip
+    print(f"inbox:   {i.files} files, {i.new} new articles, {i.duplicate} duplicates, {i.rejected} rejected")
+    print(f"process: {p.processed} processed, {p.duplicates} duplicates, {p.failed} failed")
+    print(f"digest:  {d.day.isoformat()}: {d.articles} articles — {d.subject}")
+    print(f"         {d.html_path}")
+    print(f"         {d.text_path}")
+    _print_problems([*f.problems, *i.problems])
+
+
+def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
+    from monitor import pipeline
+    from monitor.digest import mail
+    from monitor.store import digests as digest_store
+
+    conn = _db(settings)
+    try:
+        day = args.date or pipeline.default_digest_date(settings)
+        d = pipeline.build_daily_digest(settings, conn, day)
+        print(f"digest {day.isoformat()}: {d.articles} articles — {d.subject}")
+        print(f"  {d.html_path}\n  {d.text_path}")
+        if not args.send:
+            return 0
+        if not settings.smtp_url or not settings.digest_recipients:
+            raise MonitorError("--send needs MONITOR_SMTP_URL and MONITOR_DIGEST_RECIPIENTS")
+        already = digest_store.sent_at(conn, day, settings.timezone)
+        if already and not args.force:
+            print(f"  already sent at {already.isoformat(timespec='seconds')}; --force sends again")
+            return 0
+        msg = mail.build_message(subject=d.subject, html=d.html, text=d.text, sender=settings.mail_from,
+                                 recipients=list(settings.digest_recipients))  # fmt: skip
+        mail.send(msg, settings.smtp_url)
+        digest_store.mark_sent(conn, day, settings.timezone, ", ".join(settings.digest_recipients))
+        conn.commit()
+        print(f"  sent to {', '.join(settings.digest_recipients)}")
+        return 0
+    finally:
+        conn.close()
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    from monitor import pipeline
+
+    start, _ = pipeline.day_window(args.since, settings.timezone)
+    _, end = pipeline.day_window(args.until, settings.timezone)
+    conn = _db(settings)
+    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
+    n = 0
+    try:
+        for line in pipeline.export_lines(conn, start, end):
+            out.write(_dump(line) + "\n")
+            n += 1
+    finally:
+        if out is not sys.stdout:
+            out.close()
+        conn.close()
+    print(f"exported {n} articles", file=sys.stderr)
+    return 0
+
+
+def cmd_rejects(args: argparse.Namespace, settings: Settings) -> int:
+    from monitor.store import rejects
+
+    conn = _db(settings)
+    try:
+        for created, origin, ref, severity, reason in rejects.recent(conn, args.limit):
+            print(f"{created.isoformat(timespec='seconds')} {severity:<8} {origin:<7} {ref}: {reason}")
+        return 0
+    finally:
+        conn.close()
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    """Bundled sample inbox + sample feed → database → digest, then say where everything is."""
+    from monitor import pipeline
+    from monitor.store import sources
+
+    samples = resources.files("monitor") / "samples"
+    settings.inbox_dir.mkdir(parents=True, exist_ok=True)
+    copied = 0
+    for entry in (samples / "inbox").iterdir():
+        if entry.is_file():
+            (settings.inbox_dir / entry.name).write_bytes(entry.read_bytes())
+            copied += 1
+    feed_path = settings.home / "samples" / "feed.xml"
+    feed_path.parent.mkdir(parents=True, exist_ok=True)
+    feed_path.write_bytes((samples / "feed.xml").read_bytes())
+    conn = _db(settings)
+    try:
+        sources.add_feed(conn, feed_path.resolve().as_uri(), "Sample Security Wire", settings.feed_interval_minutes)
+        # Make the sample feed due now even when a previous demo polled it a minute ago.
+        with conn.cursor() as cur:
+            cur.execute("UPDATE sources SET next_fetch_at = now() WHERE url = %s", (feed_path.resolve().as_uri(),))
+        conn.commit()
+        print(f"demo: {copied} sample files copied to {settings.inbox_dir}, sample feed {feed_path}")
+        r = pipeline.run_once(settings, conn, show_progress=settings.progress)
+        _print_run(r)
+        with conn.cursor() as cur:
+            cur.execute("SELECT status, count(*) FROM articles GROUP BY status ORDER BY status")
+            counts = ", ".join(f"{n} {s}" for s, n in cur.fetchall())
+            cur.execute("SELECT topic_id, count(*) FROM article_topics GROUP BY topic_id ORDER BY 2 DESC, 1")
+            topics = ", ".join(f"{t} {n}" for t, n in cur.fetchall())
+        print(f"database: articles {counts}")
+        print(f"topics:   {topics or 'none'}")
+        print(f"open {r.digest.html_path.resolve()} in a browser, or read {r.digest.text_path}")
+        return 0
+    finally:
+        conn.close()
+
+
+# ------------------------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="monitor", description="Security media monitor")
+    p.add_argument("-v", "--verbose", action="store_true", help="log debug details to stderr")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("classify", help="JSON lines {id,title?,text} → topics and entities (offline)")
+    s.add_argument("file", nargs="?", default="-")
+    s.set_defaults(func=cmd_classify)
+
+    s = sub.add_parser("extract", help="main text of a saved web page as JSON")
+    s.add_argument("file")
+    s.set_defaults(func=cmd_extract)
+
+    s = sub.add_parser("parse-feed", help="the items of a feed (file or URL) as JSON lines")
+    s.add_argument("source")
+    s.set_defaults(func=cmd_parse_feed)
+
+    s = sub.add_parser("db", help="database: migrate, url, stop (embedded server)")
+    s.add_argument("db_command", choices=["migrate", "url", "stop"])
+    s.set_defaults(func=cmd_db)
+
+    s = sub.add_parser("sources", help="feeds: add, list")
+    ss = s.add_subparsers(dest="sources_command", required=True)
+    a = ss.add_parser("add", help="add (or update) a feed")
+    a.add_argument("url", help="http(s):// or file:// URL, or a local path")
+    a.add_argument("--name")
+    a.add_argument("--interval", type=int, help="minutes between polls (default MONITOR_FEED_INTERVAL_MINUTES)")
+    a.add_argument("--full-text", action="store_true", help="the feed has summaries only (kept for later use)")
+    ss.add_parser("list", help="all sources with their fetch state")
+    s.set_defaults(func=cmd_sources)
+
+    s = sub.add_parser("ingest", help="fetch due feeds and/or read the inbox")
+    s.add_argument("--feeds", action="store_true")
+    s.add_argument("--inbox", action="store_true")
+    s.set_defaults(func=cmd_ingest)
+
+    s = sub.add_parser("process", help="clean, classify and tag pending articles")
+    s.add_argument("--limit", type=int)
+    s.set_defaults(func=cmd_process)
+
+    s = sub.add_parser("run", help="the whole pipeline once: feeds, inbox, process, digest")
+    s.add_argument("--digest-date", type=_date, help="default: today in MONITOR_TIMEZONE")
+    s.set_defaults(func=cmd_run)
+
+    s = sub.add_parser("digest", help="build the digest of a date (HTML + text); --send mails it once")
+    s.add_argument("--date", type=_date, help="default: yesterday in MONITOR_TIMEZONE")
+    s.add_argument("--send", action="store_true")
+    s.add_argument("--force", action="store_true", help="with --send: send even if already sent")
+    s.set_defaults(func=cmd_digest)
+
+    s = sub.add_parser("export", help="processed articles as JSON lines")
+    s.add_argument("--since", type=_date, required=True)
+    s.add_argument("--until", type=_date, required=True, help="inclusive")
+    s.add_argument("--output", "-o")
+    s.set_defaults(func=cmd_export)
+
+    s = sub.add_parser("rejects", help="recent rejected inputs and warnings")
+    s.add_argument("--limit", type=int, default=50)
+    s.set_defaults(func=cmd_rejects)
+
+    s = sub.add_parser("demo", help="ingest the bundled samples and write a digest")
+    s.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        settings = Settings.from_env()
+        return int(args.func(args, settings))
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except MonitorError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # `monitor export … | head` is normal use
+        return 0
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+

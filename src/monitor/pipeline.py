@@ -1,0 +1,431 @@
+"""The use cases: the one place where parsing, processing and storage meet.
+
+Each function reads straight down: take input at the edge, call pure stages, write with `store`.
+Per-item problems are recorded (rejects, fetch log, article status) and the batch goes on; per-run
+problems (database gone, bad settings) raise so the caller or Airflow retries.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from monitor.classify.rules import Classifier, load_default_classifier
+from monitor.dedupe.fingerprints import text_fingerprint
+from monitor.digest.build import DigestArticle, build_digest
+from monitor.digest.render import digest_subject, render_html, render_text
+from monitor.entities.extract import EntityExtractor, load_default_extractor
+from monitor.errors import FetchError, InputError
+from monitor.extract.html import html_to_text
+from monitor.extract.language import detect_language
+from monitor.extract.normalize import normalize_whitespace
+from monitor.ingest.feeds import parse_feed
+from monitor.ingest.fetch import FetchLimits, FetchResult, fetch
+from monitor.ingest.files import parse_inbox_file
+from monitor.models import ProcessedArticle
+from monitor.settings import Settings
+from monitor.store import articles as article_store
+from monitor.store import digests as digest_store
+from monitor.store import rejects, sources
+from monitor.store.db import Connection
+
+log = logging.getLogger(__name__)
+
+INBOX_SUFFIXES = (".txt", ".md", ".html", ".htm", ".jsonl")
+# Below this many characters a text is too generic to identify an article on its own ("Read more…"),
+# so the title joins the fingerprint.
+_MIN_TEXT_FOR_TEXT_ONLY_HASH = 200
+
+
+# --------------------------------------------------------------------------------------------- process
+
+
+def process_item(
+    title: str,
+    raw: str,
+    raw_format: str,
+    declared_language: str | None,
+    classifier: Classifier,
+    extractor: EntityExtractor,
+) -> ProcessedArticle:
+    """Clean → language → fingerprint → classify → entities, for one article. Pure."""
+    text = html_to_text(raw) if raw_format == "html" else normalize_whitespace(raw)
+    title = normalize_whitespace(title)
+    language = detect_language(f"{title}\n{text}") or declared_language
+    if len(text) >= _MIN_TEXT_FOR_TEXT_ONLY_HASH:
+        content_hash = text_fingerprint(text)  # syndicated copies keep the text and change the headline
+    else:
+        content_hash = text_fingerprint(title, text)
+    topics = classifier.classify(title, text, language)
+    entities = extractor.extract(title, text)
+    return ProcessedArticle(
+        clean_text=text, language=language, content_hash=content_hash, topics=topics, entities=entities
+    )
+
+
+@dataclass
+class ProcessReport:
+    processed: int = 0
+    duplicates: int = 0
+    failed: int = 0
+    batches: int = 0
+
+
+def process_pending(
+    settings: Settings, conn: Connection, *, limit: int | None = None, show_progress: bool = False
+) -> ProcessReport:
+    """Process `status = new` articles in batches until none is left (or `limit` is reached).
+
+    Each batch is one transaction: claimed with SKIP LOCKED, processed, written, committed. A crash
+    loses at most the batch in flight, which stays `new` and is taken again by the next run.
+    """
+    classifier = load_default_classifier()
+    extractor = load_default_extractor()
+    report = ProcessReport()
+    total = article_store.count_pending(conn) if show_progress else 0
+    conn.commit()
+    bar = _progress(total, "process", show_progress)
+    try:
+        while limit is None or report.processed + report.duplicates + report.failed < limit:
+            size = settings.batch_size if limit is None else min(settings.batch_size, limit - _done(report))
+            batch = article_store.claim_pending(conn, size)
+            if not batch:
+                conn.commit()
+                break
+            results: list[tuple[int, ProcessedArticle]] = []
+            for a in batch:
+                try:
+                    results.append(
+                        (a.id, process_item(a.title, a.raw, a.raw_format, a.declared_language, classifier,
+                                            extractor))
+                    )  # fmt: skip
+                except Exception as exc:  # one bad article must not stop the batch; its raw stays stored
+                    reason = f"processing failed: {type(exc).__name__}: {exc}"
+                    log.warning("article failed", extra={"article_id": a.id, "reason": reason})
+                    article_store.mark_failed(conn, a.id, reason)
+                    rejects.record(conn, "process", f"article {a.id}", reason)
+                    report.failed += 1
+            processed, duplicates = article_store.save_processed(conn, results, classifier.version)
+            conn.commit()
+            report.processed += processed
+            report.duplicates += duplicates
+            report.batches += 1
+            if bar is not None:
+                bar.update(len(batch))
+    finally:
+        if bar is not None:
+            bar.close()
+    return report
+
+
+def _done(report: ProcessReport) -> int:
+    return report.processed + report.duplicates + report.failed
+
+
+def _progress(total: int, desc: str, enabled: bool) -> Any:
+    """A progress bar on a terminal only: logs and Airflow task output stay clean."""
+    if not enabled or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="art", file=sys.stderr)
+
+
+# ----------------------------------------------------------------------------------------------- inbox
+
+
+@dataclass
+class InboxReport:
+    files: int = 0
+    new: int = 0
+    duplicate: int = 0
+    rejected: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def _move(path: Path, folder: Path) -> Path:
+    """Move a handled file aside, never overwriting an earlier file of the same name."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / path.name
+    n = 1
+    while target.exists():
+        target = folder / f"{path.stem}.{n}{path.suffix}"
+        n += 1
+    shutil.move(str(path), target)
+    return target
+
+
+def inbox_files(inbox: Path) -> list[Path]:
+    """Files waiting in the inbox, oldest first. Hidden and partial files (editors, uploads) wait."""
+    if not inbox.is_dir():
+        return []
+    files = [p for p in inbox.iterdir() if p.is_file() and not p.name.startswith((".", "~"))]
+    return sorted(files, key=lambda p: (p.stat().st_mtime, p.name))
+
+
+def ingest_inbox(settings: Settings, conn: Connection, *, now: datetime | None = None) -> InboxReport:
+    """Ingest every file in the inbox; move each to processed/ or rejected/ (with a reason file)."""
+    inbox = settings.inbox_dir
+    report = InboxReport()
+    source_id = article_store_inbox_source(conn, inbox)
+    for path in inbox_files(inbox):
+        report.files += 1
+        try:
+            parsed = _read_inbox_file(path, settings.inbox_max_bytes)
+        except InputError as exc:
+            rejects.record(conn, "inbox", path.name, exc.reason)
+            conn.commit()
+            target = _move(path, inbox / "rejected")
+            target.with_name(target.name + ".reason.txt").write_text(f"{exc}\n", encoding="utf-8")
+            report.rejected += 1
+            report.problems.append(str(exc))
+            log.warning("inbox file rejected", extra={"file": path.name, "reason": exc.reason})
+            continue
+        items = [
+            (item, path.name if len(parsed.items) == 1 else f"{path.name}#{i + 1}")
+            for i, item in enumerate(parsed.items)
+        ]
+        counts = article_store.insert_items(conn, source_id=source_id, origin="inbox", items=items, seen_at=now)
+        for problem in parsed.problems:
+            rejects.record(conn, "inbox", path.name, problem, severity="warning")
+            report.problems.append(problem)
+        # Commit before moving: a crash in between leaves the file in the inbox, and ingesting it again
+        # only finds duplicates, so nothing is lost and nothing is doubled.
+        conn.commit()
+        _move(path, inbox / "processed")
+        report.new += counts.new
+        report.duplicate += counts.duplicate
+    return report
+
+
+def article_store_inbox_source(conn: Connection, inbox: Path) -> int:
+    source_id = sources.inbox_source(conn, inbox.resolve().as_uri())
+    conn.commit()
+    return source_id
+
+
+def _read_inbox_file(path: Path, max_bytes: int) -> Any:
+    size = path.stat().st_size
+    # Checked before reading so a 50 MB upload costs nothing but this stat.
+    if size > max_bytes:
+        raise InputError(path.name, f"file too large: {size:,} bytes (limit {max_bytes:,})")
+    return parse_inbox_file(path.name, path.read_bytes(), max_bytes)
+
+
+# ----------------------------------------------------------------------------------------------- feeds
+
+
+@dataclass
+class FeedReport:
+    feeds: int = 0
+    ok: int = 0
+    not_modified: int = 0
+    failed: int = 0
+    new: int = 0
+    duplicate: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def ingest_due_feeds(
+    settings: Settings, conn: Connection, *, now: datetime | None = None, limit: int | None = None
+) -> FeedReport:
+    """Fetch every feed that is due, in parallel threads; store items and feed state one feed at a time."""
+    now = now or datetime.now(UTC)
+    due = sources.due_feeds(conn, now, limit)
+    conn.commit()
+    report = FeedReport(feeds=len(due))
+    if not due:
+        return report
+    limits = FetchLimits(
+        connect_timeout=settings.fetch.connect_timeout,
+        read_timeout=settings.fetch.read_timeout,
+        max_bytes=settings.fetch.max_bytes,
+        user_agent=settings.fetch.user_agent,
+        max_redirects=settings.fetch.max_redirects,
+    )
+    # Threads only fetch; every database write happens here, on this thread's connection.
+    with ThreadPoolExecutor(max_workers=min(settings.fetch.concurrency, len(due))) as pool:
+        futures = {pool.submit(_fetch_one, s, limits): s for s in due}
+        for future in as_completed(futures):
+            source = futures[future]
+            result, error, elapsed_ms = future.result()
+            _store_feed(conn, settings, source, result, error, elapsed_ms, now, report)
+            conn.commit()
+    return report
+
+
+def _fetch_one(source: sources.Source, limits: FetchLimits) -> tuple[FetchResult | None, FetchError | None, int]:
+    started = time.monotonic()
+    try:
+        result = fetch(source.url, etag=source.etag, last_modified=source.last_modified, limits=limits)
+        return result, None, int((time.monotonic() - started) * 1000)
+    except FetchError as exc:
+        return None, exc, int((time.monotonic() - started) * 1000)
+
+
+def _store_feed(
+    conn: Connection,
+    settings: Settings,
+    source: sources.Source,
+    result: FetchResult | None,
+    error: FetchError | None,
+    elapsed_ms: int,
+    now: datetime,
+    report: FeedReport,
+) -> None:
+    common: dict[str, Any] = {"now": now, "duration_ms": elapsed_ms,
+                              "max_backoff_minutes": settings.feed_max_backoff_minutes}  # fmt: skip
+    if result is None:
+        assert error is not None
+        report.failed += 1
+        report.problems.append(str(error))
+        log.warning("feed fetch failed", extra={"feed_id": source.id, "reason": error.reason})
+        sources.record_fetch(conn, source, outcome="error", http_status=error.status, etag=None,
+                             last_modified=None, items_seen=0, items_new=0, items_duplicate=0, nbytes=None,
+                             error=error.reason, **common)  # fmt: skip
+        return
+    if result.not_modified:
+        report.not_modified += 1
+        sources.record_fetch(conn, source, outcome="not_modified", http_status=result.status, etag=result.etag,
+                             last_modified=result.last_modified, items_seen=0, items_new=0, items_duplicate=0,
+                             nbytes=0, error=None, **common)  # fmt: skip
+        return
+    body = result.body or b""
+    try:
+        parsed = parse_feed(body, source.url, content_type=result.content_type, base_url=result.final_url)
+    except InputError as exc:
+        report.failed += 1
+        report.problems.append(str(exc))
+        rejects.record(conn, "feed", source.url, exc.reason)
+        # The feed answered but is unusable: keep the validators so an unchanged broken body is not
+        # parsed again, and back off like any other failure.
+        sources.record_fetch(conn, source, outcome="error", http_status=result.status, etag=None,
+                             last_modified=None, items_seen=0, items_new=0, items_duplicate=0,
+                             nbytes=len(body), error=exc.reason, **common)  # fmt: skip
+        return
+    items = [(item, item.url or item.guid or f"{source.url}#{text_fingerprint(item.title)[:16]}")
+             for item in parsed.items]  # fmt: skip
+    counts = article_store.insert_items(conn, source_id=source.id, origin="feed", items=items)
+    if parsed.problem:
+        rejects.record(conn, "feed", source.url, parsed.problem, severity="warning")
+        report.problems.append(f"{source.url}: {parsed.problem}")
+    report.ok += 1
+    report.new += counts.new
+    report.duplicate += counts.duplicate
+    sources.record_fetch(conn, source, outcome="partial" if parsed.problem else "ok", http_status=result.status,
+                         etag=result.etag, last_modified=result.last_modified, items_seen=len(parsed.items),
+                         items_new=counts.new, items_duplicate=counts.duplicate, nbytes=len(body),
+                         error=parsed.problem, **common)  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------- digest
+
+
+def day_window(day: date, tz: str) -> tuple[datetime, datetime]:
+    """The 24 h (23 or 25 across a DST change) of `day` in `tz`, as aware UTC datetimes."""
+    zone = ZoneInfo(tz)
+    start = datetime.combine(day, datetime.min.time(), tzinfo=zone)
+    end = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=zone)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def default_digest_date(settings: Settings, now: datetime | None = None) -> date:
+    """Yesterday in the configured time zone: the last complete day."""
+    now = now or datetime.now(UTC)
+    return (now.astimezone(ZoneInfo(settings.timezone)) - timedelta(days=1)).date()
+
+
+@dataclass
+class DigestResult:
+    day: date
+    articles: int
+    subject: str
+    html_path: Path
+    text_path: Path
+    html: str
+    text: str
+
+
+def build_daily_digest(settings: Settings, conn: Connection, day: date) -> DigestResult:
+    """Build, store and write the digest of `day`. A pure function of the database and the date."""
+    start, end = day_window(day, settings.timezone)
+    records = digest_store.articles_in_window(conn, start, end)
+    articles = [
+        DigestArticle(id=r.id, title=r.title, source=r.source, url=r.url, first_seen=r.first_seen,
+                      published=r.published, text=r.text, language=r.language, topics=r.topics,
+                      entities=r.entities)
+        for r in records
+    ]  # fmt: skip
+    labels = load_default_classifier().labels
+    digest = build_digest(articles, date=day, tz=settings.timezone, taxonomy_labels=labels,
+                          max_per_topic=settings.digest_max_per_topic)  # fmt: skip
+    html, text, subject = render_html(digest), render_text(digest), digest_subject(digest)
+    digest_store.save_digest(
+        conn,
+        {"digest_date": day, "timezone": settings.timezone, "window_start": start, "window_end": end,
+         "article_count": len(articles), "subject": subject, "html": html, "text": text},
+    )  # fmt: skip
+    conn.commit()
+    settings.out_dir.mkdir(parents=True, exist_ok=True)
+    html_path = settings.out_dir / f"digest-{day.isoformat()}.html"
+    text_path = settings.out_dir / f"digest-{day.isoformat()}.txt"
+    html_path.write_text(html, encoding="utf-8")
+    text_path.write_text(text, encoding="utf-8")
+    return DigestResult(day, len(articles), subject, html_path, text_path, html, text)
+
+
+# ------------------------------------------------------------------------------------------------- run
+
+
+@dataclass
+class RunReport:
+    feeds: FeedReport
+    inbox: InboxReport
+    process: ProcessReport
+    digest: DigestResult
+
+
+def run_once(
+    settings: Settings, conn: Connection, *, digest_day: date | None = None, show_progress: bool = False
+) -> RunReport:
+    """The whole pipeline once: due feeds, the inbox, processing, and the digest of `digest_day`
+    (default: today so far in the configured time zone, so a run shows what it just took in)."""
+    feeds = ingest_due_feeds(settings, conn)
+    inbox = ingest_inbox(settings, conn)
+    processed = process_pending(settings, conn, show_progress=show_progress)
+    day = digest_day or datetime.now(ZoneInfo(settings.timezone)).date()
+    digest = build_daily_digest(settings, conn, day)
+    return RunReport(feeds, inbox, processed, digest)
+
+
+def export_lines(conn: Connection, start: datetime, end: datetime) -> Iterator[dict[str, Any]]:
+    """Processed articles of [start, end) as JSON-ready dicts, streamed."""
+    for r in digest_store.iter_articles(conn, start, end):
+        yield {
+            "id": r.id,
+            "title": r.title,
+            "source": r.source,
+            "url": r.url,
+            "first_seen": r.first_seen.isoformat(),
+            "published": r.published.isoformat() if r.published else None,
+            "language": r.language,
+            "taxonomy_version": r.taxonomy_version,
+            "topics": [
+                {"id": t.topic_id, "label": t.label, "score": round(t.score, 4),
+                 "evidence": [{"term": e.term, "count": e.count, "weight": e.weight} for e in t.evidence]}
+                for t in r.topics
+            ],  # fmt: skip
+            "entities": [{"type": e.type, "name": e.name, "id": e.id, "count": e.count} for e in r.entities],
+            "story_id": None,  # story clustering is not built yet
+            "duplicates": r.duplicates,
+            "text": r.text,
+        }

@@ -1,0 +1,151 @@
+"""All configuration, parsed once from the environment into one frozen object.
+
+No other module reads `os.environ`: `Settings.from_env()` is called at the edge (the CLI, an Airflow
+task) and the object is passed down. Every invalid value raises `ConfigError` naming the variable.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from monitor.errors import ConfigError
+
+# The repository root when running from a checkout (src/monitor/settings.py → ../..). Used only for
+# defaults that name project folders (sql/); every one of them can be overridden.
+_REPO_ROOT = Path(__file__).resolve().parents[2]
+
+USER_AGENT = "security-media-monitor/0.1 (+https://github.com/security-media-monitor/monitor)"
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a whole number") from None
+    if value < minimum:
+        raise ConfigError(f"{name}={value} must be at least {minimum}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float, minimum: float = 0.0) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number") from None
+    if value < minimum:
+        raise ConfigError(f"{name}={value} must be at least {minimum}")
+    return value
+
+
+def _str(env: Mapping[str, str], name: str, default: str | None) -> str | None:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    return raw.strip()
+
+
+def _path(env: Mapping[str, str], name: str, default: Path) -> Path:
+    raw = _str(env, name, None)
+    return Path(raw).expanduser() if raw else default
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = _str(env, name, None)
+    if raw is None:
+        return default
+    if raw.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name}={raw!r} is not a boolean (use true or false)")
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    connect_timeout: float = 5.0
+    read_timeout: float = 20.0
+    # Real feeds are well under 2 MB; 10 MB leaves room for huge archives while stopping a runaway body.
+    max_bytes: int = 10 * 1024 * 1024
+    max_redirects: int = 5
+    user_agent: str = USER_AGENT
+    # Fetching is I/O bound: a handful of threads hides slow servers without hammering anyone.
+    concurrency: int = 8
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str | None = None  # None → embedded PostgreSQL under `home`
+    home: Path = Path(".monitor")
+    inbox_dir: Path = Path(".monitor/inbox")
+    out_dir: Path = Path("out")
+    migrations_dir: Path = _REPO_ROOT / "sql"
+    timezone: str = "UTC"
+    fetch: FetchSettings = field(default_factory=FetchSettings)
+    inbox_max_bytes: int = 10 * 1024 * 1024
+    batch_size: int = 200
+    feed_interval_minutes: int = 30
+    # A dead feed is retried at interval × 2^errors, but never less often than once a day.
+    feed_max_backoff_minutes: int = 24 * 60
+    digest_max_per_topic: int = 20
+    digest_recipients: tuple[str, ...] = ()
+    smtp_url: str | None = None  # smtp://user:password@host:port for `monitor digest --send`
+    mail_from: str = "security-monitor@localhost"
+    progress: bool = True
+
+    @property
+    def pgdata(self) -> Path:
+        return self.home / "pgdata"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        home = _path(env, "MONITOR_HOME", Path(".monitor"))
+        timezone = _str(env, "MONITOR_TIMEZONE", "UTC") or "UTC"
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"MONITOR_TIMEZONE={timezone!r} is not an IANA time zone such as Europe/Vienna") from None
+        recipients = tuple(
+            r.strip() for r in (_str(env, "MONITOR_DIGEST_RECIPIENTS", "") or "").split(",") if r.strip()
+        )
+        for r in recipients:
+            if "@" not in r:
+                raise ConfigError(f"MONITOR_DIGEST_RECIPIENTS: {r!r} is not an e-mail address")
+        database_url = _str(env, "MONITOR_DATABASE_URL", None)
+        if database_url and not database_url.startswith(("postgresql://", "postgres://")):
+            raise ConfigError("MONITOR_DATABASE_URL must start with postgresql:// (a libpq URI)")
+        return cls(
+            database_url=database_url,
+            home=home,
+            inbox_dir=_path(env, "MONITOR_INBOX", home / "inbox"),
+            out_dir=_path(env, "MONITOR_OUT", Path("out")),
+            migrations_dir=_path(env, "MONITOR_MIGRATIONS", _REPO_ROOT / "sql"),
+            timezone=timezone,
+            fetch=FetchSettings(
+                connect_timeout=_float(env, "MONITOR_FETCH_CONNECT_TIMEOUT", 5.0, 0.1),
+                read_timeout=_float(env, "MONITOR_FETCH_READ_TIMEOUT", 20.0, 0.1),
+                max_bytes=_int(env, "MONITOR_FETCH_MAX_BYTES", 10 * 1024 * 1024, 1024),
+                max_redirects=_int(env, "MONITOR_FETCH_MAX_REDIRECTS", 5, 0),
+                user_agent=_str(env, "MONITOR_USER_AGENT", USER_AGENT) or USER_AGENT,
+                concurrency=_int(env, "MONITOR_FETCH_CONCURRENCY", 8, 1),
+            ),
+            inbox_max_bytes=_int(env, "MONITOR_INBOX_MAX_BYTES", 10 * 1024 * 1024, 1024),
+            batch_size=_int(env, "MONITOR_BATCH_SIZE", 200, 1),
+            feed_interval_minutes=_int(env, "MONITOR_FEED_INTERVAL_MINUTES", 30, 1),
+            feed_max_backoff_minutes=_int(env, "MONITOR_FEED_MAX_BACKOFF_MINUTES", 24 * 60, 1),
+            digest_max_per_topic=_int(env, "MONITOR_DIGEST_MAX_PER_TOPIC", 20, 1),
+            digest_recipients=recipients,
+            smtp_url=_str(env, "MONITOR_SMTP_URL", None),
+            mail_from=_str(env, "MONITOR_MAIL_FROM", "security-monitor@localhost") or "security-monitor@localhost",
+            progress=_bool(env, "MONITOR_PROGRESS", True),
+        )

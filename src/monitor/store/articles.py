@@ -1,0 +1,212 @@
+"""Articles: ingest (idempotent insert + sightings), claiming pending work, and processing results."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import psycopg2.extras
+
+from monitor.dedupe.fingerprints import canonical_url, text_fingerprint
+from monitor.models import Entity, FeedItem, ProcessedArticle
+from monitor.store.db import Connection
+
+
+@dataclass(frozen=True)
+class IngestCounts:
+    new: int = 0
+    duplicate: int = 0
+
+    def __add__(self, other: IngestCounts) -> IngestCounts:
+        return IngestCounts(self.new + other.new, self.duplicate + other.duplicate)
+
+
+def insert_items(
+    conn: Connection,
+    *,
+    source_id: int | None,
+    origin: str,
+    items: Iterable[tuple[FeedItem, str]],
+    seen_at: datetime | None = None,
+) -> IngestCounts:
+    """Store each (item, origin_ref) verbatim unless it is already known; a known one becomes a sighting.
+
+    The caller commits. Idempotent: the same items again add no article and no sighting.
+    """
+    new = duplicate = 0
+    with conn.cursor() as cur:
+        for item, origin_ref in items:
+            curl = canonical_url(item.url) or canonical_url(item.guid)
+            raw_hash = text_fingerprint(item.title, item.raw)
+            # No conflict target: any of the unique indexes (canonical URL, source+GUID, raw hash) makes
+            # this a duplicate, which is exactly the rule we want.
+            cur.execute(
+                """INSERT INTO articles (source_id, origin, origin_ref, guid, url, canonical_url, title, raw,
+                                         raw_format, source_name, author, declared_language, published_at,
+                                         first_seen_at, raw_hash)
+                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, coalesce(%s, now()), %s)
+                   ON CONFLICT DO NOTHING
+                   RETURNING id""",
+                (source_id, origin, origin_ref, item.guid, item.url, curl, item.title, item.raw,
+                 item.raw_format, item.source_name, item.author, item.language, item.published, seen_at,
+                 raw_hash),
+            )  # fmt: skip
+            row = cur.fetchone()
+            if row is not None:
+                new += 1
+                cur.execute(
+                    """INSERT INTO article_sightings (article_id, source_id, origin_ref, matched_on)
+                       VALUES (%s, %s, %s, 'first') ON CONFLICT DO NOTHING""",
+                    (row[0], source_id, origin_ref),
+                )
+                continue
+            duplicate += 1
+            # Which earlier article did it match? Checked in the order of the strongest identity.
+            cur.execute(
+                """SELECT id, matched_on FROM (
+                       SELECT id, 'url' AS matched_on, 1 AS rank FROM articles
+                        WHERE %(curl)s::text IS NOT NULL AND canonical_url = %(curl)s
+                       UNION ALL
+                       SELECT id, 'guid', 2 FROM articles
+                        WHERE %(guid)s::text IS NOT NULL AND source_id = %(source_id)s AND guid = %(guid)s
+                       UNION ALL
+                       SELECT id, 'raw_hash', 3 FROM articles WHERE raw_hash = %(raw_hash)s
+                   ) m ORDER BY rank LIMIT 1""",
+                {"curl": curl, "guid": item.guid, "source_id": source_id, "raw_hash": raw_hash},
+            )
+            match = cur.fetchone()
+            # No match means a concurrent ingester inserted it and has not committed yet; its own
+            # sighting covers the arrival, so there is nothing to add.
+            if match is not None:
+                cur.execute(
+                    """INSERT INTO article_sightings (article_id, source_id, origin_ref, matched_on)
+                       VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING""",
+                    (match[0], source_id, origin_ref, match[1]),
+                )
+    return IngestCounts(new, duplicate)
+
+
+@dataclass(frozen=True)
+class PendingArticle:
+    id: int
+    title: str
+    raw: str
+    raw_format: str
+    declared_language: str | None
+
+
+def claim_pending(conn: Connection, limit: int) -> list[PendingArticle]:
+    """Lock up to `limit` new articles for this transaction.
+
+    SKIP LOCKED lets several workers (Celery, parallel tasks) take disjoint batches; a worker that dies
+    releases its locks with its connection, so its batch is simply picked up again.
+    """
+    with conn.cursor() as cur:
+        cur.execute(
+            """SELECT id, title, raw, raw_format, declared_language FROM articles
+               WHERE status = 'new' ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED""",
+            (limit,),
+        )
+        return [PendingArticle(*row) for row in cur.fetchall()]
+
+
+def count_pending(conn: Connection) -> int:
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM articles WHERE status = 'new'")
+        row = cur.fetchone()
+        return int(row[0]) if row else 0
+
+
+def save_processed(
+    conn: Connection, results: Sequence[tuple[int, ProcessedArticle]], taxonomy_version: str
+) -> tuple[int, int]:
+    """Write processing results for claimed articles. Returns (processed, duplicates). Caller commits.
+
+    An article whose clean text equals an already processed one is marked duplicate of it (the first
+    copy wins, by id) and gets no topics or entities of its own.
+    """
+    processed = duplicates = 0
+    with conn.cursor() as cur:
+        hashes = sorted({r.content_hash for _, r in results})
+        cur.execute(
+            """SELECT content_hash, id FROM articles
+               WHERE status = 'processed' AND content_hash = ANY(%s)""",
+            (hashes,),
+        )
+        first_by_hash: dict[str, int] = dict(cur.fetchall())
+        topic_rows: list[tuple] = []
+        entity_rows: dict[str, tuple] = {}
+        link_rows: list[tuple] = []
+        for article_id, r in sorted(results, key=lambda x: x[0]):
+            first = first_by_hash.get(r.content_hash)
+            if first is not None and first != article_id:
+                duplicates += 1
+                cur.execute(
+                    """UPDATE articles SET status = 'duplicate', duplicate_of = %s, clean_text = %s,
+                              language = %s, content_hash = %s, processed_at = now(), error = NULL
+                        WHERE id = %s""",
+                    (first, r.clean_text, r.language, r.content_hash, article_id),
+                )
+                continue
+            first_by_hash[r.content_hash] = article_id
+            processed += 1
+            cur.execute(
+                """UPDATE articles SET status = 'processed', duplicate_of = NULL, clean_text = %s,
+                          language = %s, content_hash = %s, taxonomy_version = %s, processed_at = now(),
+                          error = NULL
+                    WHERE id = %s""",
+                (r.clean_text, r.language, r.content_hash, taxonomy_version, article_id),
+            )
+            for t in r.topics:
+                evidence = [{"term": e.term, "count": e.count, "weight": e.weight} for e in t.evidence]
+                topic_rows.append(
+                    (article_id, t.topic_id, t.label, t.score, json.dumps(evidence), taxonomy_version)
+                )
+            for e in r.entities:
+                entity_rows.setdefault(e.id, (e.id, e.type, e.name, e.country))
+                link_rows.append((article_id, e.id, e.count, json.dumps(list(e.mentions)), e.title))
+        if entity_rows:
+            # Upsert relies on entities.id being the primary key; the first name seen for an id stays.
+            psycopg2.extras.execute_values(
+                cur,
+                "INSERT INTO entities (id, type, name, country) VALUES %s ON CONFLICT (id) DO NOTHING",
+                sorted(entity_rows.values()),
+            )
+        if topic_rows:
+            psycopg2.extras.execute_values(
+                cur,
+                """INSERT INTO article_topics (article_id, topic_id, label, score, evidence, taxonomy_version)
+                   VALUES %s
+                   ON CONFLICT (article_id, topic_id) DO UPDATE
+                      SET label = EXCLUDED.label, score = EXCLUDED.score, evidence = EXCLUDED.evidence,
+                          taxonomy_version = EXCLUDED.taxonomy_version""",
+                topic_rows,
+            )
+        if link_rows:
+            psycopg2.extras.execute_values(
+                cur,
+                """INSERT INTO article_entities (article_id, entity_id, count, mentions, title) VALUES %s
+                   ON CONFLICT (article_id, entity_id) DO UPDATE
+                      SET count = EXCLUDED.count, mentions = EXCLUDED.mentions, title = EXCLUDED.title""",
+                link_rows,
+            )
+    return processed, duplicates
+
+
+def mark_failed(conn: Connection, article_id: int, error: str) -> None:
+    """Processing could not handle this article; it stays stored (raw intact) with the reason."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "UPDATE articles SET status = 'failed', error = %s, processed_at = now() WHERE id = %s",
+            (error, article_id),
+        )
+
+
+def entities_from_rows(rows: Iterable[tuple]) -> list[Entity]:
+    """(type, name, id, count, mentions, title, country) rows → Entity objects."""
+    return [
+        Entity(type=t, name=n, id=i, count=c, mentions=tuple(m or ()), title=ti, country=co)
+        for t, n, i, c, m, ti, co in rows
+    ]

