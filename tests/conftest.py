@@ -1,0 +1,86 @@
+"""Test session set-up: a real PostgreSQL database created for this session and dropped after it.
+
+MONITOR_TEST_DATABASE_URL (a server URI) is used when set; otherwise the embedded PostgreSQL under
+.monitor/test-pgdata is started (or reused). With pytest-xdist each worker is its own session and so
+gets its own database.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import psycopg2
+import pytest
+
+from monitor.settings import FetchSettings, Settings
+from monitor.store.db import Connection, embedded_server_uri, migrate, with_database
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+_TABLES = (
+    "article_entities, article_topics, article_sightings, entities, digests, rejects, fetch_log, "
+    "articles, sources"
+)
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    server = os.environ.get("MONITOR_TEST_DATABASE_URL") or embedded_server_uri(REPO / ".monitor" / "test-pgdata")
+    name = f"monitor_test_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = psycopg2.connect(server)
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    url = with_database(server, name)
+    try:
+        conn = psycopg2.connect(url)
+        migrate(conn, REPO / "sql")
+        conn.close()
+        yield url
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Connection]:
+    """A connection to the session database; every table is emptied after the test."""
+    conn = psycopg2.connect(database_url)
+    try:
+        yield conn
+    finally:
+        conn.rollback()
+        with conn.cursor() as cur:
+            cur.execute(f"TRUNCATE {_TABLES} RESTART IDENTITY CASCADE")
+        conn.commit()
+        conn.close()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """Settings for one test: its own inbox and output folders, short network timeouts."""
+    return replace(
+        Settings(),
+        database_url=database_url,
+        home=tmp_path / "home",
+        inbox_dir=tmp_path / "inbox",
+        out_dir=tmp_path / "out",
+        migrations_dir=REPO / "sql",
+        progress=False,
+        fetch=FetchSettings(connect_timeout=1.0, read_timeout=1.0, max_bytes=2 * 1024 * 1024, concurrency=4),
+    )
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """../shared/data (real third-party news for evaluation); tests that need it skip without it."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is not present")
+    return SHARED_DATA

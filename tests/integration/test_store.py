@@ -1,0 +1,103 @@
+"""The store layer against a real PostgreSQL: migrations, idempotent ingest, feed state."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from monitor.errors import DatabaseError
+from monitor.models import FeedItem
+from monitor.store import articles, sources
+from monitor.store.db import Connection, applied_migrations, migrate
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _count(db: Connection, sql: str) -> int:
+    with db.cursor() as cur:
+        cur.execute(sql)
+        row = cur.fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_migrations_are_recorded_and_not_reapplied(db: Connection) -> None:
+    assert applied_migrations(db) == sorted(p.name for p in (REPO / "sql").glob("[0-9]*.sql"))
+    assert migrate(db, REPO / "sql") == []
+
+
+def test_an_edited_applied_migration_is_refused(db: Connection, tmp_path: Path) -> None:
+    folder = tmp_path / "sql"
+    shutil.copytree(REPO / "sql", folder)
+    first = sorted(folder.glob("0001_*.sql"))[0]
+    first.write_text(first.read_text() + "\n-- edited\n")
+    with pytest.raises(DatabaseError, match="was changed after it was applied"):
+        migrate(db, folder)
+
+
+def _item(title: str, url: str | None = None, guid: str | None = None, raw: str = "Body text.") -> FeedItem:
+    return FeedItem(title=title, raw=raw, url=url, guid=guid)
+
+
+def test_ingest_is_idempotent_and_duplicates_become_sightings(db: Connection) -> None:
+    feed = sources.add_feed(db, "https://example.org/feed.xml", "Example", 30)
+    items = [
+        (_item("One", url="https://example.org/a?utm_source=rss", raw="First story."), "ref-a"),
+        (_item("Two", url="https://example.org/b", raw="Second story."), "ref-b"),
+    ]
+    first = articles.insert_items(db, source_id=feed.id, origin="feed", items=items)
+    again = articles.insert_items(db, source_id=feed.id, origin="feed", items=items)
+    db.commit()
+    assert (first.new, first.duplicate) == (2, 0)
+    assert (again.new, again.duplicate) == (0, 2)
+    assert _count(db, "SELECT count(*) FROM articles") == 2
+    # The same re-delivery (same ref) adds no sighting either: running a step twice adds nothing.
+    assert _count(db, "SELECT count(*) FROM article_sightings") == 2
+
+    # The same article behind a tracking-free URL, seen through another channel, is one article.
+    other = articles.insert_items(
+        db, source_id=None, origin="inbox",
+        items=[(_item("One (newsletter)", url="http://EXAMPLE.org/a#top", raw="Other body."), "mail.txt")],
+    )  # fmt: skip
+    db.commit()
+    assert (other.new, other.duplicate) == (0, 1)
+    with db.cursor() as cur:
+        cur.execute("SELECT matched_on, origin_ref FROM article_sightings WHERE matched_on <> 'first'")
+        assert cur.fetchall() == [("url", "mail.txt")]
+
+
+def test_same_content_under_another_name_is_a_duplicate(db: Connection) -> None:
+    text = "Border guards seized 40 kg of heroin.\n\nThe smugglers fled."
+    a = articles.insert_items(db, source_id=None, origin="inbox", items=[(_item("Seizure", raw=text), "a.txt")])
+    # Reformatted whitespace and case: the raw fingerprint ignores them.
+    b = articles.insert_items(
+        db, source_id=None, origin="inbox", items=[(_item("SEIZURE", raw=text.replace("\n\n", "  ")), "b.txt")]
+    )
+    db.commit()
+    assert (a.new, b.new, b.duplicate) == (1, 0, 1)
+    assert _count(db, "SELECT count(*) FROM articles") == 1
+
+
+def test_fetch_errors_back_off_exponentially_and_reset_on_success(db: Connection) -> None:
+    feed = sources.add_feed(db, "https://dead.example/feed", "Dead", 10)
+    now = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+    expected_minutes = [20, 40, 80, 160, 320, 640, 1280, 1440, 1440]  # capped at a day
+    for minutes in expected_minutes:
+        sources.record_fetch(db, feed, now=now, outcome="error", http_status=500, etag=None,
+                             last_modified=None, items_seen=0, items_new=0, items_duplicate=0, nbytes=None,
+                             duration_ms=5, error="HTTP 500", max_backoff_minutes=1440)  # fmt: skip
+        feed = next(s for s in sources.list_sources(db) if s.id == feed.id)
+        assert feed.next_fetch_at - now == timedelta(minutes=minutes)
+    assert feed.error_count == len(expected_minutes)
+    assert sources.due_feeds(db, now) == []
+    sources.record_fetch(db, feed, now=now, outcome="ok", http_status=200, etag='"v2"',
+                         last_modified="Sun, 01 Nov 2026 11:00:00 GMT", items_seen=3, items_new=3,
+                         items_duplicate=0, nbytes=900, duration_ms=5, error=None,
+                         max_backoff_minutes=1440)  # fmt: skip
+    feed = next(s for s in sources.list_sources(db) if s.id == feed.id)
+    assert (feed.error_count, feed.last_error, feed.etag) == (0, None, '"v2"')
+    assert feed.next_fetch_at - now == timedelta(minutes=10)
+    assert _count(db, "SELECT count(*) FROM fetch_log") == len(expected_minutes) + 1
