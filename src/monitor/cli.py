@@ -301,9 +301,10 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     from monitor import pipeline
+    from monitor.digest.build import digest_window
 
-    start, _ = pipeline.day_window(args.since, settings.timezone)
-    _, end = pipeline.day_window(args.until, settings.timezone)
+    start, _ = digest_window(args.since, settings.timezone)
+    _, end = digest_window(args.until, settings.timezone)
     conn = _db(settings)
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
     n = 0

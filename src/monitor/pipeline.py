@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from monitor.classify.rules import Classifier, load_default_classifier
 from monitor.dedupe.fingerprints import text_fingerprint
-from monitor.digest.build import DigestArticle, build_digest
+from monitor.digest.build import DigestArticle, build_digest, digest_window
 from monitor.digest.render import digest_subject, render_html, render_text
 from monitor.entities.extract import EntityExtractor, load_default_extractor
 from monitor.errors import FetchError, InputError
@@ -330,14 +330,6 @@ def _store_feed(
 # ---------------------------------------------------------------------------------------------- digest
 
 
-def day_window(day: date, tz: str) -> tuple[datetime, datetime]:
-    """The 24 h (23 or 25 across a DST change) of `day` in `tz`, as aware UTC datetimes."""
-    zone = ZoneInfo(tz)
-    start = datetime.combine(day, datetime.min.time(), tzinfo=zone)
-    end = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=zone)
-    return start.astimezone(UTC), end.astimezone(UTC)
-
-
 def default_digest_date(settings: Settings, now: datetime | None = None) -> date:
     """Yesterday in the configured time zone: the last complete day."""
     now = now or datetime.now(UTC)
@@ -357,7 +349,7 @@ class DigestResult:
 
 def build_daily_digest(settings: Settings, conn: Connection, day: date) -> DigestResult:
     """Build, store and write the digest of `day`. A pure function of the database and the date."""
-    start, end = day_window(day, settings.timezone)
+    start, end = digest_window(day, settings.timezone)
     records = digest_store.articles_in_window(conn, start, end)
     articles = [
         DigestArticle(id=r.id, title=r.title, source=r.source, url=r.url, first_seen=r.first_seen,
