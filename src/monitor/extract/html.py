@@ -34,6 +34,9 @@ BLOCK_TAGS = frozenset(
         "tfoot", "th", "thead", "tr", "ul",
     }
 )  # fmt: skip
+# htmldate (inside trafilatura) returns only the day unless asked for a time; original_date prefers
+# the publication date over the last modification.
+DATE_PARAMS = {"extensive_search": True, "original_date": True, "outputformat": "%Y-%m-%dT%H:%M:%S%z"}
 _SKIPPED_STRINGS = (Comment, Declaration, Doctype, ProcessingInstruction)
 _SPACES = re.compile(r"\s+")
 _PARAGRAPH = "\x00P"  # marker that cannot occur in parsed text (NUL is dropped by the HTML parser)
@@ -153,7 +156,7 @@ def extract_page(data: bytes, url: str | None = None) -> ExtractedPage:
             with_metadata=True,
             include_comments=False,  # reader comments are not the article
             include_tables=True,
-            date_extraction_params={"extensive_search": True, "original_date": True},
+            date_extraction_params=DATE_PARAMS,
         )
     except Exception:  # trafilatura/lxml can fail on hostile markup; the fallback still applies
         logger.warning("trafilatura failed; falling back to html_to_text", exc_info=True, extra={"url": url})

@@ -52,10 +52,11 @@ def parse_feed(
         data = _gunzip(data, source)
 
     headers: dict[str, str] = {}
-    if content_type:
-        headers["content-type"] = content_type
     if base_url:
         headers["content-location"] = base_url
+    if content_type or headers:
+        # With any header present feedparser wants a type too; XML lets the document declare its charset.
+        headers["content-type"] = content_type or "application/xml"
     try:
         # BytesIO, never the bytes themselves: feedparser treats a bare string as a URL or a path.
         result = feedparser.parse(
@@ -65,7 +66,7 @@ def parse_feed(
         logger.warning("feedparser crashed", exc_info=True, extra={"source": source})
         raise InputError(source, f"feed parser failed: {type(exc).__name__}: {exc}") from exc
 
-    fatal_reason = _bozo_reason(result) if result.get("bozo") else None
+    fatal_reason = _bozo_reason(result) if result.get("bozo") and not _is_type_note(result) else None
     entries = result.get("entries") or []
     if not entries:
         if not result.get("version"):
@@ -108,7 +109,15 @@ def _gunzip(data: bytes, source: str) -> bytes:
         raise InputError(source, f"corrupt gzip data: {exc}") from exc
     if decompressor.unconsumed_tail:
         raise InputError(source, f"gzip content larger than {MAX_INFLATED_BYTES} bytes when inflated")
+    if not decompressor.eof and not inflated:
+        raise InputError(source, "corrupt gzip data: truncated before any content")
+    # A truncated stream that still gave content goes on: the XML parser reports what is missing.
     return inflated
+
+
+def _is_type_note(result: Any) -> bool:
+    # Servers often label feeds text/html or text/plain; the document itself is fine, so no problem.
+    return isinstance(result.get("bozo_exception"), feedparser.NonXMLContentType)
 
 
 def _is_encoding_note(result: Any) -> bool:
@@ -181,7 +190,8 @@ def _richest_content(entry: Any) -> tuple[str, RawFormat]:
 def _published(entry: Any) -> datetime | None:
     # feedparser normalises every date format it knows to a UTC struct_time.
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        value: struct_time | None = entry.get(key)
+        # dict.get, not entry.get: FeedParserDict maps missing published_* to updated_* with a warning.
+        value: struct_time | None = dict.get(entry, key)
         if value:
             try:
                 return datetime(*value[:6], tzinfo=UTC)

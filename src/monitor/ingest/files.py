@@ -1,0 +1,282 @@
+"""Inbox files (.txt/.md seed format, .html/.htm pages, .jsonl articles) as bytes -> ParsedFile.
+
+Pure: the caller reads the file and passes its name (for messages and the extension) and bytes.
+Whole-file problems raise InputError(name, reason); per-line problems are returned as data.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import re
+from datetime import UTC, datetime
+from pathlib import PurePath
+from typing import Any
+
+from monitor.errors import InputError
+from monitor.extract.html import extract_page
+from monitor.extract.normalize import decode_text, normalize_whitespace
+from monitor.models import FeedItem, ParsedFile
+
+logger = logging.getLogger(__name__)
+
+TEXT_EXTENSIONS = (".txt", ".md")
+HTML_EXTENSIONS = (".html", ".htm")
+JSONL_EXTENSIONS = (".jsonl",)
+SUPPORTED = TEXT_EXTENSIONS + HTML_EXTENSIONS + JSONL_EXTENSIONS
+
+# A sub-heading ("Using The Power Of The Chairman") is a short line without closing punctuation.
+HEADING_MAX_WORDS = 14
+HEADING_MAX_CHARS = 120
+# The trailing source line ("World media monitoring") is shorter still.
+SOURCE_MAX_WORDS = 6
+SOURCE_MAX_CHARS = 60
+# Hard-wrap detection: at least this many lines, none longer than this, half of them near the width.
+WRAP_MIN_LINES = 5
+WRAP_MAX_WIDTH = 100
+WRAPPED_SHARE = 0.75
+# Closing punctuation that makes a line a sentence (body text), including closing quotes/brackets.
+_SENTENCE_END = tuple('.!?…:;"”’»)]')
+# Share of control characters (other than tab/newline/CR/FF) above which bytes are not text.
+MAX_CONTROL_SHARE = 0.05
+_MD_HEADING = re.compile(r"^#{1,6}\s+")
+_MD_RULE = re.compile(r"^(?:[-*_]\s*){3,}$")
+
+
+def parse_inbox_file(name: str, data: bytes, max_bytes: int) -> ParsedFile:
+    """Parse one inbox file by its extension. Raises InputError(name, reason) for a file that yields
+    nothing usable: unsupported extension, empty, too large, binary, undecodable, no article."""
+    extension = PurePath(name).suffix.lower()
+    if extension not in SUPPORTED:
+        raise InputError(
+            name, f"unsupported file type {extension or '(no extension)'!r}: use {', '.join(SUPPORTED)}"
+        )
+    if len(data) > max_bytes:
+        raise InputError(name, f"file too large: {len(data)} bytes, the limit is {max_bytes} bytes")
+    if not data.strip():
+        raise InputError(name, "empty file")
+    _reject_binary(name, data)
+
+    if extension in HTML_EXTENSIONS:
+        return _parse_html(name, data)
+    text, note = decode_text(data, name)
+    problems = [f"{name}: {note}"] if note else []
+    if extension in JSONL_EXTENSIONS:
+        items, line_problems = _parse_jsonl(name, text)
+        problems.extend(line_problems)
+        if not items:
+            detail = f" ({line_problems[0]}{' …' if len(line_problems) > 1 else ''})" if line_problems else ""
+            raise InputError(name, f"no usable article{detail}")
+        return ParsedFile(items=items, problems=problems)
+    return ParsedFile(items=[parse_seed_text(name, text)], problems=problems)
+
+
+def _reject_binary(name: str, data: bytes) -> None:
+    sample = data[:65536]
+    if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return  # UTF-16 text carries NUL bytes legitimately; decode_text handles its BOM
+    if b"\x00" in sample:
+        raise InputError(name, "binary content (NUL bytes), not a text file")
+    controls = sum(1 for byte in sample if byte < 32 and byte not in (9, 10, 12, 13))
+    if controls > MAX_CONTROL_SHARE * len(sample):
+        raise InputError(
+            name, f"binary content ({controls} control bytes in the first {len(sample)}), not text"
+        )
+
+
+# --- seed format (.txt / .md) --------------------------------------------------------------------
+
+
+def _is_heading(line: str) -> bool:
+    return (
+        len(line) <= HEADING_MAX_CHARS
+        and len(line.split()) <= HEADING_MAX_WORDS
+        and not line.endswith(_SENTENCE_END)
+        and any(c.isalpha() for c in line)
+    )
+
+
+def _is_source_line(line: str) -> bool:
+    return (
+        len(line) <= SOURCE_MAX_CHARS
+        and len(line.split()) <= SOURCE_MAX_WORDS
+        and not line.endswith(_SENTENCE_END)
+        and any(c.isalpha() for c in line)
+    )
+
+
+def _wrap_width(lines: list[str]) -> int | None:
+    """The column a hard-wrapped file breaks at, or None when lines are whole paragraphs.
+
+    Hard-wrapped text has most lines close to one width (72, 80); there a short first line of a
+    paragraph is not a heading, so headings must also be clearly shorter than the wrap width.
+    """
+    if len(lines) < WRAP_MIN_LINES:
+        return None
+    width = max(len(line) for line in lines)
+    if width > WRAP_MAX_WIDTH:
+        return None
+    near = sum(1 for line in lines if len(line) >= WRAPPED_SHARE * width)
+    return width if near >= len(lines) / 2 else None
+
+
+def _clean_line(line: str) -> str:
+    line = _MD_HEADING.sub("", line.strip())  # markdown "## Heading" -> "Heading"
+    return " ".join(line.split())
+
+
+def parse_seed_text(name: str, text: str) -> FeedItem:
+    """The seed format: title line, paragraphs, short sub-heading lines, a trailing source line.
+
+    Paragraphs are separated by blank lines or are one line each; hard-wrapped paragraphs (lines that
+    stop mid-sentence) are joined again. Sub-headings become paragraphs of their own. A short last
+    line without closing punctuation names the outlet (FeedItem.source_name) and leaves the body.
+    """
+    lines = [_clean_line(line) for line in normalize_whitespace(text).split("\n")]
+    lines = [line for line in lines if not _MD_RULE.match(line)]
+    content = [i for i, line in enumerate(lines) if line]
+    if not content:
+        raise InputError(name, "no usable article: the file has no text")
+    title = lines[content[0]]
+    body_lines = lines[content[0] + 1 :]
+    while body_lines and not body_lines[-1]:
+        body_lines.pop()
+
+    source_name = None
+    # Only with body text left above it: a two-line file is a title and a one-line body.
+    non_empty = [line for line in body_lines if line]
+    if len(non_empty) >= 2 and _is_source_line(non_empty[-1]):
+        source_name = body_lines.pop()
+
+    wrap_width = _wrap_width([line for line in body_lines if line])
+    paragraphs: list[str] = []
+    current: list[str] = []
+
+    def flush() -> None:
+        if current:
+            paragraphs.append(" ".join(current))
+            current.clear()
+
+    for line in body_lines:
+        if not line:
+            flush()
+        elif (
+            not current
+            and _is_heading(line)
+            and (wrap_width is None or len(line) < WRAPPED_SHARE * wrap_width)
+        ):
+            # Only at a paragraph start: inside a paragraph a short line is its hard-wrapped remainder.
+            paragraphs.append(line)
+        else:
+            current.append(line)
+            # In one-paragraph-per-line files (the seed) a line ending a sentence ends the paragraph
+            # and one stopping mid-sentence continues on the next; hard-wrapped files use blank lines.
+            if wrap_width is None and line.endswith(_SENTENCE_END):
+                flush()
+    flush()
+    body = "\n\n".join(paragraphs)
+    if not body:
+        raise InputError(name, "no usable article: a title but no text")
+    return FeedItem(title=title, raw=body, raw_format="text", source_name=source_name)
+
+
+# --- HTML pages ------------------------------------------------------------------------------------
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_:.-]+)""", re.IGNORECASE)
+
+
+def _decode_html(name: str, data: bytes) -> tuple[str, str | None]:
+    """UTF-8 first, then the charset the page declares, then guessing (with a note)."""
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError:
+        pass
+    declared = _META_CHARSET.search(data[:8192])
+    if declared:
+        encoding = declared.group(1).decode("ascii")
+        try:
+            return data.decode(encoding), None
+        except (LookupError, UnicodeDecodeError):
+            pass
+    return decode_text(data, name)
+
+
+def _parse_html(name: str, data: bytes) -> ParsedFile:
+    html, note = _decode_html(name, data)
+    page = extract_page(html.encode("utf-8"))
+    if not page.text:
+        raise InputError(name, "no usable article: the page has no main text")
+    item = FeedItem(
+        title=page.title or PurePath(name).stem,
+        raw=html,  # the page verbatim; processing extracts from it again
+        raw_format="html",
+        published=page.published,
+    )
+    return ParsedFile(items=[item], problems=[f"{name}: {note}"] if note else [])
+
+
+# --- JSON lines ------------------------------------------------------------------------------------
+
+_OPTIONAL_STR = ("url", "source", "language", "guid")
+
+
+def parse_date(value: str) -> datetime:
+    """ISO 8601 ("2024-03-05T10:00:00Z", "2024-03-05") or RFC 822 ("Tue, 05 Mar 2024 10:00:00 GMT"),
+    as an aware UTC datetime; a value without offset is taken as UTC. Raises ValueError."""
+    value = value.strip()
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        try:
+            parsed = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            raise ValueError(f"bad date {value!r}: not ISO 8601 or RFC 822") from None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _jsonl_item(record: Any) -> FeedItem:
+    """One JSON line -> FeedItem; ValueError with a short reason when it is unusable."""
+    if not isinstance(record, dict):
+        raise ValueError(f"not a JSON object but {type(record).__name__}")
+    missing = [
+        key for key in ("title", "text") if not isinstance(record.get(key), str) or not record[key].strip()
+    ]
+    if missing:
+        raise ValueError(f"missing or empty {' and '.join(missing)}")
+    for key in (*_OPTIONAL_STR, "published"):
+        if record.get(key) is not None and not isinstance(record[key], str):
+            raise ValueError(f"{key} must be a string")
+    published = parse_date(record["published"]) if record.get("published") else None
+    return FeedItem(
+        title=" ".join(normalize_whitespace(record["title"]).split()),
+        raw=record["text"],  # verbatim, as sent
+        raw_format="text",
+        url=record.get("url") or None,
+        guid=record.get("guid") or None,
+        published=published,
+        source_name=record.get("source") or None,
+        language=record.get("language") or None,
+    )
+
+
+def _parse_jsonl(name: str, text: str) -> tuple[list[FeedItem], list[str]]:
+    items: list[FeedItem] = []
+    problems: list[str] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problems.append(f"{name} line {number}: not valid JSON ({exc.msg} at column {exc.colno})")
+            continue
+        try:
+            items.append(_jsonl_item(record))
+        except ValueError as exc:
+            problems.append(f"{name} line {number}: {exc}")
+    if problems:
+        logger.info("jsonl lines rejected", extra={"source": name, "rejected": len(problems)})
+    return items, problems

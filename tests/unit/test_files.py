@@ -1,0 +1,164 @@
+"""ingest.files: the seed format, JSON lines, HTML pages and the files that must be rejected."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from monitor.errors import InputError
+from monitor.extract.normalize import decode_text
+from monitor.ingest.files import parse_inbox_file
+
+INBOX = Path(__file__).resolve().parents[1] / "fixtures" / "inbox"
+SEED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "seed" / "osce_astana_conference.txt"
+LIMIT = 1_000_000
+
+
+def _parse(name: str):
+    return parse_inbox_file(name, (INBOX / name).read_bytes(), LIMIT)
+
+
+def test_seed_format_matches_expectation() -> None:
+    expected = json.loads((INBOX / "border_seed.expected.json").read_text(encoding="utf-8"))
+    parsed = _parse("border_seed.txt")
+    (item,) = parsed.items
+    assert parsed.problems == []
+    assert item.title == expected["title"]
+    assert item.source_name == expected["source_name"]
+    assert item.raw_format == expected["raw_format"]
+    assert item.raw.split("\n\n") == expected["paragraphs"]
+
+
+def test_final_short_sentence_is_body_not_source() -> None:
+    (item,) = _parse("no_source.txt").items
+    assert item.source_name is None
+    assert item.raw.endswith("Checks start today.")
+
+
+def test_hard_wrapped_text_is_rejoined_and_headings_kept() -> None:
+    sentence = "Border guards reported more smuggling attempts along the eastern frontier this month. "
+    wrapped = "\n".join(
+        [
+            "Smuggling Rises",
+            "",
+            "Border guards reported more smuggling attempts along the eastern frontier",
+            "this month. Border guards reported more smuggling attempts along the",
+            "eastern frontier this month. Border guards reported more smuggling",
+            "attempts along the eastern frontier this month.",
+            "",
+            "Officials Respond",
+            "",
+            "Border guards reported more smuggling attempts along the eastern frontier",
+            "this month.",
+            "",
+            "Wire Desk",
+        ]
+    )
+    (item,) = parse_inbox_file("wrapped.md", wrapped.encode(), LIMIT).items
+    assert item.title == "Smuggling Rises"
+    assert item.source_name == "Wire Desk"
+    assert item.raw.split("\n\n") == [(sentence * 3).strip(), "Officials Respond", sentence.strip()]
+
+
+@pytest.mark.skipif(not SEED.exists(), reason="shared seed file not present")
+def test_real_seed_file() -> None:
+    (item,) = parse_inbox_file(SEED.name, SEED.read_bytes(), LIMIT).items
+    paragraphs = item.raw.split("\n\n")
+    assert item.title.startswith("The First Anti-Terrorism OSCE Conference")
+    assert item.source_name == "World media monitoring"
+    assert "World media monitoring" not in item.raw
+    assert "Using The Power Of The Chairman" in paragraphs
+    assert paragraphs[-1].endswith("confirmed their participation within this event.")
+
+
+def test_jsonl_good_lines_parsed_bad_lines_reported() -> None:
+    parsed = _parse("articles.jsonl")
+    titles = [item.title for item in parsed.items]
+    assert titles == [
+        "Cyber attack disrupts city water utility",
+        "Arms control talks resume",
+        "Police dismantle trafficking network",
+    ]
+    first, second, third = parsed.items
+    assert first.published == datetime(2024, 3, 5, 9, 15, tzinfo=UTC)
+    assert (first.url, first.source_name, first.language, first.guid) == (
+        "https://news.example.org/water-attack",
+        "Example News",
+        "en",
+        "ex-1",
+    )
+    assert second.published == datetime(2024, 3, 5, 12, 0, tzinfo=UTC)  # RFC 822
+    assert third.published == datetime(2024, 3, 6, tzinfo=UTC)  # a bare date is taken as UTC
+    assert parsed.problems == [
+        "articles.jsonl line 2: not valid JSON (Expecting value at column 1)",
+        "articles.jsonl line 4: missing or empty title",
+        "articles.jsonl line 5: not a JSON object but list",
+        "articles.jsonl line 6: bad date 'yesterday evening': not ISO 8601 or RFC 822",
+    ]
+
+
+def test_jsonl_without_any_good_line_is_rejected() -> None:
+    with pytest.raises(
+        InputError, match=r"bad.jsonl: no usable article \(bad.jsonl line 1: missing or empty text"
+    ):
+        parse_inbox_file("bad.jsonl", b'{"title": "only a title"}\n', LIMIT)
+
+
+def test_html_file_keeps_page_and_takes_title_and_date() -> None:
+    parsed = _parse("report.html")
+    (item,) = parsed.items
+    assert item.title == "Coast Guard Intercepts Smuggling Boat"
+    assert item.raw_format == "html"
+    assert item.raw == (INBOX / "report.html").read_text(encoding="utf-8")
+    assert item.published == datetime(2024, 2, 11, 8, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [
+        ("empty.txt", b"", "empty file"),
+        ("blank.txt", b" \n\n\t\n", "empty file"),
+        ("image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200), "binary content (NUL bytes)"),
+        ("ctrl.txt", bytes([1, 2, 3, 4, 5, 6, 7, 8]) * 20 + b"text", "binary content (160 control bytes"),
+        ("big.txt", b"a" * (LIMIT + 1), f"file too large: {LIMIT + 1} bytes, the limit is {LIMIT} bytes"),
+        ("report.pdf", b"%PDF-1.7", "unsupported file type '.pdf'"),
+        ("README", b"text", "unsupported file type '(no extension)'"),
+        ("title_only.txt", b"Just A Title\n", "no usable article: a title but no text"),
+        ("nothing.html", b"<html><body><script>x()</script></body></html>", "no usable article"),
+    ],
+)
+def test_rejected_files(name: str, data: bytes, reason: str) -> None:
+    with pytest.raises(InputError) as info:
+        parse_inbox_file(name, data, LIMIT)
+    assert info.value.source == name
+    assert info.value.reason.startswith(reason)
+
+
+RUSSIAN = (
+    "Угроза терроризма\n\nПредседатель комитета заявил, что угроза терроризма остаётся реальной.\nАстана\n"
+)
+FRENCH = "Coopération régionale\n\nLe ministre a déclaré que la coopération était très importante à Genève.\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding", "note"),
+    [
+        (RUSSIAN, "cp1251", "not valid UTF-8 (byte 0xd3 at offset 0); decoded as cp1251"),
+        (FRENCH, "latin-1", "not valid UTF-8 (byte 0xe9 at offset 4); decoded as cp1252"),
+    ],
+)
+def test_single_byte_text_claiming_utf8_is_recovered_with_a_note(text: str, encoding: str, note: str) -> None:
+    parsed = parse_inbox_file("claims-utf8.txt", text.encode(encoding), LIMIT)
+    (item,) = parsed.items
+    assert item.title == text.split("\n", 1)[0]
+    assert parsed.problems == [f"claims-utf8.txt: {note}"]
+
+
+def test_decode_text_utf8_bom_and_utf16() -> None:
+    assert decode_text("\ufeffTitel mit Umlaut ä".encode(), "a") == ("Titel mit Umlaut ä", None)
+    assert decode_text("Заголовок".encode("utf-16"), "b") == ("Заголовок", None)
+    with pytest.raises(InputError, match="no other encoding gives plausible text"):
+        decode_text(bytes(range(128, 256)) * 3, "c")
