@@ -1,0 +1,108 @@
+"""extract: HTML to text, full-page extraction, normalisation, hashing and language detection."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from monitor.extract.html import extract_page, html_to_text
+from monitor.extract.language import detect_language
+from monitor.extract.normalize import content_hash, normalize_whitespace
+
+PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "pages"
+
+
+def test_html_to_text_drops_chrome_decodes_entities_keeps_paragraphs() -> None:
+    text = html_to_text((PAGES / "fragment.html").read_text(encoding="utf-8"))
+    assert text == (
+        "Port security & customs\n\n"
+        "Officers checked every container from the three routes – as announced.\n\n"
+        "The minister said:\n“We will not wait.”\n\n"
+        "First measure\n\n"
+        "Second measure"
+    )
+
+
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        ("plain words, no markup", "plain words, no markup"),
+        ("Tom &amp; Jerry", "Tom & Jerry"),
+        ("<p>a</p><p>b</p>", "a\n\nb"),
+        ("<b>bold</b> and <i>italic</i>", "bold and italic"),
+        ("", ""),
+        ("<script>only()</script>", ""),
+        ("<p>zero\u200bwidth</p>", "zerowidth"),
+    ],
+)
+def test_html_to_text_small_fragments(html: str, text: str) -> None:
+    assert html_to_text(html) == text
+
+
+def test_html_to_text_survives_very_deep_nesting() -> None:
+    assert html_to_text("<div>" * 5000 + "deep" + "</div>" * 5000) == "deep"
+
+
+def test_extract_page_main_text_title_date_language() -> None:
+    page = extract_page((PAGES / "article.html").read_bytes(), url="https://daily.example.com/arms-ring")
+    assert page.title == "Police Break Up Arms Trafficking Ring"
+    assert page.published == datetime(2024, 1, 20, 13, 5, tzinfo=UTC)
+    assert page.language == "en"
+    assert "arrested eleven suspects on Thursday" in page.text
+    assert page.text.rstrip().endswith("according to a statement released in the evening.")
+    assert len(page.text.split("\n\n")) >= 4  # paragraphs stay apart
+    for chrome in (
+        "Subscribe now",
+        "Most read",
+        "Celebrity wedding",
+        "All rights reserved",
+        "Cookie",
+        "slot1",
+    ):
+        assert chrome not in page.text
+
+
+def test_extract_page_falls_back_for_tiny_pages() -> None:
+    page = extract_page(b"<html><head><title>Short</title></head><body><p>One line.</p></body></html>")
+    assert page.title == "Short"
+    assert page.text == "One line."
+    assert page.language is None  # too short to judge
+
+
+def test_normalize_whitespace() -> None:
+    messy = "  Caf\u0065\u0301\u00a0 au\tlait \r\n\r\n\n\n next\u200b para \nline  "
+    assert normalize_whitespace(messy) == "Café au lait\n\nnext para\nline"
+
+
+def test_content_hash_ignores_trivial_reformatting() -> None:
+    base = content_hash("Border Attack", "Gunmen attacked a post.\n\nTwo were hurt.")
+    assert base == content_hash("border attack ", "“Gunmen” attacked  a post\nTwo were hurt!")
+    assert base == content_hash("BORDER\u00a0ATTACK", "Gunmen attacked a post. Two were hurt.")
+    assert base != content_hash("Border Attack", "Gunmen attacked a post. Three were hurt.")
+    assert len(base) == 64
+
+
+SAMPLES = {
+    "en": "The interior ministry said on Monday that border patrols would be doubled after smugglers "
+    "opened new routes through the mountains during the winter months.",
+    "de": "Das Innenministerium teilte am Montag mit, dass die Grenzpatrouillen verdoppelt werden, "
+    "nachdem Schmuggler im Winter neue Routen durch die Berge eröffnet hatten.",
+    "fr": "Le ministère de l'Intérieur a annoncé lundi que les patrouilles frontalières seraient doublées "
+    "après que des passeurs ont ouvert de nouvelles routes à travers les montagnes.",
+    "ru": "Министерство внутренних дел сообщило в понедельник, что пограничные патрули будут удвоены после "
+    "того, как контрабандисты проложили новые маршруты через горы.",
+}
+
+
+@pytest.mark.parametrize("language", sorted(SAMPLES))
+def test_detect_language(language: str) -> None:
+    assert detect_language(SAMPLES[language]) == language
+    assert detect_language(SAMPLES[language].upper()) == language  # shouted headlines too
+
+
+def test_detect_language_refuses_short_text_and_bounds_long_text() -> None:
+    assert detect_language("Breaking: 12:45") is None
+    assert detect_language("") is None
+    assert detect_language(SAMPLES["de"] * 500) == "de"  # long text: only a sample is classified
