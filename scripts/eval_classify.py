@@ -22,11 +22,15 @@ from pathlib import Path
 from monitor.classify.rules import Classifier, load_default_classifier
 from monitor.classify.taxonomy import load_taxonomy
 
-DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "classify" / "security_dev.jsonl"
+DEFAULT_DATA = (
+    Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "classify" / "security_dev.jsonl"
+)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("data", nargs="?", default=str(DEFAULT_DATA))
     parser.add_argument("--taxonomy", help="taxonomy YAML (default: the packaged one)")
     parser.add_argument("--errors", choices=["fn", "fp"], help="print false negatives or false positives")
@@ -79,7 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"classifier {classifier.version}  data {path.name}  documents {len(rows)}")
     print(f"precision {precision:.4f}  recall {recall:.4f}  F1 {f1:.4f}  FPR {fpr:.4f} ({fp}/{fp + tn})")
     for family in sorted(family_total):
-        print(f"  recall[{family}] {family_hit[family] / family_total[family]:.4f} ({family_hit[family]}/{family_total[family]})")
+        print(
+            f"  recall[{family}] {family_hit[family] / family_total[family]:.4f} ({family_hit[family]}/{family_total[family]})"
+        )
     print("topics fired: " + ", ".join(f"{topic} {count}" for topic, count in topics.most_common()))
     print(f"speed {len(rows) / elapsed:,.0f} docs/s ({elapsed:.2f} s, one core)")
     for row, hits in errors[: args.limit]:

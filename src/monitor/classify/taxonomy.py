@@ -32,7 +32,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -97,10 +97,12 @@ class Taxonomy:
     topics: tuple[Topic, ...]
     source: str  # file name, for messages
     content_hash: str  # sha256 of the file's bytes, hex
+    # Vocabulary of other news kinds (film, sport, markets): raises every threshold (rules.py).
+    off_topic: Mapping[str, tuple[Term, ...]] = field(default_factory=dict)
 
     @property
     def languages(self) -> frozenset[str]:
-        return frozenset(lang for topic in self.topics for lang in topic.terms)
+        return frozenset(lang for topic in self.topics for lang in topic.terms) | frozenset(self.off_topic)
 
 
 def load_taxonomy(path: str | Path) -> Taxonomy:
@@ -213,11 +215,11 @@ class _Parser:
     # -- taxonomy structure ----------------------------------------------------------------------
 
     def taxonomy(self, root: Node, content_hash: str) -> Taxonomy:
-        fields = self.mapping(root, "taxonomy", {"version", "topics"}, {"default_language"})
+        fields = self.mapping(root, "taxonomy", {"version", "topics"}, {"default_language", "off_topic"})
         version_node = fields["version"][1]
         version = self.scalar(version_node, "version")
         if isinstance(version, bool) or not isinstance(version, str | int | float) or not str(version):
-            raise self.fail(version_node, "version must be a string such as \"2025.1\"")
+            raise self.fail(version_node, 'version must be a string such as "2025.1"')
         default_language = "en"
         if "default_language" in fields:
             node = fields["default_language"][1]
@@ -232,17 +234,23 @@ class _Parser:
         for node in topic_nodes:
             topic = self.topic(node)
             if topic.id in seen:
-                raise self.fail(node, f"duplicate topic id '{topic.id}' (first defined at line {seen[topic.id]})")
+                raise self.fail(
+                    node, f"duplicate topic id '{topic.id}' (first defined at line {seen[topic.id]})"
+                )
             seen[topic.id] = node.start_mark.line + 1
             topics.append(topic)
         if not any(default_language in topic.terms for topic in topics):
             raise self.fail(root, f"no topic has terms for default_language '{default_language}'")
+        off_topic: dict[str, tuple[Term, ...]] = {}
+        if "off_topic" in fields:
+            off_topic = self.terms(fields["off_topic"][1], "off_topic")
         return Taxonomy(
             version=str(version),
             default_language=default_language,
             topics=tuple(topics),
             source=self.source,
             content_hash=content_hash,
+            off_topic=off_topic,
         )
 
     def topic(self, node: Node) -> Topic:
@@ -341,7 +349,9 @@ class _Parser:
         weight_node = fields["weight"][1]
         weight = self.number(weight_node, f"weight of '{term}'")
         if not 0 < weight <= _MAX_WEIGHT:
-            raise self.fail(weight_node, f"weight of '{term}' must be in (0, {_MAX_WEIGHT:g}], got {weight:g}")
+            raise self.fail(
+                weight_node, f"weight of '{term}' must be in (0, {_MAX_WEIGHT:g}], got {weight:g}"
+            )
         line = node.start_mark.line + 1
         if "regex" in fields:
             if "variants" in fields:
