@@ -46,7 +46,9 @@ def load_corpus(limit: int | None) -> tuple[list[dict], str]:
             if entry.name.endswith(".txt"):
                 item = parse_inbox_file(entry.name, entry.read_bytes(), 10_000_000).items[0]
                 docs.append({"id": entry.name, "title": item.title, "text": item.raw})
-        docs = [dict(d, id=f"{d['id']}-{i}", text=f"{d['text']}\n\nCopy {i}.") for i in range(200) for d in docs]
+        docs = [
+            dict(d, id=f"{d['id']}-{i}", text=f"{d['text']}\n\nCopy {i}.") for i in range(200) for d in docs
+        ]
         source = "bundled samples × 200"
     return (docs[:limit] if limit else docs), source
 
@@ -95,7 +97,9 @@ def bench_e2e(doc: bytes, n: int) -> tuple[float, dict]:
     from monitor.store import articles, sources
     from monitor.store.db import embedded_server_uri, migrate, with_database
 
-    server = os.environ.get("MONITOR_TEST_DATABASE_URL") or embedded_server_uri(REPO / ".monitor" / "test-pgdata")
+    server = os.environ.get("MONITOR_TEST_DATABASE_URL") or embedded_server_uri(
+        REPO / ".monitor" / "test-pgdata"
+    )
     name = f"monitor_bench_{secrets.token_hex(3)}"
     admin = psycopg2.connect(server)
     admin.autocommit = True
@@ -155,8 +159,10 @@ def main() -> int:
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"ratios: classify/feedparser {results['classify_vs_feedparser']}, "
-          f"e2e/feedparser {results['e2e_vs_feedparser']}; peak RSS {results['peak_rss_mb']} MB")  # fmt: skip
+    print(
+        f"ratios: classify/feedparser {results['classify_vs_feedparser']}, "
+        f"e2e/feedparser {results['e2e_vs_feedparser']}; peak RSS {results['peak_rss_mb']} MB"
+    )
     print(f"wrote {out}")
     return 0
 

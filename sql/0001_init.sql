@@ -51,7 +51,7 @@ CREATE TABLE articles (
     canonical_url     text,                   -- URL without tracking parameters, for dedupe
     title             text NOT NULL,
     raw               text NOT NULL,          -- verbatim as it arrived: nothing is lost if processing fails
-    raw_format        text NOT NULL CHECK (raw_format IN ('html', 'text')),
+    raw_format        text NOT NULL CHECK (raw_format IN ('html', 'text', 'seed')),
     source_name       text,
     author            text,
     declared_language text,

@@ -31,7 +31,9 @@ _TABLES = (
 
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
-    server = os.environ.get("MONITOR_TEST_DATABASE_URL") or embedded_server_uri(REPO / ".monitor" / "test-pgdata")
+    server = os.environ.get("MONITOR_TEST_DATABASE_URL") or embedded_server_uri(
+        REPO / ".monitor" / "test-pgdata"
+    )
     name = f"monitor_test_{os.getpid()}_{secrets.token_hex(3)}"
     admin = psycopg2.connect(server)
     admin.autocommit = True

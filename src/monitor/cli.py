@@ -89,11 +89,16 @@ def cmd_classify(args: argparse.Namespace, settings: Settings) -> int:
                     "id": doc.get("id", lineno),
                     "language": language,
                     "topics": [
-                        {"id": t.topic_id, "label": t.label, "score": round(t.score, 4),
-                         "evidence": [{"term": e.term, "count": e.count, "weight": e.weight}
-                                      for e in t.evidence]}
+                        {
+                            "id": t.topic_id,
+                            "label": t.label,
+                            "score": round(t.score, 4),
+                            "evidence": [
+                                {"term": e.term, "count": e.count, "weight": e.weight} for e in t.evidence
+                            ],
+                        }
                         for t in topics
-                    ],  # fmt: skip
+                    ],
                     "entities": [{"type": e.type, "name": e.name, "id": e.id} for e in entities],
                 }
             )
@@ -112,9 +117,16 @@ def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
     except OSError as exc:
         raise InputError(str(path), exc.strerror or str(exc)) from None
     page = extract_page(data, url=path.resolve().as_uri())
-    print(_dump({"title": page.title, "text": page.text,
-                 "published": page.published.isoformat() if page.published else None,
-                 "language": page.language}))  # fmt: skip
+    print(
+        _dump(
+            {
+                "title": page.title,
+                "text": page.text,
+                "published": page.published.isoformat() if page.published else None,
+                "language": page.language,
+            }
+        )
+    )
     return 0
 
 
@@ -125,10 +137,18 @@ def cmd_parse_feed(args: argparse.Namespace, settings: Settings) -> int:
     target = args.source
     if "://" in target:
         f = settings.fetch
-        result = fetch(target, etag=None, last_modified=None,
-                       limits=FetchLimits(connect_timeout=f.connect_timeout, read_timeout=f.read_timeout,
-                                          max_bytes=f.max_bytes, user_agent=f.user_agent,
-                                          max_redirects=f.max_redirects))  # fmt: skip
+        result = fetch(
+            target,
+            etag=None,
+            last_modified=None,
+            limits=FetchLimits(
+                connect_timeout=f.connect_timeout,
+                read_timeout=f.read_timeout,
+                max_bytes=f.max_bytes,
+                user_agent=f.user_agent,
+                max_redirects=f.max_redirects,
+            ),
+        )
         data, ctype, base = result.body or b"", result.content_type, result.final_url
     else:
         try:
@@ -140,9 +160,19 @@ def cmd_parse_feed(args: argparse.Namespace, settings: Settings) -> int:
     if parsed.problem:
         print(f"{target}: warning: {parsed.problem}", file=sys.stderr)
     for item in parsed.items:
-        print(_dump({"title": item.title, "url": item.url, "guid": item.guid,
-                     "published": item.published.isoformat() if item.published else None,
-                     "author": item.author, "raw_format": item.raw_format, "raw": item.raw}))  # fmt: skip
+        print(
+            _dump(
+                {
+                    "title": item.title,
+                    "url": item.url,
+                    "guid": item.guid,
+                    "published": item.published.isoformat() if item.published else None,
+                    "author": item.author,
+                    "raw_format": item.raw_format,
+                    "raw": item.raw,
+                }
+            )
+        )
     return 0
 
 
@@ -194,8 +224,10 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
         for s in rows:
             state = f"errors={s.error_count} last_error={s.last_error!r}" if s.error_count else "ok"
             last = s.last_fetched_at.isoformat(timespec="seconds") if s.last_fetched_at else "never"
-            print(f"{s.id:>4} {s.kind:<5} {s.name[:40]:<40} every {s.interval_minutes:>4} min  last {last}  "
-                  f"next {s.next_fetch_at.isoformat(timespec='seconds')}  {state}  {s.url}")  # fmt: skip
+            print(
+                f"{s.id:>4} {s.kind:<5} {s.name[:40]:<40} every {s.interval_minutes:>4} min  last {last}  "
+                f"next {s.next_fetch_at.isoformat(timespec='seconds')}  {state}  {s.url}"
+            )
         return 0
     finally:
         conn.close()
@@ -210,14 +242,19 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         did = failed = 0
         if args.feeds or both:
             f = pipeline.ingest_due_feeds(settings, conn)
-            print(f"feeds: {f.feeds} due, {f.ok} ok, {f.not_modified} not modified, {f.failed} failed; "
-                  f"{f.new} new articles, {f.duplicate} duplicates")  # fmt: skip
+            print(
+                f"feeds: {f.feeds} due, {f.ok} ok, {f.not_modified} not modified, {f.failed} failed; "
+                f"{f.new} new articles, {f.duplicate} duplicates"
+            )
             _print_problems(f.problems)
             did += f.ok + f.not_modified
             failed += f.failed
         if args.inbox or both:
             i = pipeline.ingest_inbox(settings, conn)
-            print(f"inbox: {i.files} files, {i.new} new articles, {i.duplicate} duplicates, {i.rejected} rejected")
+            print(
+                f"inbox: {i.files} files, {i.new} new articles, {i.duplicate} duplicates, "
+                f"{i.rejected} rejected"
+            )
             _print_problems(i.problems)
             did += i.files - i.rejected
             failed += i.rejected
@@ -250,8 +287,12 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         r = pipeline.run_once(settings, conn, digest_day=args.digest_date, show_progress=settings.progress)
         _print_run(r)
-        nothing = (r.feeds.ok + r.feeds.not_modified == 0 and r.feeds.failed
-                   and r.inbox.files == r.inbox.rejected and not r.process.processed)  # fmt: skip
+        nothing = (
+            r.feeds.ok + r.feeds.not_modified == 0
+            and r.feeds.failed
+            and r.inbox.files == r.inbox.rejected
+            and not r.process.processed
+        )
         return 1 if nothing else 0
     finally:
         conn.close()
@@ -259,8 +300,10 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 def _print_run(r: Any) -> None:
     f, i, p, d = r.feeds, r.inbox, r.process, r.digest
-    print(f"feeds:   {f.feeds} due, {f.ok} ok, {f.not_modified} not modified, {f.failed} failed; "
-          f"{f.new} new articles, {f.duplicate} duplicates")  # fmt: skip
+    print(
+        f"feeds:   {f.feeds} due, {f.ok} ok, {f.not_modified} not modified, {f.failed} failed; "
+        f"{f.new} new articles, {f.duplicate} duplicates"
+    )
     print(f"inbox:   {i.files} files, {i.new} new articles, {i.duplicate} duplicates, {i.rejected} rejected")
     print(f"process: {p.processed} processed, {p.duplicates} duplicates, {p.failed} failed")
     print(f"digest:  {d.day.isoformat()}: {d.articles} articles — {d.subject}")
@@ -288,8 +331,13 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
         if already and not args.force:
             print(f"  already sent at {already.isoformat(timespec='seconds')}; --force sends again")
             return 0
-        msg = mail.build_message(subject=d.subject, html=d.html, text=d.text, sender=settings.mail_from,
-                                 recipients=list(settings.digest_recipients))  # fmt: skip
+        msg = mail.build_message(
+            subject=d.subject,
+            html=d.html,
+            text=d.text,
+            sender=settings.mail_from,
+            recipients=list(settings.digest_recipients),
+        )
         mail.send(msg, settings.smtp_url)
         digest_store.mark_sent(conn, day, settings.timezone, ", ".join(settings.digest_recipients))
         conn.commit()
@@ -349,10 +397,14 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     feed_path.write_bytes((samples / "feed.xml").read_bytes())
     conn = _db(settings)
     try:
-        sources.add_feed(conn, feed_path.resolve().as_uri(), "Sample Security Wire", settings.feed_interval_minutes)
+        sources.add_feed(
+            conn, feed_path.resolve().as_uri(), "Sample Security Wire", settings.feed_interval_minutes
+        )
         # Make the sample feed due now even when a previous demo polled it a minute ago.
         with conn.cursor() as cur:
-            cur.execute("UPDATE sources SET next_fetch_at = now() WHERE url = %s", (feed_path.resolve().as_uri(),))
+            cur.execute(
+                "UPDATE sources SET next_fetch_at = now() WHERE url = %s", (feed_path.resolve().as_uri(),)
+            )
         conn.commit()
         print(f"demo: {copied} sample files copied to {settings.inbox_dir}, sample feed {feed_path}")
         r = pipeline.run_once(settings, conn, show_progress=settings.progress)
@@ -399,8 +451,12 @@ def build_parser() -> argparse.ArgumentParser:
     a = ss.add_parser("add", help="add (or update) a feed")
     a.add_argument("url", help="http(s):// or file:// URL, or a local path")
     a.add_argument("--name")
-    a.add_argument("--interval", type=int, help="minutes between polls (default MONITOR_FEED_INTERVAL_MINUTES)")
-    a.add_argument("--full-text", action="store_true", help="the feed has summaries only (kept for later use)")
+    a.add_argument(
+        "--interval", type=int, help="minutes between polls (default MONITOR_FEED_INTERVAL_MINUTES)"
+    )
+    a.add_argument(
+        "--full-text", action="store_true", help="the feed has summaries only (kept for later use)"
+    )
     ss.add_parser("list", help="all sources with their fetch state")
     s.set_defaults(func=cmd_sources)
 
@@ -462,4 +518,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-

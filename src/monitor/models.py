@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-# What the raw text of an item is, so that processing knows whether to strip markup.
-RawFormat = Literal["html", "text"]
+# What the raw text of an item is, so that processing knows how to get the body from it: strip markup
+# ("html"), take it as it is ("text"), or parse the plain-text report format of inbox files ("seed":
+# title line, paragraphs, trailing source line), whose file text is kept verbatim.
+RawFormat = Literal["html", "text", "seed"]
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from monitor.extract.language import detect_language
 from monitor.extract.normalize import normalize_whitespace
 from monitor.ingest.feeds import parse_feed
 from monitor.ingest.fetch import FetchLimits, FetchResult, fetch
-from monitor.ingest.files import parse_inbox_file
+from monitor.ingest.files import parse_inbox_file, parse_seed_text
 from monitor.models import ProcessedArticle
 from monitor.settings import Settings
 from monitor.store import articles as article_store
@@ -58,7 +58,12 @@ def process_item(
     extractor: EntityExtractor,
 ) -> ProcessedArticle:
     """Clean → language → fingerprint → classify → entities, for one article. Pure."""
-    text = html_to_text(raw) if raw_format == "html" else normalize_whitespace(raw)
+    if raw_format == "html":
+        text = html_to_text(raw)
+    elif raw_format == "seed":
+        text = parse_seed_text("article", raw).raw
+    else:
+        text = normalize_whitespace(raw)
     title = normalize_whitespace(title)
     language = detect_language(f"{title}\n{text}") or declared_language
     if len(text) >= _MIN_TEXT_FOR_TEXT_ONLY_HASH:
@@ -105,9 +110,13 @@ def process_pending(
             for a in batch:
                 try:
                     results.append(
-                        (a.id, process_item(a.title, a.raw, a.raw_format, a.declared_language, classifier,
-                                            extractor))
-                    )  # fmt: skip
+                        (
+                            a.id,
+                            process_item(
+                                a.title, a.raw, a.raw_format, a.declared_language, classifier, extractor
+                            ),
+                        )
+                    )
                 except Exception as exc:  # one bad article must not stop the batch; its raw stays stored
                     reason = f"processing failed: {type(exc).__name__}: {exc}"
                     log.warning("article failed", extra={"article_id": a.id, "reason": reason})
@@ -194,7 +203,9 @@ def ingest_inbox(settings: Settings, conn: Connection, *, now: datetime | None =
             (item, path.name if len(parsed.items) == 1 else f"{path.name}#{i + 1}")
             for i, item in enumerate(parsed.items)
         ]
-        counts = article_store.insert_items(conn, source_id=source_id, origin="inbox", items=items, seen_at=now)
+        counts = article_store.insert_items(
+            conn, source_id=source_id, origin="inbox", items=items, seen_at=now
+        )
         for problem in parsed.problems:
             rejects.record(conn, "inbox", path.name, problem, severity="warning")
             report.problems.append(problem)
@@ -263,7 +274,9 @@ def ingest_due_feeds(
     return report
 
 
-def _fetch_one(source: sources.Source, limits: FetchLimits) -> tuple[FetchResult | None, FetchError | None, int]:
+def _fetch_one(
+    source: sources.Source, limits: FetchLimits
+) -> tuple[FetchResult | None, FetchError | None, int]:
     started = time.monotonic()
     try:
         result = fetch(source.url, etag=source.etag, last_modified=source.last_modified, limits=limits)
@@ -282,22 +295,47 @@ def _store_feed(
     now: datetime,
     report: FeedReport,
 ) -> None:
-    common: dict[str, Any] = {"now": now, "duration_ms": elapsed_ms,
-                              "max_backoff_minutes": settings.feed_max_backoff_minutes}  # fmt: skip
+    common: dict[str, Any] = {
+        "now": now,
+        "duration_ms": elapsed_ms,
+        "max_backoff_minutes": settings.feed_max_backoff_minutes,
+    }
     if result is None:
         assert error is not None
         report.failed += 1
         report.problems.append(str(error))
         log.warning("feed fetch failed", extra={"feed_id": source.id, "reason": error.reason})
-        sources.record_fetch(conn, source, outcome="error", http_status=error.status, etag=None,
-                             last_modified=None, items_seen=0, items_new=0, items_duplicate=0, nbytes=None,
-                             error=error.reason, **common)  # fmt: skip
+        sources.record_fetch(
+            conn,
+            source,
+            outcome="error",
+            http_status=error.status,
+            etag=None,
+            last_modified=None,
+            items_seen=0,
+            items_new=0,
+            items_duplicate=0,
+            nbytes=None,
+            error=error.reason,
+            **common,
+        )
         return
     if result.not_modified:
         report.not_modified += 1
-        sources.record_fetch(conn, source, outcome="not_modified", http_status=result.status, etag=result.etag,
-                             last_modified=result.last_modified, items_seen=0, items_new=0, items_duplicate=0,
-                             nbytes=0, error=None, **common)  # fmt: skip
+        sources.record_fetch(
+            conn,
+            source,
+            outcome="not_modified",
+            http_status=result.status,
+            etag=result.etag,
+            last_modified=result.last_modified,
+            items_seen=0,
+            items_new=0,
+            items_duplicate=0,
+            nbytes=0,
+            error=None,
+            **common,
+        )
         return
     body = result.body or b""
     try:
@@ -308,12 +346,25 @@ def _store_feed(
         rejects.record(conn, "feed", source.url, exc.reason)
         # The feed answered but is unusable: keep the validators so an unchanged broken body is not
         # parsed again, and back off like any other failure.
-        sources.record_fetch(conn, source, outcome="error", http_status=result.status, etag=None,
-                             last_modified=None, items_seen=0, items_new=0, items_duplicate=0,
-                             nbytes=len(body), error=exc.reason, **common)  # fmt: skip
+        sources.record_fetch(
+            conn,
+            source,
+            outcome="error",
+            http_status=result.status,
+            etag=None,
+            last_modified=None,
+            items_seen=0,
+            items_new=0,
+            items_duplicate=0,
+            nbytes=len(body),
+            error=exc.reason,
+            **common,
+        )
         return
-    items = [(item, item.url or item.guid or f"{source.url}#{text_fingerprint(item.title)[:16]}")
-             for item in parsed.items]  # fmt: skip
+    items = [
+        (item, item.url or item.guid or f"{source.url}#{text_fingerprint(item.title)[:16]}")
+        for item in parsed.items
+    ]
     counts = article_store.insert_items(conn, source_id=source.id, origin="feed", items=items)
     if parsed.problem:
         rejects.record(conn, "feed", source.url, parsed.problem, severity="warning")
@@ -321,10 +372,20 @@ def _store_feed(
     report.ok += 1
     report.new += counts.new
     report.duplicate += counts.duplicate
-    sources.record_fetch(conn, source, outcome="partial" if parsed.problem else "ok", http_status=result.status,
-                         etag=result.etag, last_modified=result.last_modified, items_seen=len(parsed.items),
-                         items_new=counts.new, items_duplicate=counts.duplicate, nbytes=len(body),
-                         error=parsed.problem, **common)  # fmt: skip
+    sources.record_fetch(
+        conn,
+        source,
+        outcome="partial" if parsed.problem else "ok",
+        http_status=result.status,
+        etag=result.etag,
+        last_modified=result.last_modified,
+        items_seen=len(parsed.items),
+        items_new=counts.new,
+        items_duplicate=counts.duplicate,
+        nbytes=len(body),
+        error=parsed.problem,
+        **common,
+    )
 
 
 # ---------------------------------------------------------------------------------------------- digest
@@ -352,20 +413,42 @@ def build_daily_digest(settings: Settings, conn: Connection, day: date) -> Diges
     start, end = digest_window(day, settings.timezone)
     records = digest_store.articles_in_window(conn, start, end)
     articles = [
-        DigestArticle(id=r.id, title=r.title, source=r.source, url=r.url, first_seen=r.first_seen,
-                      published=r.published, text=r.text, language=r.language, topics=r.topics,
-                      entities=r.entities)
+        DigestArticle(
+            id=r.id,
+            title=r.title,
+            source=r.source,
+            url=r.url,
+            first_seen=r.first_seen,
+            published=r.published,
+            text=r.text,
+            language=r.language,
+            topics=r.topics,
+            entities=r.entities,
+        )
         for r in records
-    ]  # fmt: skip
+    ]
     labels = load_default_classifier().labels
-    digest = build_digest(articles, date=day, tz=settings.timezone, taxonomy_labels=labels,
-                          max_per_topic=settings.digest_max_per_topic)  # fmt: skip
+    digest = build_digest(
+        articles,
+        date=day,
+        tz=settings.timezone,
+        taxonomy_labels=labels,
+        max_per_topic=settings.digest_max_per_topic,
+    )
     html, text, subject = render_html(digest), render_text(digest), digest_subject(digest)
     digest_store.save_digest(
         conn,
-        {"digest_date": day, "timezone": settings.timezone, "window_start": start, "window_end": end,
-         "article_count": len(articles), "subject": subject, "html": html, "text": text},
-    )  # fmt: skip
+        {
+            "digest_date": day,
+            "timezone": settings.timezone,
+            "window_start": start,
+            "window_end": end,
+            "article_count": len(articles),
+            "subject": subject,
+            "html": html,
+            "text": text,
+        },
+    )
     conn.commit()
     settings.out_dir.mkdir(parents=True, exist_ok=True)
     html_path = settings.out_dir / f"digest-{day.isoformat()}.html"
@@ -412,10 +495,14 @@ def export_lines(conn: Connection, start: datetime, end: datetime) -> Iterator[d
             "language": r.language,
             "taxonomy_version": r.taxonomy_version,
             "topics": [
-                {"id": t.topic_id, "label": t.label, "score": round(t.score, 4),
-                 "evidence": [{"term": e.term, "count": e.count, "weight": e.weight} for e in t.evidence]}
+                {
+                    "id": t.topic_id,
+                    "label": t.label,
+                    "score": round(t.score, 4),
+                    "evidence": [{"term": e.term, "count": e.count, "weight": e.weight} for e in t.evidence],
+                }
                 for t in r.topics
-            ],  # fmt: skip
+            ],
             "entities": [{"type": e.type, "name": e.name, "id": e.id, "count": e.count} for e in r.entities],
             "story_id": None,  # story clustering is not built yet
             "duplicates": r.duplicates,

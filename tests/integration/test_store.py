@@ -59,9 +59,11 @@ def test_ingest_is_idempotent_and_duplicates_become_sightings(db: Connection) ->
 
     # The same article behind a tracking-free URL, seen through another channel, is one article.
     other = articles.insert_items(
-        db, source_id=None, origin="inbox",
+        db,
+        source_id=None,
+        origin="inbox",
         items=[(_item("One (newsletter)", url="http://EXAMPLE.org/a#top", raw="Other body."), "mail.txt")],
-    )  # fmt: skip
+    )
     db.commit()
     assert (other.new, other.duplicate) == (0, 1)
     with db.cursor() as cur:
@@ -71,10 +73,15 @@ def test_ingest_is_idempotent_and_duplicates_become_sightings(db: Connection) ->
 
 def test_same_content_under_another_name_is_a_duplicate(db: Connection) -> None:
     text = "Border guards seized 40 kg of heroin.\n\nThe smugglers fled."
-    a = articles.insert_items(db, source_id=None, origin="inbox", items=[(_item("Seizure", raw=text), "a.txt")])
+    a = articles.insert_items(
+        db, source_id=None, origin="inbox", items=[(_item("Seizure", raw=text), "a.txt")]
+    )
     # Reformatted whitespace and case: the raw fingerprint ignores them.
     b = articles.insert_items(
-        db, source_id=None, origin="inbox", items=[(_item("SEIZURE", raw=text.replace("\n\n", "  ")), "b.txt")]
+        db,
+        source_id=None,
+        origin="inbox",
+        items=[(_item("SEIZURE", raw=text.replace("\n\n", "  ")), "b.txt")],
     )
     db.commit()
     assert (a.new, b.new, b.duplicate) == (1, 0, 1)
@@ -86,17 +93,42 @@ def test_fetch_errors_back_off_exponentially_and_reset_on_success(db: Connection
     now = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
     expected_minutes = [20, 40, 80, 160, 320, 640, 1280, 1440, 1440]  # capped at a day
     for minutes in expected_minutes:
-        sources.record_fetch(db, feed, now=now, outcome="error", http_status=500, etag=None,
-                             last_modified=None, items_seen=0, items_new=0, items_duplicate=0, nbytes=None,
-                             duration_ms=5, error="HTTP 500", max_backoff_minutes=1440)  # fmt: skip
+        sources.record_fetch(
+            db,
+            feed,
+            now=now,
+            outcome="error",
+            http_status=500,
+            etag=None,
+            last_modified=None,
+            items_seen=0,
+            items_new=0,
+            items_duplicate=0,
+            nbytes=None,
+            duration_ms=5,
+            error="HTTP 500",
+            max_backoff_minutes=1440,
+        )
         feed = next(s for s in sources.list_sources(db) if s.id == feed.id)
         assert feed.next_fetch_at - now == timedelta(minutes=minutes)
     assert feed.error_count == len(expected_minutes)
     assert sources.due_feeds(db, now) == []
-    sources.record_fetch(db, feed, now=now, outcome="ok", http_status=200, etag='"v2"',
-                         last_modified="Sun, 01 Nov 2026 11:00:00 GMT", items_seen=3, items_new=3,
-                         items_duplicate=0, nbytes=900, duration_ms=5, error=None,
-                         max_backoff_minutes=1440)  # fmt: skip
+    sources.record_fetch(
+        db,
+        feed,
+        now=now,
+        outcome="ok",
+        http_status=200,
+        etag='"v2"',
+        last_modified="Sun, 01 Nov 2026 11:00:00 GMT",
+        items_seen=3,
+        items_new=3,
+        items_duplicate=0,
+        nbytes=900,
+        duration_ms=5,
+        error=None,
+        max_backoff_minutes=1440,
+    )
     feed = next(s for s in sources.list_sources(db) if s.id == feed.id)
     assert (feed.error_count, feed.last_error, feed.etag) == (0, None, '"v2"')
     assert feed.next_fetch_at - now == timedelta(minutes=10)

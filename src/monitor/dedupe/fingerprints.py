@@ -11,12 +11,42 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 # same story shared through a newsletter, a social network and the feed one URL.
 _TRACKING_PARAMS = frozenset(
     {
-        "fbclid", "gclid", "dclid", "gclsrc", "msclkid", "yclid", "twclid", "igshid", "mc_cid", "mc_eid",
-        "_ga", "_gl", "_hsenc", "_hsmi", "ocid", "cmpid", "cmp", "icid", "ncid", "ito", "smid", "sr_share",
-        "ref", "ref_src", "referrer", "source", "src", "feature", "spm", "share", "xtor", "at_medium",
-        "at_campaign", "rss",
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gclsrc",
+        "msclkid",
+        "yclid",
+        "twclid",
+        "igshid",
+        "mc_cid",
+        "mc_eid",
+        "_ga",
+        "_gl",
+        "_hsenc",
+        "_hsmi",
+        "ocid",
+        "cmpid",
+        "cmp",
+        "icid",
+        "ncid",
+        "ito",
+        "smid",
+        "sr_share",
+        "ref",
+        "ref_src",
+        "referrer",
+        "source",
+        "src",
+        "feature",
+        "spm",
+        "share",
+        "xtor",
+        "at_medium",
+        "at_campaign",
+        "rss",
     }
-)  # fmt: skip
+)
 _TRACKING_PREFIXES = ("utm_", "mtm_", "pk_", "at_", "hmb_")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -47,13 +77,16 @@ def canonical_url(url: str | None) -> str | None:
 
 
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+# Zero-width characters hide inside words (soft hyphens, joiners) and would split them.
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
 
 
 def text_fingerprint(*parts: str) -> str:
     """sha256 of the words of `parts`, case-folded: insensitive to markup spacing and punctuation."""
     h = hashlib.sha256()
     for part in parts:
-        words = _NON_WORD.sub(" ", unicodedata.normalize("NFKC", part).casefold()).split()
+        folded = unicodedata.normalize("NFKC", part).translate(_INVISIBLE).casefold()
+        words = _NON_WORD.sub(" ", folded).split()
         h.update(" ".join(words).encode("utf-8"))
         h.update(b"\x1f")  # separator, so ("ab", "c") and ("a", "bc") differ
     return h.hexdigest()

@@ -24,7 +24,7 @@ def build_message(*, subject: str, html: str, text: str, sender: str, recipients
 
 
 def send(msg: EmailMessage, smtp_url: str, timeout: float = 30.0) -> None:
-    """Send through `smtp://[user:password@]host:port` (or smtps:// for implicit TLS; starttls=1 to upgrade)."""
+    """Send through `smtp://[user:password@]host:port`; smtps:// for implicit TLS, ?starttls=1 to upgrade."""
     parts = urlsplit(smtp_url)
     if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
         raise ConfigError(f"MONITOR_SMTP_URL must look like smtp://host:port, not {parts.scheme}://…")

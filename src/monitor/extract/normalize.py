@@ -6,7 +6,6 @@ Pure functions: bytes or text in, text out.
 from __future__ import annotations
 
 import codecs
-import hashlib
 import itertools
 import logging
 import re
@@ -133,18 +132,3 @@ def normalize_whitespace(text: str) -> str:
     text = "\n".join(line.strip() for line in text.split("\n"))
     text = _BLANK_LINES.sub("\n\n", text)
     return text.strip()
-
-
-def _hash_form(text: str) -> str:
-    # NFKC folds compatibility forms (full-width letters, ligatures) so they hash like plain ones;
-    # everything that is not a letter or digit counts as a separator.
-    text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE).casefold()
-    out = [ch if ch.isalnum() else " " for ch in text]
-    return " ".join("".join(out).split())
-
-
-def content_hash(title: str, text: str) -> str:
-    """sha256 hex of title and text, insensitive to case, whitespace, punctuation and markup-free
-    re-formatting, so the same story re-sent with different line breaks or quotes hashes the same."""
-    form = _hash_form(title) + "\n" + _hash_form(text)
-    return hashlib.sha256(form.encode("utf-8")).hexdigest()

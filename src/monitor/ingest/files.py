@@ -10,6 +10,7 @@ import email.utils
 import json
 import logging
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import PurePath
 from typing import Any
@@ -69,7 +70,10 @@ def parse_inbox_file(name: str, data: bytes, max_bytes: int) -> ParsedFile:
             detail = f" ({line_problems[0]}{' …' if len(line_problems) > 1 else ''})" if line_problems else ""
             raise InputError(name, f"no usable article{detail}")
         return ParsedFile(items=items, problems=problems)
-    return ParsedFile(items=[parse_seed_text(name, text)], problems=problems)
+    item = parse_seed_text(name, text)
+    # The stored raw is the file's text verbatim ("seed" format); processing parses the body again
+    # from it, so the original survives any later change to the parser.
+    return ParsedFile(items=[replace(item, raw=text, raw_format="seed")], problems=problems)
 
 
 def _reject_binary(name: str, data: bytes) -> None:

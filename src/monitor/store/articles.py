@@ -49,10 +49,24 @@ def insert_items(
                    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, coalesce(%s, now()), %s)
                    ON CONFLICT DO NOTHING
                    RETURNING id""",
-                (source_id, origin, origin_ref, item.guid, item.url, curl, item.title, item.raw,
-                 item.raw_format, item.source_name, item.author, item.language, item.published, seen_at,
-                 raw_hash),
-            )  # fmt: skip
+                (
+                    source_id,
+                    origin,
+                    origin_ref,
+                    item.guid,
+                    item.url,
+                    curl,
+                    item.title,
+                    item.raw,
+                    item.raw_format,
+                    item.source_name,
+                    item.author,
+                    item.language,
+                    item.published,
+                    seen_at,
+                    raw_hash,
+                ),
+            )
             row = cur.fetchone()
             if row is not None:
                 new += 1

@@ -120,7 +120,8 @@ def _checksum(sql: str) -> str:
 def migrate(conn: Connection, migrations_dir: Path) -> list[str]:
     """Apply the numbered `*.sql` files not yet applied, in order, in one transaction. Returns their names.
 
-    All or nothing: a failing file leaves the database as it was. Forward-only: an applied file whose text changed is an error, never silently re-applied.
+    All or nothing: a failing file leaves the database as it was. Forward-only: an applied file whose
+    text changed is an error, never silently re-applied.
     """
     files = sorted(migrations_dir.glob("[0-9][0-9][0-9][0-9]_*.sql"))
     if not files:

@@ -54,7 +54,9 @@ def _attach(conn: Connection, rows: list[tuple]) -> list[ArticleRecord]:
             (ids,),
         )
         for aid, tid, label, score, evidence in cur.fetchall():
-            ev = [Evidence(term=e["term"], count=int(e["count"]), weight=float(e["weight"])) for e in evidence]
+            ev = [
+                Evidence(term=e["term"], count=int(e["count"]), weight=float(e["weight"])) for e in evidence
+            ]
             topics[aid].append(TopicHit(topic_id=tid, label=label, score=float(score), evidence=ev))
         cur.execute(
             """SELECT ae.article_id, e.type, e.name, e.id, ae.count, ae.mentions, ae.title, e.country
@@ -64,17 +66,33 @@ def _attach(conn: Connection, rows: list[tuple]) -> list[ArticleRecord]:
         )
         for aid, etype, name, eid, count, mentions, title, country in cur.fetchall():
             entities[aid].append(
-                Entity(type=etype, name=name, id=eid, count=count, mentions=tuple(mentions or ()),
-                       title=title, country=country)
-            )  # fmt: skip
+                Entity(
+                    type=etype,
+                    name=name,
+                    id=eid,
+                    count=count,
+                    mentions=tuple(mentions or ()),
+                    title=title,
+                    country=country,
+                )
+            )
     return [
         ArticleRecord(
-            id=r[0], title=r[1], source=r[2], url=r[3], first_seen=r[4], published=r[5], text=r[6],
-            language=r[7], taxonomy_version=r[8], duplicates=int(r[9]), topics=topics[r[0]],
+            id=r[0],
+            title=r[1],
+            source=r[2],
+            url=r[3],
+            first_seen=r[4],
+            published=r[5],
+            text=r[6],
+            language=r[7],
+            taxonomy_version=r[8],
+            duplicates=int(r[9]),
+            topics=topics[r[0]],
             entities=entities[r[0]],
         )
         for r in rows
-    ]  # fmt: skip
+    ]
 
 
 def articles_in_window(conn: Connection, start: datetime, end: datetime) -> list[ArticleRecord]:
@@ -84,7 +102,9 @@ def articles_in_window(conn: Connection, start: datetime, end: datetime) -> list
     return _attach(conn, rows)
 
 
-def iter_articles(conn: Connection, start: datetime, end: datetime, chunk: int = 1000) -> Iterator[ArticleRecord]:
+def iter_articles(
+    conn: Connection, start: datetime, end: datetime, chunk: int = 1000
+) -> Iterator[ArticleRecord]:
     """Stream processed articles of a window in chunks (server-side cursor): flat memory for exports."""
     with conn.cursor(name="export_articles") as cur:
         cur.itersize = chunk

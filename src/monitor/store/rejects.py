@@ -18,6 +18,7 @@ def record(conn: Connection, origin: str, ref: str, reason: str, severity: str =
 def recent(conn: Connection, limit: int = 50) -> list[tuple]:
     with conn.cursor() as cur:
         cur.execute(
-            "SELECT created_at, origin, ref, severity, reason FROM rejects ORDER BY id DESC LIMIT %s", (limit,)
+            "SELECT created_at, origin, ref, severity, reason FROM rejects ORDER BY id DESC LIMIT %s",
+            (limit,),
         )
         return list(cur.fetchall())

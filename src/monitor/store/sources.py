@@ -114,9 +114,19 @@ def record_fetch(
             """INSERT INTO fetch_log (source_id, fetched_at, outcome, http_status, items_seen, items_new,
                                       items_duplicate, bytes, duration_ms, error)
                VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
-            (source.id, now, outcome, http_status, items_seen, items_new, items_duplicate, nbytes,
-             duration_ms, error),
-        )  # fmt: skip
+            (
+                source.id,
+                now,
+                outcome,
+                http_status,
+                items_seen,
+                items_new,
+                items_duplicate,
+                nbytes,
+                duration_ms,
+                error,
+            ),
+        )
         # A failed fetch keeps the old validators: they still describe the last good copy we hold.
         cur.execute(
             """UPDATE sources
@@ -131,11 +141,17 @@ def record_fetch(
                       last_success_at = CASE WHEN %(failed)s THEN last_success_at ELSE %(now)s END
                 WHERE id = %(id)s""",
             {
-                "now": now, "status": http_status, "error_count": error_count, "error": error,
-                "next_at": next_at, "failed": failed, "etag": etag, "last_modified": last_modified,
+                "now": now,
+                "status": http_status,
+                "error_count": error_count,
+                "error": error,
+                "next_at": next_at,
+                "failed": failed,
+                "etag": etag,
+                "last_modified": last_modified,
                 "id": source.id,
             },
-        )  # fmt: skip
+        )
 
 
 def fetch_log(conn: Connection, source_id: int, limit: int = 20) -> list[tuple]:

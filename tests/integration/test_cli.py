@@ -1,0 +1,191 @@
+"""The `monitor` command line as a user runs it: environment in, files and rows out."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from httpserver import Route, serve
+from monitor import cli
+from monitor.store.db import Connection
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+GOLDEN = FIXTURES / "golden"
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: Path) -> Path:
+    monkeypatch.setenv("MONITOR_DATABASE_URL", database_url)
+    monkeypatch.setenv("MONITOR_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("MONITOR_INBOX", str(tmp_path / "inbox"))
+    monkeypatch.setenv("MONITOR_OUT", str(tmp_path / "out"))
+    monkeypatch.setenv("MONITOR_TIMEZONE", "Europe/Vienna")
+    monkeypatch.setenv("MONITOR_PROGRESS", "false")
+    monkeypatch.setenv("MONITOR_FETCH_READ_TIMEOUT", "1")
+    return tmp_path
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = cli.main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+FEED = b"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Local Wire</title><link>https://local.example/</link>
+<description>test</description>
+<item><title>Insurgents shell besieged city</title><link>https://local.example/shelling</link>
+<guid>https://local.example/shelling</guid><pubDate>Mon, 02 Nov 2026 06:00:00 GMT</pubDate>
+<description>&lt;p&gt;Rebel forces shelled the city overnight as fighting between the army and
+insurgents intensified; the ceasefire collapsed after three days of clashes.&lt;/p&gt;</description></item>
+<item><title>Ransomware cripples hospital network</title><link>https://local.example/ransomware</link>
+<guid>https://local.example/ransomware</guid><pubDate>Mon, 02 Nov 2026 07:00:00 GMT</pubDate>
+<description>&lt;p&gt;A ransomware attack by a cyber criminal group encrypted the hospital's servers;
+the hackers demanded a ransom in bitcoin.&lt;/p&gt;</description></item>
+</channel></rss>"""
+
+
+@pytest.mark.slow
+def test_monitor_run_from_inbox_and_feed_to_digest(
+    env: Path, db: Connection, capsys: pytest.CaptureFixture[str]
+) -> None:
+    inbox = env / "inbox"
+    inbox.mkdir()
+    (inbox / "workshop.txt").write_bytes((GOLDEN / "bishkek_workshop.txt").read_bytes())
+    (inbox / "notes.bin.txt").write_bytes(b"\x00\x01\x02binary\x00" * 100)
+    with serve({"/feed.xml": Route(body=FEED, headers={"Content-Type": "application/rss+xml"})}) as base:
+        code, out, _ = run(
+            ["sources", "add", base + "/feed.xml", "--name", "Local Wire", "--interval", "15"], capsys
+        )
+        assert code == 0 and "Local Wire" in out
+        code, out, err = run(["run"], capsys)
+    assert code == 0, err
+    assert "1 ok, 0 not modified, 0 failed; 2 new articles" in out
+    assert "inbox:   2 files, 1 new articles, 0 duplicates, 1 rejected" in out
+    assert "process: 3 processed" in out
+    today = datetime.now(ZoneInfo("Europe/Vienna")).date()
+    text_path = env / "out" / f"digest-{today.isoformat()}.txt"
+    html_path = env / "out" / f"digest-{today.isoformat()}.html"
+    text = text_path.read_text(encoding="utf-8")
+    html = html_path.read_text(encoding="utf-8")
+    for title in (
+        "Regional Counter-Terrorism Workshop Opens In Bishkek",
+        "Insurgents shell besieged city",
+        "Ransomware cripples hospital network",
+    ):
+        assert title in text
+        assert title in html
+    assert "Terrorism" in text and "Kyrgyzstan" in text
+    # Counts at the top: three articles in the window.
+    assert "3 articles" in text
+    # The binary file was refused and recorded; the rest went on.
+    code, out, _ = run(["rejects"], capsys)
+    assert "notes.bin.txt" in out and "binary" in out.lower()
+
+    # Same database, same date → the same bytes.
+    code, _, _ = run(["digest", "--date", today.isoformat()], capsys)
+    assert code == 0
+    assert text_path.read_text(encoding="utf-8") == text
+    assert html_path.read_text(encoding="utf-8") == html
+
+    # Export: processed articles with topics and entities as JSON lines.
+    out_file = env / "export.jsonl"
+    code, _, _ = run(
+        ["export", "--since", today.isoformat(), "--until", today.isoformat(), "-o", str(out_file)], capsys
+    )
+    lines = [json.loads(line) for line in out_file.read_text(encoding="utf-8").splitlines()]
+    assert len(lines) == 3
+    shelling = next(x for x in lines if x["title"] == "Insurgents shell besieged city")
+    assert "armed_conflict" in {t["id"] for t in shelling["topics"]}
+
+    # Running again adds nothing.
+    with db.cursor() as cur:
+        cur.execute("SELECT count(*) FROM articles")
+        before = cur.fetchone()
+    code, out, _ = run(["run"], capsys)
+    assert code == 0
+    with db.cursor() as cur:
+        cur.execute("SELECT count(*) FROM articles")
+        assert cur.fetchone() == before
+
+
+def test_run_exits_non_zero_only_when_nothing_could_be_done(
+    env: Path, db: Connection, capsys: pytest.CaptureFixture[str]
+) -> None:
+    inbox = env / "inbox"
+    inbox.mkdir()
+    (inbox / "empty.txt").write_bytes(b"")
+    code, out, err = run(["ingest", "--inbox"], capsys)
+    assert code == 1
+    assert "empty.txt" in err
+    (inbox / "ok.txt").write_bytes((GOLDEN / "bishkek_workshop.txt").read_bytes())
+    (inbox / "empty2.txt").write_bytes(b"")
+    code, out, err = run(["ingest", "--inbox"], capsys)
+    assert code == 0
+    assert "1 new articles" in out
+
+
+def test_classify_is_offline_and_reports_bad_lines(capsys: pytest.CaptureFixture[str], monkeypatch) -> None:
+    workshop = (GOLDEN / "bishkek_workshop.txt").read_text(encoding="utf-8")
+    title, text = workshop.split("\n", 1)
+    lines = [
+        json.dumps({"id": "w", "title": title, "text": text}),
+        "not json",
+        json.dumps(["a list"]),
+        json.dumps({"id": 7, "text": "The striker shot wide as United attacked in the second half."}),
+    ]
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join(lines) + "\n"))
+    # No database settings at all: classify must not need one.
+    monkeypatch.setenv("MONITOR_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
+    code, out, err = run(["classify", "-"], capsys)
+    assert code == 0
+    results = [json.loads(line) for line in out.splitlines()]
+    assert [r["id"] for r in results] == ["w", 7]
+    assert {"terrorism", "international_security_cooperation"} <= {t["id"] for t in results[0]["topics"]}
+    assert results[0]["language"] == "en"
+    assert all(t["evidence"] for t in results[0]["topics"])
+    assert results[1]["topics"] == []
+    assert "line 2" in err and "line 3" in err
+
+
+def test_parse_feed_and_extract_commands(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    feed = tmp_path / "feed.xml"
+    feed.write_bytes(FEED)
+    code, out, _ = run(["parse-feed", str(feed)], capsys)
+    assert code == 0
+    assert [json.loads(x)["title"] for x in out.splitlines()] == [
+        "Insurgents shell besieged city",
+        "Ransomware cripples hospital network",
+    ]
+    bad = tmp_path / "bad.xml"
+    bad.write_bytes(b"<html><body>nope</body></html>")
+    code, _, err = run(["parse-feed", str(bad)], capsys)
+    assert code == 1 and "bad.xml" in err
+    page = tmp_path / "page.html"
+    page.write_text(
+        "<html><head><title>Attack on convoy</title><script>var x=1;</script></head>"
+        "<body><nav>Home | News</nav>"
+        "<article><h1>Attack on convoy</h1><p>"
+        + "Militants attacked an army convoy near the border. " * 8
+        + "</p></article><footer>Copyright</footer></body></html>",
+        encoding="utf-8",
+    )
+    code, out, _ = run(["extract", str(page)], capsys)
+    doc = json.loads(out)
+    assert code == 0 and "Militants attacked" in doc["text"] and "var x" not in doc["text"]
+
+
+def test_the_console_script_is_installed() -> None:
+    exe = Path(sys.executable).with_name("monitor")
+    result = subprocess.run([str(exe), "--help"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0
+    for command in ("classify", "extract", "parse-feed", "run", "export", "digest", "sources"):
+        assert command in result.stdout
