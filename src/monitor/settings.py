@@ -114,7 +114,9 @@ class Settings:
         try:
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(f"MONITOR_TIMEZONE={timezone!r} is not an IANA time zone such as Europe/Vienna") from None
+            raise ConfigError(
+                f"MONITOR_TIMEZONE={timezone!r} is not an IANA time zone such as Europe/Vienna"
+            ) from None
         recipients = tuple(
             r.strip() for r in (_str(env, "MONITOR_DIGEST_RECIPIENTS", "") or "").split(",") if r.strip()
         )
@@ -146,6 +148,7 @@ class Settings:
             digest_max_per_topic=_int(env, "MONITOR_DIGEST_MAX_PER_TOPIC", 20, 1),
             digest_recipients=recipients,
             smtp_url=_str(env, "MONITOR_SMTP_URL", None),
-            mail_from=_str(env, "MONITOR_MAIL_FROM", "security-monitor@localhost") or "security-monitor@localhost",
+            mail_from=_str(env, "MONITOR_MAIL_FROM", "security-monitor@localhost")
+            or "security-monitor@localhost",
             progress=_bool(env, "MONITOR_PROGRESS", True),
         )
