@@ -83,9 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"classifier {classifier.version}  data {path.name}  documents {len(rows)}")
     print(f"precision {precision:.4f}  recall {recall:.4f}  F1 {f1:.4f}  FPR {fpr:.4f} ({fp}/{fp + tn})")
     for family in sorted(family_total):
-        print(
-            f"  recall[{family}] {family_hit[family] / family_total[family]:.4f} ({family_hit[family]}/{family_total[family]})"
-        )
+        hit, total = family_hit[family], family_total[family]
+        print(f"  recall[{family}] {hit / total:.4f} ({hit}/{total})")
     print("topics fired: " + ", ".join(f"{topic} {count}" for topic, count in topics.most_common()))
     print(f"speed {len(rows) / elapsed:,.0f} docs/s ({elapsed:.2f} s, one core)")
     for row, hits in errors[: args.limit]:

@@ -1,0 +1,348 @@
+"""Behaviour of the rule classifier on short texts written for these tests, and on the seed article."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from monitor.classify.rules import Classifier, load_default_classifier, saturation
+from monitor.classify.taxonomy import parse_taxonomy
+from monitor.models import Evidence, TopicHit
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "classify"
+SEED = Path(__file__).resolve().parents[3] / "shared" / "data" / "seed" / "osce_astana_conference.txt"
+
+
+@pytest.fixture(scope="module")
+def classifier() -> Classifier:
+    return load_default_classifier()
+
+
+def topic_ids(hits: list[TopicHit]) -> list[str]:
+    return [hit.topic_id for hit in hits]
+
+
+def evidence_of(hits: list[TopicHit], topic_id: str) -> dict[str, Evidence]:
+    for hit in hits:
+        if hit.topic_id == topic_id:
+            return {e.term: e for e in hit.evidence}
+    raise AssertionError(f"{topic_id} not in {topic_ids(hits)}")
+
+
+# -- one positive text per topic ---------------------------------------------------------------
+
+POSITIVES = {
+    "terrorism": (
+        "Car bomb kills six outside police station",
+        "A car bomb exploded outside a police station on Monday, killing six people. "
+        "No group has claimed responsibility, but officials blamed a terrorist cell.",
+    ),
+    "violent_extremism": (
+        "Schools join programme against radicalisation",
+        "The programme helps teachers spot radicalisation early and counters violent extremism "
+        "spread by extremist preachers online.",
+    ),
+    "armed_conflict": (
+        "Heavy fighting near the front",
+        "Government troops and rebel fighters exchanged artillery fire for a third day; "
+        "airstrikes hit positions held by an armed group in the hills.",
+    ),
+    "civil_unrest": (
+        "Riot police fire tear gas at protesters",
+        "Riot police used tear gas and water cannon to disperse thousands of protesters, and "
+        "a curfew was declared in the capital after a night of rioting.",
+    ),
+    "border_security": (
+        "Border guards stop illegal crossings",
+        "Border guards reported a rise in illegal crossings and asked for more border patrols "
+        "along the mountain frontier.",
+    ),
+    "organised_crime": (
+        "Police dismantle drug trafficking network",
+        "Police arrested 14 members of a drug cartel accused of cocaine trafficking and money "
+        "laundering through shell companies.",
+    ),
+    "cyber": (
+        "State-sponsored hackers blamed for cyber attack on power grid",
+        "Officials said a cyber attack by a state-sponsored hacking group took parts of the power "
+        "grid offline; ransomware was found on several systems.",
+    ),
+    "arms_control": (
+        "Talks on nuclear weapons resume",
+        "Diplomats resumed arms control talks on nuclear weapons and the inspection of enriched "
+        "uranium stocks by the IAEA, a key step for non-proliferation.",
+    ),
+    "soft_targets": (
+        "Resorts review protection of soft targets",
+        "Hotel owners and police met to improve the security of tourists, after warnings that "
+        "beaches and crowded places are soft targets.",
+    ),
+    "international_security_cooperation": (
+        "Ministers sign security cooperation pact",
+        "The ministers signed a security cooperation agreement on intelligence sharing and joint "
+        "exercises, welcomed by the OSCE and NATO member states.",
+    ),
+    "espionage": (
+        "Diplomat expelled over espionage",
+        "A diplomat was expelled on suspicion of espionage after counterintelligence officers "
+        "watched him meet an official of a foreign intelligence service.",
+    ),
+    "national_security": (
+        "Parliament debates national security law",
+        "The bill gives the national security council emergency powers and raises the threat "
+        "level after security threats to state institutions.",
+    ),
+    "peace_process": (
+        "Rebels and government sign peace agreement",
+        "After two years of peace talks the two sides signed a peace agreement, agreed a ceasefire "
+        "and set out the demobilisation of fighters.",
+    ),
+}
+
+
+@pytest.mark.parametrize("topic_id", sorted(POSITIVES))
+def test_each_topic_fires_on_its_own_text(classifier: Classifier, topic_id: str) -> None:
+    title, text = POSITIVES[topic_id]
+    hits = classifier.classify(title, text)
+    assert topic_id in topic_ids(hits)
+
+
+def test_every_taxonomy_topic_has_a_positive_test(classifier: Classifier) -> None:
+    assert {topic.id for topic in classifier.taxonomy.topics} == set(POSITIVES)
+
+
+# -- negative context --------------------------------------------------------------------------
+
+NEGATIVES = {
+    "sport attack": (
+        "United edge past City",
+        "The attacking midfielder shot just wide before the break, and after a quick "
+        "counter-attack the striker blasted home the winner. The coach praised the attack-minded "
+        "approach for the rest of the season.",
+    ),
+    "film terror": (
+        "Review: a stylish horror film",
+        "The film is a reign of terror for its cast; the actress plays a woman haunted by night "
+        "terrors. A stylish movie with an explosive performance by the lead actor.",
+    ),
+    "box-office bomb": (
+        "Sequel flops",
+        "The big-budget sequel was a box-office bomb: it bombed at the box office in its first "
+        "weekend and the studio's shares fell.",
+    ),
+    "pharma drug": (
+        "Drug maker raises forecast",
+        "The drug maker said sales of its new cholesterol drug beat forecasts; a drug trial for a "
+        "second medicine starts next year, and prescription drug prices remain under scrutiny.",
+    ),
+    "killer app and heart attack": (
+        "Phone makers hunt for the killer app",
+        "Analysts say messaging is the killer app; one executive joked he nearly had a heart "
+        "attack when he saw the bill.",
+    ),
+    "business cartel": (
+        "Oil cartel keeps output steady",
+        "The oil cartel kept output unchanged; investors expect profits to rise this quarter.",
+    ),
+    "price war": (
+        "Supermarkets in price war",
+        "A price war between supermarkets hit profits, and the chains fought a war of words "
+        "over a format war in loyalty cards.",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NEGATIVES))
+def test_non_security_senses_do_not_fire(classifier: Classifier, case: str) -> None:
+    title, text = NEGATIVES[case]
+    assert classifier.classify(title, text) == []
+
+
+def test_negative_context_only_cancels_the_overlapping_occurrence(classifier: Classifier) -> None:
+    # "bombed at the box office" is cancelled; the real car bomb in the same text is not.
+    hits = classifier.classify(
+        "Car bomb kills two",
+        "A car bomb killed two police officers. Elsewhere, a film that bombed at the box office was "
+        "withdrawn.",
+    )
+    evidence = evidence_of(hits, "terrorism")
+    assert "car bomb*" in evidence
+    assert "bomb" not in evidence
+
+
+# -- evidence, scores, ordering ----------------------------------------------------------------
+
+
+def test_evidence_names_terms_as_written_with_counts_and_weights(classifier: Classifier) -> None:
+    hits = classifier.classify(
+        "",
+        "Terrorists attacked the town. The terror group had threatened more terrorism, and police "
+        "said two further terrorists were arrested.",
+    )
+    evidence = evidence_of(hits, "terrorism")
+    # "Terrorists", "terrorism", "terrorists" all count for the one taxonomy term.
+    assert evidence["terroris*"].count == 3
+    # "terror group" is a variant of the term written "terror attack*"; the longer phrase wins, so
+    # the "terror" inside it is not counted a second time as the term "terror".
+    assert evidence["terror attack*"].count == 1
+    assert "terror" not in evidence
+    weights = {t.term: t.weight for t in classifier.taxonomy.topics[0].terms["en"]}
+    assert evidence["terroris*"].weight == weights["terroris*"]
+
+
+def test_score_derives_from_evidence(classifier: Classifier) -> None:
+    hits = classifier.classify(
+        "", "Insurgents ambushed a convoy. Insurgents later fired mortars at the base."
+    )
+    hit = next(h for h in hits if h.topic_id == "armed_conflict")
+    expected = sum(e.weight * saturation(e.count) for e in hit.evidence)
+    assert hit.score == pytest.approx(expected, abs=0.01)
+
+
+def test_title_counts_more_than_body(classifier: Classifier) -> None:
+    text = "Officials discussed the militia in the region."
+    in_body = classifier.classify("Weather report", "Militia leaders met. " + text)
+    in_title = classifier.classify("Militia leaders met", text)
+
+    def score(hits: list[TopicHit]) -> float:
+        return next((h.score for h in hits if h.topic_id == "armed_conflict"), 0.0)
+
+    assert score(in_title) > score(in_body)
+
+
+def test_repetition_saturates() -> None:
+    assert saturation(1) == pytest.approx(1.0)
+    assert saturation(2) < 2 * saturation(1)
+    assert saturation(1000) <= 3.0
+
+
+def test_hits_are_sorted_by_score_descending(classifier: Classifier) -> None:
+    hits = classifier.classify(
+        "Ceasefire collapses as suicide bomber strikes",
+        "A suicide bomber killed nine people at a checkpoint, the militant group behind the attack "
+        "said, and the ceasefire agreed at the peace talks collapsed as troops shelled rebel positions.",
+    )
+    assert len(hits) >= 3
+    scores = [hit.score for hit in hits]
+    assert scores == sorted(scores, reverse=True)
+    assert hits[0].topic_id == "terrorism"
+
+
+def test_classification_is_deterministic(classifier: Classifier) -> None:
+    title, text = POSITIVES["organised_crime"]
+    first = classifier.classify(title, text)
+    fresh = Classifier(classifier.taxonomy)
+    assert fresh.classify(title, text) == first
+    assert classifier.classify(title, text) == first
+
+
+def test_matching_ignores_case_and_hyphenation(classifier: Classifier) -> None:
+    lower = classifier.classify("", "anti-terrorism police arrested a suspected terrorist.")
+    upper = classifier.classify("", "ANTI TERRORISM POLICE ARRESTED A SUSPECTED TERRORIST.")
+    assert lower == upper
+    assert "terrorism" in topic_ids(upper)
+
+
+def test_words_only_match_on_word_boundaries(classifier: Classifier) -> None:
+    # "isis" inside "crisis", "war" inside "software", "coup" inside "couple".
+    text = "The crisis hit software makers; a couple of firms awarded bonuses anyway."
+    assert classifier.classify("", text) == []
+
+
+def test_long_text_needs_more_than_a_passing_mention(classifier: Classifier) -> None:
+    passing = (
+        "The insurer said profits rose as claims from storms fell; the chief executive added that "
+        "terrorism cover remains expensive. "
+    ) + "Investors welcomed the dividend and the shares rose in early trading. " * 30
+    assert classifier.classify("Insurer profits rise", passing) == []
+
+
+def test_empty_input_gives_no_topics(classifier: Classifier) -> None:
+    assert classifier.classify("", "") == []
+
+
+def test_unknown_language_falls_back_to_default_terms(classifier: Classifier) -> None:
+    title, text = POSITIVES["terrorism"]
+    assert classifier.classify(title, text, language="xx") == classifier.classify(title, text)
+    assert classifier.classify(title, text, language="en-GB") == classifier.classify(title, text)
+
+
+# -- version, packaging, regex terms -----------------------------------------------------------
+
+
+def test_version_combines_yaml_version_and_content_hash(classifier: Classifier) -> None:
+    assert re.fullmatch(r"[\w.]+\+[0-9a-f]{8}", classifier.version)
+    assert classifier.version.startswith(classifier.taxonomy.version + "+")
+
+
+def test_default_classifier_is_cached() -> None:
+    assert load_default_classifier() is load_default_classifier()
+
+
+def test_version_changes_with_content() -> None:
+    text = """
+version: "1"
+topics:
+  - id: demo
+    label: Demo
+    threshold: 1
+    terms:
+      en:
+        - {term: "alpha", weight: 1}
+"""
+    one = Classifier(parse_taxonomy(text))
+    two = Classifier(parse_taxonomy(text.replace("alpha", "beta")))
+    assert one.version != two.version
+    assert one.version.startswith("1+")
+
+
+def test_regex_terms_and_regex_negatives() -> None:
+    taxonomy = parse_taxonomy(
+        r"""
+version: "t"
+topics:
+  - id: demo
+    label: Demo
+    threshold: 1
+    terms:
+      en:
+        - {term: "calibre", regex: '\b\d+\s?mm\b', weight: 1}
+        - {term: "rifle*", weight: 1}
+    negative:
+      en:
+        - {regex: 'air rifles?'}
+"""
+    )
+    classifier = Classifier(taxonomy)
+    hits = classifier.classify("", "Police found 9 mm rounds and 7.62mm rifles.")
+    assert {e.term: e.count for e in hits[0].evidence} == {"calibre": 2, "rifle*": 1}
+    assert classifier.classify("", "He won the air rifle contest.") == []
+
+
+# -- article-level expectations ----------------------------------------------------------------
+
+
+def read_report(path: Path) -> tuple[str, str]:
+    """Inbox report format: first line is the title, the rest the body."""
+    title, _, body = path.read_text(encoding="utf-8").partition("\n")
+    return title.strip(), body
+
+
+def test_fixture_forum_article(classifier: Classifier) -> None:
+    hits = classifier.classify(*read_report(FIXTURES / "security_forum.txt"))
+    ids = topic_ids(hits)
+    assert {"terrorism", "international_security_cooperation", "soft_targets"} <= set(ids)
+    assert "armed_conflict" not in ids
+    cooperation = evidence_of(hits, "international_security_cooperation")
+    assert "security cooperation" in cooperation
+
+
+@pytest.mark.skipif(not SEED.exists(), reason=f"{SEED} not present (shared data lives outside the repo)")
+def test_seed_article(classifier: Classifier) -> None:
+    hits = classifier.classify(*read_report(SEED))
+    ids = topic_ids(hits)
+    assert "terrorism" in ids
+    assert "international_security_cooperation" in ids
+    assert "OSCE" in evidence_of(hits, "international_security_cooperation")
