@@ -427,7 +427,7 @@ def build_daily_digest(settings: Settings, conn: Connection, day: date) -> Diges
         )
         for r in records
     ]
-    labels = load_default_classifier().labels
+    labels = {t.id: t.label for t in load_default_classifier().taxonomy.topics}  # taxonomy order
     digest = build_digest(
         articles,
         date=day,
