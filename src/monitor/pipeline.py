@@ -11,7 +11,7 @@ import logging
 import shutil
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -41,6 +41,9 @@ from monitor.store.db import Connection
 log = logging.getLogger(__name__)
 
 INBOX_SUFFIXES = (".txt", ".md", ".html", ".htm", ".jsonl")
+# A fetch cannot take longer than this (connect + read timeouts and the total cap are far below it);
+# a run that dies mid-fetch leaves the feed due again after the lease.
+_FETCH_LEASE_MINUTES = 10
 # Below this many characters a text is too generic to identify an article on its own ("Read more…"),
 # so the title joins the fingerprint.
 _MIN_TEXT_FOR_TEXT_ONLY_HASH = 200
@@ -173,11 +176,18 @@ def _move(path: Path, folder: Path) -> Path:
     return target
 
 
+CLAIMED = "claimed"  # where the Airflow inbox trigger moves files it has seen, by atomic rename
+
+
 def inbox_files(inbox: Path) -> list[Path]:
-    """Files waiting in the inbox, oldest first. Hidden and partial files (editors, uploads) wait."""
-    if not inbox.is_dir():
-        return []
-    files = [p for p in inbox.iterdir() if p.is_file() and not p.name.startswith((".", "~"))]
+    """Files waiting in the inbox or claimed by the inbox trigger, oldest first.
+
+    Hidden and partial files (editors, uploads in progress) wait until they get their final name.
+    """
+    files: list[Path] = []
+    for folder in (inbox / CLAIMED, inbox):
+        if folder.is_dir():
+            files.extend(p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "~")))
     return sorted(files, key=lambda p: (p.stat().st_mtime, p.name))
 
 
@@ -247,11 +257,21 @@ class FeedReport:
 
 
 def ingest_due_feeds(
-    settings: Settings, conn: Connection, *, now: datetime | None = None, limit: int | None = None
+    settings: Settings,
+    conn: Connection,
+    *,
+    now: datetime | None = None,
+    limit: int | None = None,
+    feed_ids: Sequence[int] | None = None,
 ) -> FeedReport:
-    """Fetch every feed that is due, in parallel threads; store items and feed state one feed at a time."""
+    """Fetch the feeds that are due (or the due ones among `feed_ids`), in parallel threads; store
+    items and feed state one feed at a time.
+
+    Feeds are claimed with a lease first (next poll pushed past the fetch), so two runs at once (an
+    overlapping schedule, two Airflow workers) never fetch the same feed twice.
+    """
     now = now or datetime.now(UTC)
-    due = sources.due_feeds(conn, now, limit)
+    due = sources.claim_due_feeds(conn, now, lease_minutes=_FETCH_LEASE_MINUTES, limit=limit, ids=feed_ids)
     conn.commit()
     report = FeedReport(feeds=len(due))
     if not due:
@@ -272,6 +292,13 @@ def ingest_due_feeds(
             _store_feed(conn, settings, source, result, error, elapsed_ms, now, report)
             conn.commit()
     return report
+
+
+def due_feed_batches(conn: Connection, batch_size: int, now: datetime | None = None) -> list[list[int]]:
+    """Ids of the feeds due now, in batches: the unit of work of one mapped Airflow task."""
+    due = [s.id for s in sources.due_feeds(conn, now or datetime.now(UTC))]
+    conn.commit()
+    return [due[i : i + batch_size] for i in range(0, len(due), batch_size)]
 
 
 def _fetch_one(

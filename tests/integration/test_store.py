@@ -133,3 +133,25 @@ def test_fetch_errors_back_off_exponentially_and_reset_on_success(db: Connection
     assert (feed.error_count, feed.last_error, feed.etag) == (0, None, '"v2"')
     assert feed.next_fetch_at - now == timedelta(minutes=10)
     assert _count(db, "SELECT count(*) FROM fetch_log") == len(expected_minutes) + 1
+
+
+def test_two_claimers_never_get_the_same_feed(db: Connection, database_url: str) -> None:
+    import psycopg2
+
+    for i in range(6):
+        sources.add_feed(db, f"https://example.org/{i}.xml", f"feed {i}", 15)
+    now = datetime.now(UTC)
+    other = psycopg2.connect(database_url)
+    try:
+        first = sources.claim_due_feeds(db, now, lease_minutes=10, limit=4)  # transaction left open
+        second = sources.claim_due_feeds(other, now, lease_minutes=10)
+        other.commit()
+        db.commit()
+        # The rows the first claimer holds are skipped, not waited for; together they cover every feed once.
+        assert len(first) == 4 and len(second) == 2
+        assert not {s.id for s in first} & {s.id for s in second}
+        # Leased: nothing is due again until the lease ends.
+        assert sources.claim_due_feeds(db, now, lease_minutes=10) == []
+        assert len(sources.claim_due_feeds(db, now + timedelta(minutes=11), lease_minutes=10)) == 6
+    finally:
+        other.close()

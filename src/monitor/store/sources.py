@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -79,6 +80,43 @@ def due_feeds(conn: Connection, now: datetime, limit: int | None = None) -> list
             (now, limit),
         )
         return [Source(*row) for row in cur.fetchall()]
+
+
+def claim_due_feeds(
+    conn: Connection,
+    now: datetime,
+    *,
+    lease_minutes: int,
+    limit: int | None = None,
+    ids: Sequence[int] | None = None,
+) -> list[Source]:
+    """Take the due feeds (optionally only among `ids`) and push their next poll `lease_minutes` ahead.
+
+    SKIP LOCKED + the lease: a concurrent claimer neither waits nor gets the same feeds; the real next
+    poll time is written by `record_fetch`. Returns the feeds as they were before the lease.
+    """
+    with conn.cursor() as cur:
+        cur.execute(
+            f"""WITH due AS (
+                    SELECT id FROM sources
+                     WHERE kind = 'feed' AND enabled AND next_fetch_at <= %(now)s
+                       AND (%(ids)s::bigint[] IS NULL OR id = ANY(%(ids)s::bigint[]))
+                     ORDER BY next_fetch_at, id
+                     LIMIT %(limit)s
+                       FOR UPDATE SKIP LOCKED)
+                UPDATE sources s SET next_fetch_at = %(now)s + make_interval(mins => %(lease)s)
+                  FROM due WHERE s.id = due.id
+                RETURNING {", ".join("s." + c.strip() for c in _COLUMNS.split(","))}""",
+            {
+                "now": now,
+                "ids": list(ids) if ids is not None else None,
+                "limit": limit,
+                "lease": lease_minutes,
+            },
+        )
+        claimed = [Source(*row) for row in cur.fetchall()]
+    # RETURNING shows the new next_fetch_at; the caller only needs the rest. Stable order by id.
+    return sorted(claimed, key=lambda s: s.id)
 
 
 def next_poll(now: datetime, interval_minutes: int, error_count: int, max_backoff_minutes: int) -> datetime:
