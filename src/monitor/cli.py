@@ -315,33 +315,28 @@ def _print_run(r: Any) -> None:
 def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
     from monitor import pipeline
     from monitor.digest import mail
-    from monitor.store import digests as digest_store
 
     conn = _db(settings)
     try:
         day = args.date or pipeline.default_digest_date(settings)
-        d = pipeline.build_daily_digest(settings, conn, day)
-        print(f"digest {day.isoformat()}: {d.articles} articles — {d.subject}")
-        print(f"  {d.html_path}\n  {d.text_path}")
         if not args.send:
+            d = pipeline.build_daily_digest(settings, conn, day)
+            print(f"digest {day.isoformat()}: {d.articles} articles — {d.subject}")
+            print(f"  {d.html_path}\n  {d.text_path}")
             return 0
-        if not settings.smtp_url or not settings.digest_recipients:
-            raise MonitorError("--send needs MONITOR_SMTP_URL and MONITOR_DIGEST_RECIPIENTS")
-        already = digest_store.sent_at(conn, day, settings.timezone)
-        if already and not args.force:
-            print(f"  already sent at {already.isoformat(timespec='seconds')}; --force sends again")
-            return 0
-        msg = mail.build_message(
-            subject=d.subject,
-            html=d.html,
-            text=d.text,
-            sender=settings.mail_from,
-            recipients=list(settings.digest_recipients),
+        smtp_url = settings.smtp_url
+        if not smtp_url:
+            raise MonitorError("--send needs MONITOR_SMTP_URL (smtp://host:port)")
+        r = pipeline.send_daily_digest(
+            settings,
+            conn,
+            day,
+            transport=lambda msg: mail.send(msg, smtp_url),
+            recipients=settings.digest_recipients,
+            force=args.force,
         )
-        mail.send(msg, settings.smtp_url)
-        digest_store.mark_sent(conn, day, settings.timezone, ", ".join(settings.digest_recipients))
-        conn.commit()
-        print(f"  sent to {', '.join(settings.digest_recipients)}")
+        print(f"digest {day.isoformat()}: {r.articles} articles — {r.subject}")
+        print(f"  {r.reason}" + ("" if r.sent or args.force else "; --force sends again"))
         return 0
     finally:
         conn.close()

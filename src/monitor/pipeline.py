@@ -11,20 +11,23 @@ import logging
 import shutil
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from monitor.classify.rules import Classifier, load_default_classifier
 from monitor.dedupe.fingerprints import text_fingerprint
-from monitor.digest.build import DigestArticle, build_digest, digest_window
+from monitor.digest.build import Digest, DigestArticle, build_digest, digest_window
+from monitor.digest.chart import topic_volume_png
+from monitor.digest.mail import build_digest_message
 from monitor.digest.render import digest_subject, render_html, render_text
 from monitor.entities.extract import EntityExtractor, load_default_extractor
-from monitor.errors import FetchError, InputError
+from monitor.errors import ConfigError, FetchError, InputError
 from monitor.extract.html import html_to_text
 from monitor.extract.language import detect_language
 from monitor.extract.normalize import normalize_whitespace
@@ -32,7 +35,7 @@ from monitor.ingest.feeds import parse_feed
 from monitor.ingest.fetch import FetchLimits, FetchResult, fetch
 from monitor.ingest.files import parse_inbox_file, parse_seed_text
 from monitor.models import ProcessedArticle
-from monitor.settings import Settings
+from monitor.settings import INBOX_CLAIMED, Settings
 from monitor.store import articles as article_store
 from monitor.store import digests as digest_store
 from monitor.store import rejects, sources
@@ -176,16 +179,13 @@ def _move(path: Path, folder: Path) -> Path:
     return target
 
 
-CLAIMED = "claimed"  # where the Airflow inbox trigger moves files it has seen, by atomic rename
-
-
 def inbox_files(inbox: Path) -> list[Path]:
     """Files waiting in the inbox or claimed by the inbox trigger, oldest first.
 
     Hidden and partial files (editors, uploads in progress) wait until they get their final name.
     """
     files: list[Path] = []
-    for folder in (inbox / CLAIMED, inbox):
+    for folder in (inbox / INBOX_CLAIMED, inbox):
         if folder.is_dir():
             files.extend(p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "~")))
     return sorted(files, key=lambda p: (p.stat().st_mtime, p.name))
@@ -433,6 +433,7 @@ class DigestResult:
     text_path: Path
     html: str
     text: str
+    digest: Digest
 
 
 def build_daily_digest(settings: Settings, conn: Connection, day: date) -> DigestResult:
@@ -482,7 +483,72 @@ def build_daily_digest(settings: Settings, conn: Connection, day: date) -> Diges
     text_path = settings.out_dir / f"digest-{day.isoformat()}.txt"
     html_path.write_text(html, encoding="utf-8")
     text_path.write_text(text, encoding="utf-8")
-    return DigestResult(day, len(articles), subject, html_path, text_path, html, text)
+    return DigestResult(day, len(articles), subject, html_path, text_path, html, text, digest)
+
+
+# A fixed Content-ID: the chart is the only inline image, and a fixed id keeps the HTML deterministic.
+CHART_CID = "topic-volume@security-monitor"
+
+
+@dataclass
+class SendResult:
+    day: date
+    sent: bool
+    reason: str
+    subject: str
+    articles: int
+
+
+def send_daily_digest(
+    settings: Settings,
+    conn: Connection,
+    day: date,
+    *,
+    transport: Callable[[EmailMessage], None],
+    recipients: Sequence[str],
+    force: bool = False,
+) -> SendResult:
+    """Build the digest of `day` and mail it once: a date already sent is skipped unless `force`.
+
+    The digest row is locked (FOR UPDATE) while sending, so two senders at once (a retry racing a
+    manual run) serialise and the second sees `sent_at`. A crash after the SMTP server accepted the
+    message but before the commit can still send twice: SMTP offers no way to make that atomic, and
+    sending twice was preferred over never sending.
+    """
+    if not recipients:
+        raise ConfigError("no digest recipients: set MONITOR_DIGEST_RECIPIENTS (or the Airflow Variable)")
+    built = build_daily_digest(settings, conn, day)
+    sent_at = digest_store.lock_for_sending(conn, day, settings.timezone)
+    if sent_at is not None and not force:
+        conn.commit()
+        return SendResult(
+            day,
+            False,
+            f"already sent at {sent_at.isoformat(timespec='seconds')}",
+            built.subject,
+            built.articles,
+        )
+    digest = built.digest
+    chart = topic_volume_png(
+        [(t.label, t.count) for t in digest.by_topic], title=f"Articles by topic, {day.isoformat()}"
+    )
+    msg = build_digest_message(
+        subject=built.subject,
+        html=render_html(digest, chart_cid=CHART_CID),
+        text=built.text,
+        sender=settings.mail_from,
+        recipients=list(recipients),
+        chart_png=chart,
+        chart_cid=CHART_CID,
+    )
+    try:
+        transport(msg)
+    except BaseException:
+        conn.rollback()  # releases the row lock; nothing was recorded, so a retry sends
+        raise
+    digest_store.mark_sent(conn, day, settings.timezone, ", ".join(recipients))
+    conn.commit()
+    return SendResult(day, True, f"sent to {', '.join(recipients)}", built.subject, built.articles)
 
 
 # ------------------------------------------------------------------------------------------------- run

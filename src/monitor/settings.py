@@ -18,6 +18,9 @@ from monitor.errors import ConfigError
 # defaults that name project folders (sql/); every one of them can be overridden.
 _REPO_ROOT = Path(__file__).resolve().parents[2]
 
+# Sub-folder of the inbox where the Airflow inbox trigger moves the files it claims (atomic rename).
+INBOX_CLAIMED = "claimed"
+
 USER_AGENT = "security-media-monitor/0.1 (+https://github.com/security-media-monitor/monitor)"
 
 
@@ -70,6 +73,21 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise ConfigError(f"{name}={raw!r} is not a boolean (use true or false)")
 
 
+def _addresses(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    values = tuple(r.strip() for r in (_str(env, name, "") or "").split(",") if r.strip())
+    for r in values:
+        if "@" not in r:
+            raise ConfigError(f"{name}: {r!r} is not an e-mail address")
+    return values
+
+
+def _cron(env: Mapping[str, str], name: str, default: str) -> str:
+    value = _str(env, name, default) or default
+    if len(value.split()) != 5:
+        raise ConfigError(f"{name}={value!r} is not a 5-field cron expression such as '0 6 * * *'")
+    return value
+
+
 @dataclass(frozen=True)
 class FetchSettings:
     connect_timeout: float = 5.0
@@ -98,6 +116,9 @@ class Settings:
     feed_max_backoff_minutes: int = 24 * 60
     digest_max_per_topic: int = 20
     digest_recipients: tuple[str, ...] = ()
+    alert_recipients: tuple[str, ...] = ()  # failed Airflow tasks are reported here
+    feed_schedule: str = "*/15 * * * *"  # cron of the feed DAG
+    digest_cron: str = "0 6 * * *"  # when the daily digest goes out, in `timezone`
     smtp_url: str | None = None  # smtp://user:password@host:port for `monitor digest --send`
     mail_from: str = "security-monitor@localhost"
     progress: bool = True
@@ -117,12 +138,8 @@ class Settings:
             raise ConfigError(
                 f"MONITOR_TIMEZONE={timezone!r} is not an IANA time zone such as Europe/Vienna"
             ) from None
-        recipients = tuple(
-            r.strip() for r in (_str(env, "MONITOR_DIGEST_RECIPIENTS", "") or "").split(",") if r.strip()
-        )
-        for r in recipients:
-            if "@" not in r:
-                raise ConfigError(f"MONITOR_DIGEST_RECIPIENTS: {r!r} is not an e-mail address")
+        recipients = _addresses(env, "MONITOR_DIGEST_RECIPIENTS")
+        alert_recipients = _addresses(env, "MONITOR_ALERT_RECIPIENTS") or recipients
         database_url = _str(env, "MONITOR_DATABASE_URL", None)
         if database_url and not database_url.startswith(("postgresql://", "postgres://")):
             raise ConfigError("MONITOR_DATABASE_URL must start with postgresql:// (a libpq URI)")
@@ -147,6 +164,9 @@ class Settings:
             feed_max_backoff_minutes=_int(env, "MONITOR_FEED_MAX_BACKOFF_MINUTES", 24 * 60, 1),
             digest_max_per_topic=_int(env, "MONITOR_DIGEST_MAX_PER_TOPIC", 20, 1),
             digest_recipients=recipients,
+            alert_recipients=alert_recipients,
+            feed_schedule=_cron(env, "MONITOR_FEED_SCHEDULE", "*/15 * * * *"),
+            digest_cron=_cron(env, "MONITOR_DIGEST_CRON", "0 6 * * *"),
             smtp_url=_str(env, "MONITOR_SMTP_URL", None),
             mail_from=_str(env, "MONITOR_MAIL_FROM", "security-monitor@localhost")
             or "security-monitor@localhost",

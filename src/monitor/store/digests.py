@@ -142,6 +142,17 @@ def sent_at(conn: Connection, digest_date: date, timezone: str) -> datetime | No
         return row[0] if row else None
 
 
+def lock_for_sending(conn: Connection, digest_date: date, timezone: str) -> datetime | None:
+    """Lock the digest row until the caller commits or rolls back; returns when it was sent, if ever."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT sent_at FROM digests WHERE digest_date = %s AND timezone = %s FOR UPDATE",
+            (digest_date, timezone),
+        )
+        row = cur.fetchone()
+        return row[0] if row else None
+
+
 def mark_sent(conn: Connection, digest_date: date, timezone: str, recipients: str) -> None:
     with conn.cursor() as cur:
         cur.execute(

@@ -1,0 +1,73 @@
+"""The daily digest: built from the database for the previous day and mailed once per date."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from airflow.sdk import Param, dag, task
+from airflow.timetables.trigger import CronTriggerTimetable
+
+from monitor.orchestration.defaults import default_args
+from monitor.settings import Settings
+
+settings = Settings.from_env()
+
+DOC = f"""
+### Daily digest
+
+At `{settings.digest_cron}` ({settings.timezone}) builds the digest of the **previous day** (the run's
+data interval) in {settings.timezone}: counts by topic and by country, then per topic the articles
+ranked by score and recency with the evidence for every tag and their entities.
+
+* `build` stores it (table `digests`) and writes `out/digest-YYYY-MM-DD.html` and `.txt`.
+* `send` mails it through the `smtp_default` connection to the Variable `monitor_digest_recipients`
+  (or `MONITOR_DIGEST_RECIPIENTS`): HTML with inline CSS, plain text, and a chart of volume by topic
+  as an inline image. **Once per date**: a retry or a re-run does not send again (recorded in the
+  database) unless the run is triggered with the param `force_send = true`.
+* Trigger it by hand with a `date` param (YYYY-MM-DD) to rebuild and send any day.
+"""
+
+
+@dag(
+    dag_id="monitor_daily_digest",
+    schedule=CronTriggerTimetable(settings.digest_cron, timezone=settings.timezone),
+    start_date=datetime(2026, 1, 1),
+    catchup=False,  # never mail a backlog of old digests after downtime
+    max_active_runs=1,
+    default_args=default_args(settings),
+    params={
+        "date": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            description="Digest date (YYYY-MM-DD); empty: the day before the run",
+        ),
+        "force_send": Param(False, type="boolean", description="Send even if this date was already sent"),
+    },
+    tags=["security-monitor", "digest"],
+    doc_md=DOC,
+)
+def monitor_daily_digest() -> None:
+    @task
+    def digest_date(**context) -> str:  # type: ignore[no-untyped-def]
+        from monitor.orchestration import tasks
+
+        return tasks.digest_day(context, settings.timezone)
+
+    @task
+    def build(day: str) -> dict:
+        from monitor.orchestration import tasks
+
+        return tasks.build_digest(day)
+
+    @task
+    def send(day: str, built: dict, **context) -> dict:  # type: ignore[no-untyped-def]
+        from monitor.orchestration import tasks
+
+        return tasks.send_digest(day, force=bool(context["params"].get("force_send")))
+
+    day = digest_date()
+    send(day, build(day))
+
+
+monitor_daily_digest()

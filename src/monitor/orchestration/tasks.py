@@ -1,0 +1,217 @@
+"""What the DAG tasks call: one function per task, each returning small JSON-able counts for XCom.
+
+Settings come from the environment as everywhere else; inside Airflow the `monitor_db` connection
+(if defined) gives the database and `smtp_default` the mail server, and the Airflow Variable
+`monitor_digest_recipients` (if set) overrides MONITOR_DIGEST_RECIPIENTS. Airflow is imported inside
+the functions that need it, so this module also imports (and is testable) without Airflow set up.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, replace
+from datetime import date
+from email.message import EmailMessage
+from typing import Any
+
+from monitor.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MONITOR_DB_CONN_ID = "monitor_db"
+SMTP_CONN_ID = "smtp_default"
+RECIPIENTS_VARIABLE = "monitor_digest_recipients"
+FEED_POOL = "monitor_fetch"
+
+
+def _airflow_connection(conn_id: str) -> Any | None:
+    """The Airflow connection `conn_id`, or None when it is not defined (then settings apply)."""
+    from airflow.exceptions import AirflowNotFoundException
+    from airflow.sdk import Connection
+
+    try:
+        return Connection.get(conn_id)
+    except AirflowNotFoundException:
+        return None
+
+
+def dsn_from_connection(conn: Any) -> str:
+    """A libpq DSN from an Airflow postgres connection's fields.
+
+    Built from fields rather than `get_uri()`, because a unix-socket host (the embedded server's data
+    folder) does not survive the URI round trip.
+    """
+    from psycopg2.extensions import make_dsn
+
+    params = {
+        "host": conn.host or None,
+        "port": conn.port or None,
+        "user": conn.login or None,
+        "password": conn.password or None,
+        "dbname": conn.schema or None,
+    }
+    return make_dsn(**{k: v for k, v in params.items() if v is not None})
+
+
+def task_settings() -> Settings:
+    settings = Settings.from_env()
+    conn = _airflow_connection(MONITOR_DB_CONN_ID)
+    if conn is not None:
+        settings = replace(settings, database_url=dsn_from_connection(conn))
+    return replace(settings, progress=False)  # task logs are not terminals
+
+
+@contextmanager
+def _database(settings: Settings) -> Iterator[Any]:
+    from monitor.store.db import connect, migrate, resolve_database_url
+
+    conn = connect(resolve_database_url(settings))
+    try:
+        migrate(conn, settings.migrations_dir)  # a no-op once applied; makes a fresh database usable
+        yield conn
+    finally:
+        conn.close()
+
+
+# ------------------------------------------------------------------------------------------- tasks
+
+
+def feed_batches(batch_size: int = 20) -> list[list[int]]:
+    """Ids of due feeds in batches; each batch becomes one mapped fetch task (never one per feed)."""
+    from monitor import pipeline
+
+    settings = task_settings()
+    with _database(settings) as conn:
+        return pipeline.due_feed_batches(conn, batch_size)
+
+
+def ingest_feed_batch(feed_ids: list[int]) -> dict[str, Any]:
+    from monitor import pipeline
+
+    settings = task_settings()
+    with _database(settings) as conn:
+        report = pipeline.ingest_due_feeds(settings, conn, feed_ids=feed_ids)
+    for problem in report.problems:
+        log.warning("feed problem: %s", problem)
+    counts = asdict(report)
+    counts["problems"] = len(report.problems)
+    return counts
+
+
+def sum_counts(results: list[dict[str, Any]]) -> dict[str, int]:
+    """Add up the counts of mapped tasks (for the asset event's metadata and the task log)."""
+    total: dict[str, int] = {}
+    for result in results:
+        for key, value in result.items():
+            if isinstance(value, int):
+                total[key] = total.get(key, 0) + value
+    return total
+
+
+def ingest_inbox() -> dict[str, Any]:
+    from monitor import pipeline
+
+    settings = task_settings()
+    with _database(settings) as conn:
+        report = pipeline.ingest_inbox(settings, conn)
+    for problem in report.problems:
+        log.warning("inbox problem: %s", problem)
+    counts = asdict(report)
+    counts["problems"] = len(report.problems)
+    return counts
+
+
+def process_pending() -> dict[str, Any]:
+    from monitor import pipeline
+
+    settings = task_settings()
+    with _database(settings) as conn:
+        report = pipeline.process_pending(settings, conn)
+    return asdict(report)
+
+
+def digest_recipients(settings: Settings) -> list[str]:
+    from airflow.sdk import Variable
+
+    value = Variable.get(RECIPIENTS_VARIABLE, default=None)
+    if value:
+        return [r.strip() for r in str(value).split(",") if r.strip()]
+    return list(settings.digest_recipients)
+
+
+def smtp_transport() -> Any:
+    """Send through the Airflow connection `smtp_default` (host, port, login, password, extra ssl/
+    starttls flags as in the SMTP provider)."""
+    from monitor.digest.mail import send_message
+
+    conn = _airflow_connection(SMTP_CONN_ID)
+    if conn is None:
+        from monitor.errors import ConfigError
+
+        raise ConfigError(f"the Airflow connection {SMTP_CONN_ID!r} is not defined")
+    extra = conn.extra_dejson or {}
+
+    def _flag(name: str, default: bool) -> bool:
+        value = extra.get(name, default)
+        return value if isinstance(value, bool) else str(value).lower() in {"1", "true", "yes"}
+
+    use_ssl = _flag("ssl", False)
+
+    def transport(msg: EmailMessage) -> None:
+        send_message(
+            msg,
+            host=conn.host or "localhost",
+            port=int(conn.port or (465 if use_ssl else 25)),
+            username=conn.login or None,
+            password=conn.password or None,
+            use_ssl=use_ssl,
+            starttls=_flag("starttls", False) and not use_ssl,
+            timeout=float(extra.get("timeout", 30)),
+        )
+
+    return transport
+
+
+def build_digest(day: str) -> dict[str, Any]:
+    from monitor import pipeline
+
+    settings = task_settings()
+    with _database(settings) as conn:
+        result = pipeline.build_daily_digest(settings, conn, date.fromisoformat(day))
+    return {
+        "date": day,
+        "articles": result.articles,
+        "subject": result.subject,
+        "html": str(result.html_path),
+    }
+
+
+def send_digest(day: str, force: bool = False) -> dict[str, Any]:
+    from monitor import pipeline
+
+    settings = task_settings()
+    recipients = digest_recipients(settings)
+    transport = smtp_transport()
+    with _database(settings) as conn:
+        result = pipeline.send_daily_digest(
+            settings, conn, date.fromisoformat(day), transport=transport, recipients=recipients, force=force
+        )
+    log.info("digest %s: %s", day, result.reason)
+    return {"date": day, "sent": result.sent, "reason": result.reason, "articles": result.articles}
+
+
+def digest_day(context: Any, timezone: str) -> str:
+    """The digest date of a run: the `date` param if given, else the day before the run in `timezone`.
+
+    Airflow 3 manual runs may have no logical date, so the run's `run_after` stands in for it.
+    """
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    param = (context.get("params") or {}).get("date")
+    if param:
+        return date.fromisoformat(str(param)).isoformat()
+    moment = context.get("logical_date") or context["dag_run"].run_after
+    return (moment.astimezone(ZoneInfo(timezone)) - timedelta(days=1)).date().isoformat()
