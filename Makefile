@@ -8,9 +8,10 @@ PIP    := $(BIN)/pip install --disable-pip-version-check -q -c constraints.txt
 # pytest-xdist workers: each is its own test session with its own database.
 TEST_WORKERS ?= 2
 
-.PHONY: help demo test test-fast lint bench clean db-stop
+.PHONY: help up down demo test test-fast lint bench clean db-stop
 
 help:
+	@echo "make up         Airflow (UI on http://localhost:8080) + embedded PostgreSQL + SMTP sink; make down stops it"
 	@echo "make demo       sample inbox + feed -> embedded PostgreSQL -> out/digest-YYYY-MM-DD.{html,txt}"
 	@echo "make test       the whole test suite (embedded PostgreSQL unless MONITOR_TEST_DATABASE_URL is set)"
 	@echo "make test-fast  the suite without the slow end-to-end tests"
@@ -28,8 +29,14 @@ $(VENV)/.core: $(BIN)/python pyproject.toml constraints.txt
 	@touch $@
 
 $(VENV)/.dev: $(VENV)/.core
-	$(PIP) -e ".[dev]"
+	$(PIP) -e ".[airflow,dev]"
 	@touch $@
+
+up: $(VENV)/.dev
+	$(BIN)/python -m monitor.devstack up
+
+down:
+	@if [ -x $(BIN)/python ]; then $(BIN)/python -m monitor.devstack down; else echo "nothing to stop"; fi
 
 demo: $(VENV)/.core
 	$(BIN)/monitor demo
@@ -50,5 +57,5 @@ bench: $(VENV)/.dev
 db-stop:
 	-$(BIN)/monitor db stop
 
-clean: db-stop
+clean: down db-stop
 	rm -rf $(VENV) .monitor out .pytest_cache .ruff_cache
