@@ -22,8 +22,14 @@ TEXT_WIDTH = 78
 SUBJECT_TOPICS = 3
 
 
-def render_html(digest: Digest) -> str:
-    return _environment().get_template("digest.html.j2").render(d=digest, width=TEXT_WIDTH)
+def render_html(digest: Digest, chart_cid: str | None = None) -> str:
+    """The HTML digest; with `chart_cid`, an `<img src="cid:…">` above the summary tables.
+
+    The caller attaches the image under that Content-ID (mail.build_digest_message) and passes a cid
+    only when the digest has topic counts to chart. None gives exactly the layout without a chart.
+    """
+    template = _environment().get_template("digest.html.j2")
+    return template.render(d=digest, width=TEXT_WIDTH, chart_cid=chart_cid)
 
 
 def render_text(digest: Digest) -> str:

@@ -1,0 +1,222 @@
+"""Charts for the digest e-mail, as PNG bytes.
+
+Pure: numbers in, bytes out; no files, no network, no environment. The same input gives the same
+bytes (the digest promise "rendering twice gives the same bytes" extends to the attachment), which
+holds because the figure size, fonts and style are all fixed here and the PNG carries no metadata.
+
+matplotlib is imported inside the functions: it costs about half a second and tens of MB, and DAG
+files and the CLI import this package on every parse/start. Only the Agg backend is used (through
+`FigureCanvasAgg` directly, never `pyplot`), so no display, GUI toolkit or global figure registry is
+involved and figures are freed as soon as they go out of scope.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from matplotlib.typing import RcKeyType
+
+# E-mail layout: the HTML digest column is 680 px with 24 px padding, so 600 px fits every client
+# without scaling; 100 dpi makes inches-to-pixels trivial (6.0 in = 600 px).
+WIDTH_PX = 600
+DPI = 100
+# Per-bar height and fixed chrome (title, margins) of the topic chart, in inches: readable at 12 px
+# labels without the chart growing taller than a screen for a 12-topic taxonomy.
+BAR_ROW_IN = 0.34
+CHROME_IN = 0.75
+# Labels longer than this squeeze the bars into a sliver; the full label is in the table beside.
+MAX_LABEL_CHARS = 38
+
+# The digest's palette (templates/digest.html.j2): navy headings, grey text.
+NAVY = "#1e3a5f"
+TEXT = "#1f2937"
+MUTED = "#6b7280"
+GRID = "#e5e7eb"
+# Series colours for the multi-topic chart: navy first, then distinguishable, colour-blind-safe hues
+# (Okabe-Ito order, slightly muted) so a stacked bar still reads when printed in grey.
+SERIES_COLOURS = (
+    "#1e3a5f",
+    "#e69f00",
+    "#56b4e9",
+    "#009e73",
+    "#d55e00",
+    "#cc79a7",
+    "#f0e442",
+    "#0072b2",
+    "#999999",
+    "#6b4c9a",
+    "#8c564b",
+    "#17becf",
+)
+
+# Fixed rc settings: the caller's matplotlibrc or style must not change our bytes.
+_RC: dict[RcKeyType, Any] = {
+    "font.family": "DejaVu Sans",  # bundled with matplotlib: same glyphs everywhere, covers Cyrillic
+    "font.size": 10,
+    "text.color": TEXT,
+    "axes.labelcolor": TEXT,
+    "xtick.color": MUTED,
+    "ytick.color": TEXT,
+    "axes.edgecolor": GRID,
+    "svg.hashsalt": "monitor",  # unused for PNG; pinned so a future SVG variant is deterministic too
+    "path.simplify": True,
+    "figure.dpi": DPI,
+    "savefig.dpi": DPI,
+}
+
+
+def topic_volume_png(counts: Sequence[tuple[str, int]], title: str) -> bytes:
+    """A horizontal bar chart of article volume by topic, 600 px wide, as PNG bytes.
+
+    Bars are drawn top to bottom in the order given (the digest passes taxonomy order, matching the
+    "By topic" table beside the chart); each bar carries its count, so there is no x axis to read.
+    Empty `counts` gives a small image saying "No articles".
+    """
+    for label, count in counts:
+        if count < 0:
+            raise ValueError(f"topic {label!r}: count must not be negative, got {count}")
+    if not counts:
+        return _message_png(title, "No articles")
+
+    with _style():
+        fig = _figure(CHROME_IN + BAR_ROW_IN * len(counts))
+        ax = fig.add_subplot()
+        labels = [_short(label) for label, _ in counts]
+        values = [count for _, count in counts]
+        positions = range(len(values))
+        bars = ax.barh(positions, values, height=0.68, color=NAVY, zorder=2)
+        ax.set_yticks(positions, labels)
+        ax.invert_yaxis()  # first item on top, as in the table
+        ax.bar_label(bars, labels=[str(v) for v in values], padding=4, fontsize=10, color=TEXT)
+        # Headroom for the count label at the end of the longest bar (10% of the axis is ~45 px).
+        ax.set_xlim(0, max(max(values), 1) * 1.1)
+        ax.xaxis.set_visible(False)  # the counts are on the bars; an x scale would only repeat them
+        _clean_axes(ax, keep_left=True)
+        ax.tick_params(axis="y", length=0, pad=6, labelsize=10)
+        _title(fig, title)
+        return _png(fig)
+
+
+def daily_volume_png(days: Sequence[dt.date], series: Mapping[str, Sequence[int]], title: str) -> bytes:
+    """Stacked daily bars of article volume per topic (e.g. the last 14 days), 600 px wide, as PNG.
+
+    `series` maps a topic label to one count per day in `days`; its order is the stacking order
+    (bottom first) and the legend order. Stacked bars rather than lines: the total per day stays
+    readable, and a topic with a few articles does not vanish under a crossing line.
+    No days, no series, or only zeros give a small image saying "No articles".
+    """
+    for label, values in series.items():
+        if len(values) != len(days):
+            raise ValueError(f"series {label!r} has {len(values)} values for {len(days)} days")
+        if any(v < 0 for v in values):
+            raise ValueError(f"series {label!r}: counts must not be negative")
+    if not days or not series or not any(any(values) for values in series.values()):
+        return _message_png(title, "No articles")
+
+    from matplotlib.ticker import MaxNLocator
+
+    with _style():
+        # Legend below the plot in two columns: two labels of MAX_LABEL_CHARS fit in 600 px, three do not.
+        legend_rows = math.ceil(len(series) / 2)
+        fig = _figure(3.2 + 0.2 * legend_rows)
+        ax = fig.add_subplot()
+        positions = list(range(len(days)))
+        bottom = [0] * len(days)
+        for i, (label, values) in enumerate(series.items()):
+            colour = SERIES_COLOURS[i % len(SERIES_COLOURS)]
+            ax.bar(positions, values, bottom=bottom, width=0.75, color=colour, label=_short(label), zorder=2)
+            bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+        # A "20 Feb" label is ~40 px; 600 px holds about 8 of them with air: label every n-th day.
+        step = max(1, math.ceil(len(days) / 8))
+        ax.set_xticks(positions[::step], [f"{d.day} {d:%b}" for d in days[::step]])
+        ax.set_xlim(-0.6, len(days) - 0.4)
+        ax.set_ylim(0, max(bottom) * 1.08)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # article counts are whole numbers
+        ax.grid(axis="y", color=GRID, linewidth=0.8, zorder=0)
+        _clean_axes(ax, keep_left=False)
+        ax.tick_params(axis="both", length=0, labelsize=9)
+        ax.tick_params(axis="y", colors=MUTED)
+        # A figure legend "outside" is part of constrained layout, so it is never cut off.
+        fig.legend(
+            loc="outside lower center",
+            ncols=2,
+            frameon=False,
+            fontsize=9,
+            handlelength=1.0,
+            columnspacing=1.2,
+        )
+        _title(fig, title)
+        return _png(fig)
+
+
+@contextmanager
+def _style() -> Iterator[None]:
+    """matplotlib's defaults plus our fixed settings, whatever the process configured before.
+
+    rcParams are process-global, so this is not thread-safe; digest rendering runs once per task
+    process, never concurrently.
+    """
+    import matplotlib
+
+    with matplotlib.rc_context():
+        matplotlib.rcdefaults()  # undone on exit by the outer rc_context
+        with matplotlib.rc_context(rc=_RC):
+            yield
+
+
+def _figure(height_in: float) -> Figure:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+    # constrained layout fits long tick labels and the legend inside the fixed 600 px width,
+    # unlike bbox_inches="tight", which would change the pixel size from one input to the next.
+    # Paddings in inches: ~12 px at the sides keeps labels off the e-mail's column edge.
+    layout = ConstrainedLayoutEngine(w_pad=0.12, h_pad=0.08)
+    fig = Figure(figsize=(WIDTH_PX / DPI, height_in), dpi=DPI, facecolor="white", layout=layout)
+    FigureCanvasAgg(fig)  # attaches itself to the figure
+    return fig
+
+
+def _title(fig: Figure, title: str) -> None:
+    # Left-aligned like the HTML headings; suptitle so it aligns with the figure, not the axes.
+    fig.suptitle(title, x=0.02, ha="left", fontsize=12, fontweight="bold", color=NAVY)
+
+
+def _clean_axes(ax: Axes, *, keep_left: bool) -> None:
+    for side in ("top", "right", "bottom", "left"):
+        ax.spines[side].set_visible(keep_left and side == "left")
+    ax.spines["left"].set_color(MUTED)
+    ax.set_axisbelow(True)
+
+
+def _message_png(title: str, message: str) -> bytes:
+    """A small placeholder image, so the e-mail layout is the same on a day without articles."""
+    with _style():
+        fig = _figure(1.2)
+        fig.text(0.5, 0.4, message, ha="center", va="center", fontsize=12, color=MUTED)
+        _title(fig, title)
+        return _png(fig)
+
+
+def _png(fig: Figure) -> bytes:
+    buffer = io.BytesIO()
+    # No "Software" text chunk (it carries the matplotlib version; PNG gets no date by default):
+    # the bytes then depend only on the input, the figure and the pinned matplotlib/Pillow.
+    fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None}, facecolor="white")
+    return buffer.getvalue()
+
+
+def _short(label: str) -> str:
+    label = " ".join(label.split())  # a newline in a label would make a two-line tick
+    if len(label) <= MAX_LABEL_CHARS:
+        return label
+    return label[: MAX_LABEL_CHARS - 1].rstrip() + "…"
