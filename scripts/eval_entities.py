@@ -33,8 +33,37 @@ DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 TYPES = ("Location", "Organisation", "Person", "Nationality")
 # Words that do not make a gold span a *name* even when capitalised (sentence starts).
 _NOT_NAMES = frozenset(
-    "i me my myself we us our ours he him his she her it its they them their the a an this that these "
-    "those here there who which".split()
+    [
+        "i",
+        "me",
+        "my",
+        "myself",
+        "we",
+        "us",
+        "our",
+        "ours",
+        "he",
+        "him",
+        "his",
+        "she",
+        "her",
+        "it",
+        "its",
+        "they",
+        "them",
+        "their",
+        "the",
+        "a",
+        "an",
+        "this",
+        "that",
+        "these",
+        "those",
+        "here",
+        "there",
+        "who",
+        "which",
+    ]
 )
 
 

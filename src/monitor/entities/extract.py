@@ -93,9 +93,8 @@ _FORCES_RE = re.compile(
 _ACRONYM_RE = re.compile(r"[A-Z][A-Z&]{1,5}")
 _ROMAN_RE = re.compile(r"[IVXLC]+")
 _WORD_AFTER_RE = re.compile(r"[ \t]*,?[ \t]*([a-z][\w-]*)")
-_APPOSITION_RE = re.compile(
-    r",[ \t]+(?:(?:the|a|an|who|as|is|its|their|[\w]+'s)[ \t]+)?((?:[\w-]+[ \t]+){0,3})"
-)
+_APPOSITION_RE = re.compile(r",[ \t]+(?:(?:the|a|an|who|as|is|its|their)[ \t]+)?((?:[\w'’-]+[ \t,]+){0,4})")
+_APPOSITION_WORD_RE = re.compile(r"[a-z][a-z-]*")
 _MAX_CONTEXT = 40  # characters looked at before a phrase for a title, a verb of saying or "in"
 _UPPER_WORD_RE = re.compile(r"\b[A-Z]{2,}\b")
 _LOWER_WORD_RE = re.compile(r"\b[a-z]{2,}\b")
@@ -299,8 +298,9 @@ class EntityExtractor:
                 if target is not None:
                     hit = (i + length, target)
                     break
-            if hit and hit[0] == i + 1 and self._first_name_not_place(texts, i, hit[1], first):
-                hit = None
+            if hit and hit[0] == i + 1 and self._first_name_not_place(texts, i, hit[1], table):
+                i += 2  # the surname is no place either ("Jordan Henderson")
+                continue
             if hit:
                 ph.matches.append((ph.starts[i], ph.ends[hit[0] - 1], hit[1]))
                 for k in range(i, hit[0]):
@@ -311,7 +311,9 @@ class EntityExtractor:
                 ph.cover[i] = self._match_parts(ph, texts[i], ph.starts[i], table)
             i += 1
 
-    def _first_name_not_place(self, texts: list[str], i: int, target: Target, first: dict[str, int]) -> bool:
+    def _first_name_not_place(
+        self, texts: list[str], i: int, target: Target, table: dict[str, Target]
+    ) -> bool:
         """ "Jordan Henderson", "Chad Smith": a place named like a given name and followed by a
         capitalised word that is no entity itself is taken as part of a person's name."""
         if target.type not in ("country", "place") or texts[i] not in self.gz.first_names:
@@ -319,7 +321,10 @@ class EntityExtractor:
         if i + 1 >= len(texts):
             return False
         nxt = texts[i + 1]
-        return nxt[:1].isupper() and nxt not in first and nxt not in self.gz.org_heads
+        if not nxt[:1].isupper() or nxt in self.gz.org_heads or nxt in self.gz.loc_heads:
+            return False
+        follower = table.get(nxt)
+        return follower is None or (follower.type == "place" and nxt not in self.gz.first_names)
 
     @staticmethod
     def _match_parts(ph: _Phrase, token: str, offset: int, table: dict[str, Target]) -> Target | None:
@@ -403,20 +408,24 @@ class EntityExtractor:
             ph.locs = self._head_spans(ph, is_title, self.gz.loc_heads, self.gz.loc_head_first)
         for k in range(n):
             word = texts[k]
-            if ph.cover[k] is None and _ACRONYM_RE.fullmatch(word) and not self._in_spans(ph, k):
-                if self._single_action(word) == _ACRONYM:
-                    ph.extra.append(
-                        Mention(
-                            ph.starts[k],
-                            ph.ends[k],
-                            "organisation",
-                            "org:" + word.lower(),
-                            word,
-                            word,
-                            "name",
-                            ph.source,
-                        )
+            if (
+                ph.cover[k] is None
+                and _ACRONYM_RE.fullmatch(word)
+                and not self._in_spans(ph, k)
+                and self._single_action(word) == _ACRONYM
+            ):
+                ph.extra.append(
+                    Mention(
+                        ph.starts[k],
+                        ph.ends[k],
+                        "organisation",
+                        "org:" + word.lower(),
+                        word,
+                        word,
+                        "name",
+                        ph.source,
                     )
+                )
 
     @staticmethod
     def _in_spans(ph: _Phrase, k: int) -> bool:
@@ -429,8 +438,8 @@ class EntityExtractor:
         texts = ph.texts
         n = len(texts)
         last = b == n
-        if b < n and (texts[b] in self.gz.org_heads or texts[b] in self.gz.loc_heads):
-            return None  # "Challenges Department", "Diyala Province"
+        if b < n and (texts[b] in self.gz.org_heads or texts[b] in self.gz.loc_heads or is_title[b]):
+            return None  # "Challenges Department", "Diyala Province", "Interior Minister"
         if a > 0 and is_title[a - 1]:
             return _title_text(texts, 0, a)
         if last and any(is_title[:a]):
@@ -447,7 +456,7 @@ class EntityExtractor:
             return ph.before  # "spokesman John Kirby"
         if ph.after in self.gz.speech_verbs or (a == 0 and ph.before in self.gz.speech_verbs):
             return ""
-        if any(w in self.gz.titles for w in ph.apposition.split()):
+        if any(w in self.gz.titles for w in _APPOSITION_WORD_RE.findall(ph.apposition)):
             return ""  # "John Smith, the bank's director"
         return None
 
@@ -462,19 +471,20 @@ class EntityExtractor:
             for k in range(a, b):
                 in_person[k] = True
 
+        for s0, e0 in ph.orgs:  # a location never overlaps an organisation found before it
+            for k in range(s0, e0):
+                in_person[k] = True
+
         def joinable(k: int) -> bool:
-            cov = ph.cover[k]
             if in_person[k] or is_title[k] or texts[k] in _NEVER_NAME:
                 return False
-            if cov is not None:
-                return cov.type in ("country", "place", "location")
-            return texts[k][:1].isupper()
+            return ph.cover[k] is not None or texts[k][:1].isupper()
 
         spans: list[tuple[int, int]] = []
         h = 0
         while h < n:
             word = texts[h]
-            if ph.cover[h] is not None or (word not in heads and word not in head_first):
+            if ph.cover[h] is not None or in_person[h] or (word not in heads and word not in head_first):
                 h += 1
                 continue
             s = h
@@ -496,8 +506,8 @@ class EntityExtractor:
                     if texts[k][:1].isupper():
                         k += 1
                         e = k
-                    elif texts[k] in ("and", "for", "of", "the") and k + 1 < n:
-                        k += 1
+                    elif texts[k] in ("and", "for", "of") and k + 1 < n and texts[k + 1][:1].isupper():
+                        k += 1  # "Ministry of Foreign Affairs and Trade", not "... and the Army"
                     else:
                         break
             if e - s >= 2:
@@ -556,9 +566,6 @@ class EntityExtractor:
             org_spans = [(ph.starts[s], ph.ends[e - 1]) for s, e in ph.orgs]
             loc_spans = [(ph.starts[s], ph.ends[e - 1]) for s, e in ph.locs]
             for start, end, target in ph.matches:
-                # A gazetteer organisation inside a longer generic name is part of that name.
-                if target.type == "organisation" and any(s <= start and end <= e for s, e in org_spans):
-                    continue
                 out.append(
                     Mention(
                         start,

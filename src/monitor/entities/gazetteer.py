@@ -8,6 +8,7 @@ texts written entirely in capitals (old wire reports), without the forms that ar
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -195,6 +196,10 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
 
 
+def _similar(a: str, b: str) -> bool:
+    return a[:1] == b[:1] and difflib.SequenceMatcher(None, a.lower(), b.lower()).ratio() >= 0.6
+
+
 def _city_forms(
     city: dict, common: frozenset[str], first_names: frozenset[str]
 ) -> tuple[list[str], list[str]]:
@@ -205,9 +210,14 @@ def _city_forms(
     name = city["name"]
     main = [name, fold(name)]
     for art in _ARTICLES:
-        if main[1].startswith(art) and len(main[1]) - len(art) >= 4:
+        # Without the article short names turn into given names ("Ad Dana" -> "Dana"): only for
+        # cities big enough to be meant.
+        if main[1].startswith(art) and len(main[1]) - len(art) >= 4 and city["population"] >= 50_000:
             main.append(main[1][len(art) :])
     stems = {m[:3].lower() for m in main}
+    # Transliterations differ more ("Termez" for "Tirmiz", "Kiev" for "Kyiv"); they are accepted
+    # where they matter and translations into other languages are rare: focus countries, big cities.
+    loose = city["countrycode"] in FOCUS_COUNTRIES or city["population"] >= 1_000_000
     alts = []
     for alt in city.get("alternatenames", []):
         alt_fold = fold(alt)
@@ -217,7 +227,7 @@ def _city_forms(
             and any(c.islower() for c in alt)
             and not any(c.isdigit() for c in alt)
             and all(ord(c) < 0x250 for c in alt)  # Latin script only; others never match English text
-            and alt_fold[:3].lower() in stems
+            and (alt_fold[:3].lower() in stems or (loose and _similar(alt_fold, main[-1])))
         ):
             alts.extend({alt, alt_fold})
 

@@ -1,0 +1,242 @@
+"""Entity extraction: outcomes on texts written for these tests, the project fixture and the seed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from monitor.entities.extract import EntityExtractor, Mention, load_default_extractor
+from monitor.models import Entity
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "entities"
+SEED = Path(__file__).resolve().parents[3] / "shared" / "data" / "seed" / "osce_astana_conference.txt"
+
+
+@pytest.fixture(scope="module")
+def ex() -> EntityExtractor:
+    return load_default_extractor()
+
+
+def ids(entities: list[Entity]) -> set[str]:
+    return {e.id for e in entities}
+
+
+def by_id(entities: list[Entity]) -> dict[str, Entity]:
+    return {e.id: e for e in entities}
+
+
+# -- countries --------------------------------------------------------------------------------------
+
+
+def test_countries_from_names_variants_and_demonyms(ex: EntityExtractor) -> None:
+    text = (
+        "Kazakh courts banned the group. Officials in Kirghizia and the Russian Federation agreed, "
+        "while the U.S. and Britain sent observers. Burma and Ivory Coast stayed away. "
+        "An Afghan delegation met Colombian police."
+    )
+    found = by_id(ex.extract("", text))
+    assert {"KZ", "KG", "RU", "US", "GB", "MM", "CI", "AF", "CO"} <= set(found)
+    assert found["KZ"].name == "Kazakhstan"
+    assert found["KZ"].mentions == ("Kazakh",)
+    assert found["KG"].name == "Kyrgyzstan"
+
+
+def test_demonym_mentions_are_marked(ex: EntityExtractor) -> None:
+    ms = [m for m in ex.mentions("", "Russian diplomats visited Russia.") if m.type == "country"]
+    assert [(m.surface, m.kind) for m in ms] == [("Russian", "demonym"), ("Russia", "name")]
+    assert all(m.entity_id == "RU" for m in ms)
+
+
+def test_lowercase_us_and_common_words_are_not_countries(ex: EntityExtractor) -> None:
+    text = "Let us hope the turkey is served on china plates, he told us. The US embassy was closed."
+    found = by_id(ex.extract("", text))
+    assert "TR" not in found and "CN" not in found
+    assert found["US"].count == 1
+
+
+def test_given_name_that_is_a_country_followed_by_surname_is_a_person(ex: EntityExtractor) -> None:
+    found = ids(ex.extract("", "The striker Jordan Henderson scored twice, said coach Chad Peterson."))
+    assert "JO" not in found and "TD" not in found
+
+
+# -- places -----------------------------------------------------------------------------------------
+
+
+def test_capitals_and_cities_with_country(ex: EntityExtractor) -> None:
+    found = {e.name: e for e in ex.extract("", "Talks moved from Astana to Vienna, then to Kabul and Mosul.")}
+    assert {"Astana", "Vienna", "Kabul", "Mosul"} <= set(found)
+    assert found["Astana"].country == "KZ" and found["Astana"].id.startswith("geonames:")
+    assert found["Vienna"].country == "AT"
+
+
+def test_place_variants_resolve_to_one_city(ex: EntityExtractor) -> None:
+    a = by_id(ex.extract("", "Shelling hit Kiev."))
+    b = by_id(ex.extract("", "Shelling hit Kyiv."))
+    assert ids(list(a.values())) == ids(list(b.values()))
+
+
+def test_unknown_place_after_preposition_is_a_location_mention_not_an_entity(ex: EntityExtractor) -> None:
+    text = "Fighting was reported near Zarqabad and in the village of Qasrawi."
+    locs = [m.surface for m in ex.mentions("", text) if m.type == "location"]
+    assert locs == ["Zarqabad", "Qasrawi"]
+    assert ex.extract("", text) == []
+
+
+# -- organisations ----------------------------------------------------------------------------------
+
+
+def test_organisations_by_acronym_and_long_name(ex: EntityExtractor) -> None:
+    text = (
+        "The Organization for Security and Co-operation in Europe met NATO and the UN Security Council. "
+        "The OSCE later briefed Interpol; Daesh and al-Qaida were discussed, as was the Islamic State."
+    )
+    found = by_id(ex.extract("", text))
+    assert found["org:osce"].count == 2
+    assert {"org:nato", "org:un-security-council", "org:interpol", "org:isis", "org:al-qaeda"} <= set(found)
+    assert found["org:isis"].count == 2
+
+
+def test_acronyms_that_are_words_only_match_in_capitals(ex: EntityExtractor) -> None:
+    found = ids(ex.extract("", "Experts who studied it said the WHO would act."))
+    assert "org:who" in found
+    assert ids(ex.extract("", "Experts who studied it said so.")) == set()
+
+
+def test_generic_organisations_from_head_words(ex: EntityExtractor) -> None:
+    text = "The Kazakh Ministry of Foreign Affairs and the Tajik Border Troops issued statements."
+    found = by_id(ex.extract("", text))
+    assert "org:kazakh-ministry-of-foreign-affairs" in found
+    assert "org:tajik-border-troops" in found
+    assert "KZ" in found  # the demonym inside the name still counts for the country
+
+
+def test_state_forces_are_organisations(ex: EntityExtractor) -> None:
+    found = by_id(ex.extract("", "Iraqi security forces retook the town."))
+    assert "org:iq-security-forces" in found
+
+
+# -- people -----------------------------------------------------------------------------------------
+
+
+def test_people_with_titles_and_later_surname_mentions(ex: EntityExtractor) -> None:
+    text = (
+        "Foreign Minister Anvar Qodirov opened the session. Later, Qodirov said the plan was ready. "
+        "Rashid Normatov, the agency's spokesman, agreed. Normatov added little."
+    )
+    found = by_id(ex.extract("", text))
+    qodirov = found["person:anvar-qodirov"]
+    assert qodirov.count == 2
+    assert qodirov.title == "Foreign Minister"
+    assert qodirov.name == "Anvar Qodirov"
+    assert found["person:rashid-normatov"].count == 2
+
+
+def test_title_before_name_with_organisation_in_between(ex: EntityExtractor) -> None:
+    text = "The Head of the Anti-Drug Department of the OSCE Pavel Ignatov spoke."
+    person = by_id(ex.extract("", text))["person:pavel-ignatov"]
+    assert person.title == "Head of the Anti-Drug Department of the OSCE"
+
+
+def test_speech_verb_marks_a_person(ex: EntityExtractor) -> None:
+    assert "person:dana-vorobyova" in ids(ex.extract("", '"It is real," explained Dana Vorobyova.'))
+    assert "person:dana-vorobyova" in ids(ex.extract("", "Dana Vorobyova noted that it was real."))
+
+
+def test_no_people_from_sentence_starts_places_or_organisations(ex: EntityExtractor) -> None:
+    text = "However Police Chief Omarov said nothing. Experts noted the risk. The European Union said no."
+    people = [e for e in ex.extract("", text) if e.type == "person"]
+    assert [p.id for p in people] == ["person:omarov"]
+
+
+def test_all_caps_text_gives_no_garbage_people(ex: EntityExtractor) -> None:
+    text = (
+        "SAN SALVADOR, 12 JAN 90 -- [TEXT] THE ARMED FORCES PRESS COMMITTEE REPORTED THAT FMLN "
+        "GUERRILLAS ATTACKED A POST IN SAN MIGUEL DEPARTMENT. COLONEL RENE EMILIO PONCE SAID THE "
+        "ATTACK WAS REPELLED. US OFFICIALS IN WASHINGTON DECLINED TO COMMENT."
+    )
+    found = ex.extract("", text)
+    assert not [e for e in found if e.type == "person"]
+    assert "org:fmln" in ids(found)
+    assert {"San Salvador", "Washington"} <= {e.name for e in found}
+    assert "US" not in ids(found)  # "US" in capitals is also the pronoun
+
+
+def test_title_case_headline_gives_no_people(ex: EntityExtractor) -> None:
+    found = ex.extract("Security Chiefs Hold Talks In Astana", "Delegates met on Monday.")
+    assert [e.type for e in found] == ["place"]
+
+
+# -- API contract -----------------------------------------------------------------------------------
+
+
+def test_order_is_type_then_count_then_name_and_deterministic(ex: EntityExtractor) -> None:
+    text = "Russia and Iran met in Vienna. Russia spoke first; the OSCE and NATO listened. Iran left."
+    first = ex.extract("Talks", text)
+    assert first == ex.extract("Talks", text)
+    assert [e.id for e in first][:2] == ["IR", "RU"]  # equal counts: by name
+    types = [e.type for e in first]
+    assert types == sorted(types, key=["country", "place", "organisation", "person"].index)
+
+
+def test_mentions_have_spans_into_their_source(ex: EntityExtractor) -> None:
+    title, text = "NATO summit", "Leaders met in Brussels."
+    for m in ex.mentions(title, text):
+        assert isinstance(m, Mention)
+        body = title if m.source == "title" else text
+        assert body[m.start : m.end] == m.surface
+
+
+def test_empty_input(ex: EntityExtractor) -> None:
+    assert ex.extract("", "") == []
+
+
+def test_default_extractor_is_cached() -> None:
+    assert load_default_extractor() is load_default_extractor()
+
+
+# -- fixture article and seed ------------------------------------------------------------------------
+
+
+def _split_article(raw: str) -> tuple[str, str]:
+    title, _, body = raw.partition("\n")
+    return title.strip(), body
+
+
+def test_project_fixture_article(ex: EntityExtractor) -> None:
+    expected = json.loads((FIXTURES / "border_meeting.expected.json").read_text(encoding="utf-8"))
+    found = ex.extract(*_split_article((FIXTURES / "border_meeting.txt").read_text(encoding="utf-8")))
+    have = by_id(found)
+    names = {e.name for e in found if e.type == "place"}
+    for etype, wanted in expected["must"].items():
+        if etype == "place":
+            assert set(wanted) <= names, set(wanted) - names
+        else:
+            assert set(wanted) <= set(have), set(wanted) - set(have)
+    for pid, title in expected["person_titles"].items():
+        assert have[pid].title == title
+    for eid, count in expected["min_counts"].items():
+        assert have[eid].count >= count, eid
+    assert not set(expected["must_not"]) & set(have)
+
+
+@pytest.mark.skipif(not SEED.is_file(), reason="shared seed data not present")
+def test_seed_article(ex: EntityExtractor) -> None:
+    found = ex.extract(*_split_article(SEED.read_text(encoding="utf-8")))
+    have = by_id(found)
+    names = {e.name for e in found}
+    assert {"KZ", "RU", "US", "KG", "TJ", "TM"} <= set(have)
+    assert {"Astana", "Vienna", "Athens"} <= names
+    assert {"org:osce", "org:eu"} <= set(have)
+    people = {e.id for e in found if e.type == "person"}
+    assert {
+        "person:nurtai-abykayev",
+        "person:kanat-saudabayev",
+        "person:ilya-rogachev",
+        "person:raphael-perl",
+        "person:ian-kelly",
+        "person:vladimir-chizhov",
+    } == people
+    assert have["person:nurtai-abykayev"].title == "Chairman of the Kazakhstan National Security Committee"
+    assert have["person:kanat-saudabayev"].title == "Foreign Affairs Minister"
