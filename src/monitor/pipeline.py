@@ -24,7 +24,7 @@ from monitor.classify.rules import Classifier, load_default_classifier
 from monitor.dedupe.fingerprints import text_fingerprint
 from monitor.digest.build import Digest, DigestArticle, build_digest, digest_window
 from monitor.digest.chart import topic_volume_png
-from monitor.digest.mail import build_digest_message
+from monitor.digest.mail import CHART_CID, build_digest_message
 from monitor.digest.render import digest_subject, render_html, render_text
 from monitor.entities.extract import EntityExtractor, load_default_extractor
 from monitor.errors import ConfigError, FetchError, InputError
@@ -486,10 +486,6 @@ def build_daily_digest(settings: Settings, conn: Connection, day: date) -> Diges
     return DigestResult(day, len(articles), subject, html_path, text_path, html, text, digest)
 
 
-# A fixed Content-ID: the chart is the only inline image, and a fixed id keeps the HTML deterministic.
-CHART_CID = "topic-volume@security-monitor"
-
-
 @dataclass
 class SendResult:
     day: date
@@ -529,12 +525,17 @@ def send_daily_digest(
             built.articles,
         )
     digest = built.digest
-    chart = topic_volume_png(
-        [(t.label, t.count) for t in digest.by_topic], title=f"Articles by topic, {day.isoformat()}"
+    # The chart only when there is something to chart; the HTML references it exactly then.
+    chart = (
+        topic_volume_png(
+            [(t.label, t.count) for t in digest.by_topic], f"Articles by topic, {day.isoformat()}"
+        )
+        if digest.by_topic
+        else None
     )
     msg = build_digest_message(
         subject=built.subject,
-        html=render_html(digest, chart_cid=CHART_CID),
+        html=render_html(digest, chart_cid=CHART_CID if chart else None),
         text=built.text,
         sender=settings.mail_from,
         recipients=list(recipients),
