@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from airflow.sdk import Metadata, dag, task
+from airflow.timetables.trigger import CronTriggerTimetable
 
 from monitor.orchestration.defaults import ARTICLES, default_args
 from monitor.settings import Settings
@@ -29,7 +30,8 @@ Manage feeds with `monitor sources add URL --name NAME --interval MINUTES`.
 
 @dag(
     dag_id="monitor_ingest_feeds",
-    schedule=settings.feed_schedule,
+    # A trigger timetable: runs at the cron times themselves (no data intervals to wait for).
+    schedule=CronTriggerTimetable(settings.feed_schedule, timezone=settings.timezone),
     start_date=datetime(2026, 1, 1),
     catchup=False,  # a missed poll is simply the next poll; replays would only refetch the same feeds
     max_active_runs=1,

