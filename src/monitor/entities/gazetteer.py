@@ -9,6 +9,7 @@ texts written entirely in capitals (old wire reports), without the forms that ar
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -113,6 +114,7 @@ def tokenize_key(form: str) -> str:
     return " ".join(m.group(0) for m in TOKEN_RE.finditer(form))
 
 
+@functools.lru_cache(maxsize=65536)  # names repeat across articles; normalising is not free
 def slugify(text: str) -> str:
     """ASCII lower-case slug for canonical ids ("Nurtai Abykayev" -> "nurtai-abykayev")."""
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
