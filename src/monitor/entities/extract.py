@@ -19,6 +19,7 @@ a name from a word.
 from __future__ import annotations
 
 import functools
+import operator
 import re
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
@@ -264,13 +265,13 @@ class EntityExtractor:
     def _single_name(self, singles: _Phrase, body: str, word: str, idx: int) -> None:
         """A lone unknown name: never a new person by itself (except a given name with a verb of
         saying), but kept in case it repeats a known person's name or is introduced as a place."""
-        start, end = singles.plan.starts[idx], singles.plan.ends[idx]
+        end = singles.plan.ends[idx]
         if word in self.gz.first_names:
             after = _WORD_AFTER_RE.match(body, end)
             if after and after.group(1) in self.gz.speech_verbs:
                 singles.persons.append((idx, idx + 1, None))
                 return
-        singles.runs.append((idx, idx + 1, _place_cue(body, start, end)))
+        singles.runs.append((idx, idx + 1, True))
 
     # -- the plan of a multi-word phrase --------------------------------------------------------------
 
@@ -295,8 +296,10 @@ class EntityExtractor:
             plan.last_country = last
         if None in cover:
             self._analyse(plan, cover)
-        plan.needs_context = bool(plan.last_country or plan.open_runs or plan.runs)
-        plan.empty = not (plan.needs_context or plan.matches or plan.orgs or plan.locs or plan.persons)
+        plan.needs_context = bool(plan.last_country or plan.open_runs)
+        plan.empty = not (
+            plan.needs_context or plan.runs or plan.matches or plan.orgs or plan.locs or plan.persons
+        )
         return plan
 
     def _match(self, plan: _Plan, table: dict[str, Target], first: dict[str, int]) -> list[Target | None]:
@@ -516,10 +519,7 @@ class EntityExtractor:
                 if title is not None:
                     ph.persons.append((a, b, title or None))
                 else:
-                    ph.runs.append((a, b, a == 0 and _place_cue(body, start, end)))
-        for a, b, cue in plan.runs:
-            place = cue and _place_cue(body, offset + plan.starts[a], offset + plan.ends[b - 1])
-            ph.runs.append((a, b, place))
+                    ph.runs.append((a, b, a == 0))
 
     def _forces(self, ph: _Phrase, body: str, start: int, end: int, country: Target) -> None:
         """A state's forces or government are an organisation: "Iraqi security forces", "U.S. troops"."""
@@ -557,19 +557,20 @@ class EntityExtractor:
                     names.add(parts[0])
         for ph in phrases:
             plan = ph.plan
-            for a, b, place in ph.runs:
+            runs = plan.runs + ph.runs if ph.runs else plan.runs
+            for a, b, maybe_place in runs:
                 name = " ".join(plan.texts[a:b])
                 if name in names:
                     ph.persons.append((a, b, None))
-                elif place:
+                elif maybe_place:
                     body = title if ph.source == "title" else text
                     start, end = ph.offset + plan.starts[a], ph.offset + plan.ends[b - 1]
-                    surface = body[start:end]
-                    loc_id = "loc:" + slugify(surface)
-                    ph.extra.append(
-                        Mention(start, end, "location", loc_id, surface, surface, "name", ph.source)
-                    )
-            ph.runs = []
+                    if _place_cue(body, start, end):
+                        surface = body[start:end]
+                        loc_id = "loc:" + slugify(surface)
+                        ph.extra.append(
+                            Mention(start, end, "location", loc_id, surface, surface, "name", ph.source)
+                        )
 
     def _emit(self, phrases: list[_Phrase], headline: str, text: str) -> list[Mention]:
         # Person ids: a one-word mention ("President Putin", "Karim") joins the full name it is part of.
@@ -617,7 +618,13 @@ class EntityExtractor:
                 out.append(
                     Mention(start, end, "person", person_id, name, body[start:end], "name", source, role)
                 )
-        out.sort(key=lambda m: (m.source != "title", m.start, -m.end, m.type))
+        # Title first, then by position (start, end, type, id); itemgetter keeps the sort in C.
+        key = operator.itemgetter(0, 1, 2, 3)
+        titled = [m for m in out if m.source == "title"]
+        if titled:
+            body_mentions = [m for m in out if m.source == "text"]
+            return sorted(titled, key=key) + sorted(body_mentions, key=key)
+        out.sort(key=key)
         return out
 
 
