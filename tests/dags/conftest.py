@@ -18,22 +18,20 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from monitor.store.db import embedded_server_uri
+from monitor.store.db import embedded_server_uri, with_database
 
 REPO = Path(__file__).resolve().parents[2]
 
-_SERVER = os.environ.get("MONITOR_TEST_DATABASE_URL") or embedded_server_uri(REPO / ".monitor" / "test-pgdata")
+_SERVER = os.environ.get("MONITOR_TEST_DATABASE_URL") or embedded_server_uri(
+    REPO / ".monitor" / "test-pgdata"
+)
 _AIRFLOW_DB = f"airflow_test_{os.getpid()}_{secrets.token_hex(3)}"
 _AIRFLOW_HOME = tempfile.mkdtemp(prefix="airflow-home-")
 
 
 def _sqlalchemy_url(server: str, database: str) -> str:
-    """postgresql://user@host:port/db?host=… → postgresql+psycopg2://… on `database`."""
-    base, _, query = server.partition("?")
-    scheme, _, rest = base.partition("://")
-    authority = rest.split("/", 1)[0]
-    url = f"postgresql+psycopg2://{authority}/{database}"
-    return f"{url}?{query}" if query else url
+    """The test server's URI on `database`, with the driver named as SQLAlchemy wants it."""
+    return with_database(server, database).replace("postgresql://", "postgresql+psycopg2://", 1)
 
 
 os.environ.update(
@@ -56,10 +54,16 @@ def airflow_db() -> Iterator[str]:
     try:
         subprocess.run(
             [str(Path(sys.executable).with_name("airflow")), "db", "migrate"],
-            env=dict(os.environ), check=True, capture_output=True,
-        )  # fmt: skip
+            env=dict(os.environ),
+            check=True,
+            capture_output=True,
+        )
         yield os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
     finally:
+        if "airflow.settings" in sys.modules:
+            # Close Airflow's pooled connections first, or they fail noisily at exit once the
+            # database under them is gone.
+            sys.modules["airflow.settings"].dispose_orm()
         with admin.cursor() as cur:
             cur.execute(f'DROP DATABASE IF EXISTS "{_AIRFLOW_DB}" WITH (FORCE)')
         admin.close()

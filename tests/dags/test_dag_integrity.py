@@ -78,8 +78,11 @@ def test_dag_files_import_with_no_database_reachable(tmp_path: Path) -> None:
         "assert not b.import_errors, b.import_errors\n"
         "assert len(b.dags) == 4, b.dags\n"
         # Heavy libraries and the database layer stay out of DAG parsing; they are imported inside the tasks.
-        "heavy = [m for m in ('matplotlib', 'trafilatura', 'feedparser', 'monitor.pipeline', 'monitor.store.db') if m in sys.modules]\n"
-        "assert not heavy, heavy\n"
+        "heavy = ('matplotlib', 'trafilatura', 'feedparser', 'monitor.pipeline', 'monitor.store.db')\n"
+        "loaded = [m for m in heavy if m in sys.modules]\n"
+        "assert not loaded, loaded\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr[-3000:]

@@ -1,0 +1,160 @@
+"""The four DAGs end to end with dag.test(): real PostgreSQL (monitor and Airflow metadata), a feed
+from a local HTTP server, files in an inbox folder, and a real SMTP server (aiosmtpd) that receives
+the digest, which is parsed and checked."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import socket
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from httpserver import Route, serve
+from monitor.store.db import Connection
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+REPO = Path(__file__).resolve().parents[2]
+
+FEED = b"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>E2E Wire</title><link>https://e2e.example/</link><description>t</description>
+<item><title>Car bomb kills nine near army base</title><link>https://e2e.example/car-bomb</link>
+<guid>https://e2e.example/car-bomb</guid><pubDate>Mon, 02 Nov 2026 06:00:00 GMT</pubDate>
+<description>&lt;p&gt;A car bomb exploded outside an army base, killing nine soldiers. Police said the
+terrorist attack bore the hallmarks of the Islamic State.&lt;/p&gt;</description></item>
+<item><title>Smugglers caught with cocaine at port</title><link>https://e2e.example/cocaine</link>
+<guid>https://e2e.example/cocaine</guid><pubDate>Mon, 02 Nov 2026 07:00:00 GMT</pubDate>
+<description>&lt;p&gt;Customs officers seized two tonnes of cocaine hidden in a banana shipment; the drug
+trafficking cartel behind it is under investigation.&lt;/p&gt;</description></item>
+</channel></rss>"""
+
+
+class Inbox:
+    """The received mail of a real SMTP server."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[int, Inbox]]:
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port, handler
+    finally:
+        controller.stop()
+
+
+def _monitor_conn(database_url: str) -> str:
+    parts = urlsplit(database_url)
+    socket_dir = parse_qs(parts.query).get("host", [None])[0]
+    fields = {
+        "conn_type": "postgres",
+        "host": socket_dir or parts.hostname,
+        "port": parts.port,
+        "login": parts.username,
+        "password": parts.password,
+        "schema": parts.path.lstrip("/"),
+    }
+    return json.dumps({k: v for k, v in fields.items() if v})
+
+
+def _rows(db: Connection, sql: str) -> list[tuple]:
+    with db.cursor() as cur:
+        cur.execute(sql)
+        rows = list(cur.fetchall())
+    db.commit()
+    return rows
+
+
+@pytest.mark.slow
+def test_feed_and_inbox_to_mailed_digest_once_per_date(
+    airflow_db: str,
+    database_url: str,
+    db: Connection,
+    smtp_server: tuple[int, Inbox],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    smtp_port, mailbox = smtp_server
+    inbox_dir = tmp_path / "inbox"
+    inbox_dir.mkdir()
+    (inbox_dir / "workshop.txt").write_bytes((FIXTURES / "golden" / "bishkek_workshop.txt").read_bytes())
+    for name, value in {
+        "AIRFLOW_CONN_MONITOR_DB": _monitor_conn(database_url),
+        "AIRFLOW_CONN_SMTP_DEFAULT": json.dumps(
+            {"conn_type": "smtp", "host": "127.0.0.1", "port": smtp_port}
+        ),
+        "MONITOR_INBOX": str(inbox_dir),
+        "MONITOR_OUT": str(tmp_path / "out"),
+        "MONITOR_HOME": str(tmp_path / "home"),
+        "MONITOR_DIGEST_RECIPIENTS": "analysts@example.org,desk@example.org",
+        "MONITOR_TIMEZONE": "UTC",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("MONITOR_DATABASE_URL", raising=False)
+
+    from airflow.dag_processing.dagbag import DagBag
+
+    from monitor.store import sources
+
+    dags = DagBag(dag_folder=str(REPO / "dags")).dags
+    with serve({"/feed.xml": Route(body=FEED, headers={"Content-Type": "application/rss+xml"})}) as base:
+        sources.add_feed(db, base + "/feed.xml", "E2E Wire", 15)
+        run = dags["monitor_ingest_feeds"].test()
+        assert run.state == "success"
+    run = dags["monitor_ingest_inbox"].test()
+    assert run.state == "success"
+    assert _rows(db, "SELECT count(*) FROM articles") == [(3,)]
+    assert (inbox_dir / "processed" / "workshop.txt").exists()
+
+    run = dags["monitor_process"].test()
+    assert run.state == "success"
+    assert _rows(db, "SELECT status, count(*) FROM articles GROUP BY status") == [("processed", 3)]
+
+    today = datetime.now(UTC).date().isoformat()
+    digest = dags["monitor_daily_digest"]
+    assert digest.test(run_conf={"date": today}).state == "success"
+    assert len(mailbox.messages) == 1
+    msg = mailbox.messages[0]
+    assert msg["Subject"].startswith(f"Security digest {today}: 3 articles")
+    assert msg["To"] == "analysts@example.org, desk@example.org"
+    text = msg.get_body(("plain",)).get_content()
+    html = msg.get_body(("html",)).get_content()
+    for title in (
+        "Car bomb kills nine near army base",
+        "Smugglers caught with cocaine at port",
+        "Regional Counter-Terrorism Workshop Opens In Bishkek",
+    ):
+        assert title in text and title in html
+    images = [p for p in msg.walk() if p.get_content_type() == "image/png"]
+    assert len(images) == 1
+    cid = images[0]["Content-ID"].strip("<>")
+    assert f"cid:{cid}" in html
+    assert images[0].get_payload(decode=True).startswith(b"\x89PNG\r\n\x1a\n")
+    assert _rows(db, "SELECT sent_to FROM digests") == [("analysts@example.org, desk@example.org",)]
+
+    # A re-run for the same date does not mail again...
+    assert digest.test(run_conf={"date": today}).state == "success"
+    assert len(mailbox.messages) == 1
+    # ...unless forced.
+    assert digest.test(run_conf={"date": today, "force_send": True}).state == "success"
+    assert len(mailbox.messages) == 2
