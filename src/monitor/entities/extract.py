@@ -49,9 +49,35 @@ _CAPTOK = (
 # Lower-case words that may sit inside one name ("Organization for Security and Co-operation in
 # Europe", "Osama bin Laden"). Line breaks end a phrase: headings are lines of their own.
 _CONNECTORS = "of|the|and|for|de|del|della|di|da|do|dos|du|la|le|van|von|der|den|bin|ibn|al|el|y|in|at|on|&"
+# Capitalised words that never start an entity but start many sentences. Excluding them inside
+# the regex (a third of all capitalised words in news) saves a Python round per word.
+_SENTENCE_STARTS = (
+    "The This That These Those There Their They Then Today To Two Three Tuesday Thursday Here He His Her "
+    "How However In It Its If I And As At An A All According After Although Another April August But By "
+    "Both Before During Despite December Even Each For From February Friday Meanwhile Monday Most More My "
+    "March No Not Now November October On One Of Our Over Other Since She So Some Still Such Saturday "
+    "Sunday September Under Until We What When Where Which While Who Why With Wednesday Yet Yes You Your "
+    "January June July Last Just Also Did Do Does Is Are Was Were Would Could Should Let Like Perhaps "
+    "Instead Indeed Among Against Without Within Every Few Several Only Much Once Many Though Thus"
+)
+
+
+def _start_exclusion(words: str) -> str:
+    """A look-ahead, placed after a phrase's first capital, that fails on the listed words: the
+    phrase regex keeps starting with a plain character class, which keeps it fast."""
+    tails: dict[str, list[str]] = {}
+    for w in words.split():
+        tails.setdefault(w[0], []).append(re.escape(w[1:]))
+    branches = [
+        f"(?<={first})(?:{'|'.join(sorted(t, key=len, reverse=True))})\\b" for first, t in tails.items()
+    ]
+    return f"(?!{'|'.join(branches)})"
+
+
 # The look-behind after the first capital rejects a start inside a word ("iPhone") or an initialism.
 PHRASE_RE = re.compile(
-    rf"[{_UP}](?<![\w.].)(?:{_CAPTOK_REST})(?:[ \t]+(?:(?:{_CONNECTORS})[ \t]+)*(?:{_CAPTOK}))*"
+    rf"[{_UP}](?<![\w.].){_start_exclusion(_SENTENCE_STARTS)}(?:{_CAPTOK_REST})"
+    rf"(?:[ \t]+(?:(?:{_CONNECTORS})[ \t]+)*(?:{_CAPTOK}))*"
 )
 _CONNECTOR_SET = frozenset(_CONNECTORS.split("|"))
 _LINE_RE = re.compile(r"[^\n]+")
