@@ -126,6 +126,7 @@ _MAX_CONTEXT = 40  # characters looked at before a phrase for a title, a verb of
 _SKIP, _COMPOUND, _NAME = 0, 1, 2
 # Per-word and per-phrase caches are bounded so that a long-running worker does not grow without limit.
 _CACHE_MAX = 200_000
+_F_SEEN, _F_NAME, _F_TITLE, _F_COMMON = 1, 2, 4, 8  # token classes, see `_flag`
 _TYPE_ORDER = {"country": 0, "place": 1, "organisation": 2, "person": 3}
 
 
@@ -193,6 +194,7 @@ class EntityExtractor:
         self.gz = gazetteer or build_gazetteer()
         self._single_cache: dict[str, Target | int] = {}
         self._plan_cache: dict[str, _Plan] = {}
+        self._token_flags: dict[str, int] = {}
 
     # -- public API ---------------------------------------------------------------------------------
 
@@ -385,6 +387,20 @@ class EntityExtractor:
             offset += len(part) + 1
         return hit
 
+    def _flag(self, token: str) -> int:
+        """Word classes of a token, cached: they depend on the token only."""
+        kind = _F_SEEN
+        if self._is_name_token(token):
+            kind |= _F_NAME
+        if token[:1].isupper() and token.rstrip(".").lower() in self.gz.titles:
+            kind |= _F_TITLE
+        if token.lower() in self.gz.common_words:
+            kind |= _F_COMMON
+        if len(self._token_flags) > _CACHE_MAX:
+            self._token_flags.clear()
+        self._token_flags[token] = kind
+        return kind
+
     def _is_name_token(self, text: str) -> bool:
         if not text[:1].isupper() and not text.startswith(("al-", "el-", "bin-", "abu-")):
             return False
@@ -399,24 +415,25 @@ class EntityExtractor:
         """People, generic organisations and locations, and acronyms inside one phrase."""
         texts = plan.texts
         n = len(texts)
-        titles = self.gz.titles
-        is_title = [t[:1].isupper() and t.rstrip(".").lower() in titles for t in texts]
-        common = self.gz.common_words
+        flags = self._token_flags
+        kinds = [flags.get(t) or self._flag(t) for t in texts]
+        is_title = [k & _F_TITLE != 0 for k in kinds]
+        is_name = [kinds[k] & _F_NAME != 0 and cover[k] is None for k in range(n)]
         # Name runs: maximal stretches of name-like tokens not covered by the gazetteer.
         runs: list[tuple[int, int]] = []
         i = 0
         while i < n:
-            if cover[i] is None and self._is_name_token(texts[i]):
+            if is_name[i]:
                 j = i + 1
                 while j < n and cover[j] is None:
-                    if self._is_name_token(texts[j]):
+                    if is_name[j]:
                         j += 1
-                    elif texts[j] in _NAME_PARTICLES and j + 1 < n and self._is_name_token(texts[j + 1]):
+                    elif texts[j] in _NAME_PARTICLES and j + 1 < n and is_name[j + 1]:
                         j += 2
                     else:
                         break
                 # Leading ordinary words are sentence-initial capitals ("However", "Experts").
-                while i < j and texts[i].lower() in common:
+                while i < j and kinds[i] & _F_COMMON:
                     i += 1
                 if i < j:
                     runs.append((i, j))
@@ -440,7 +457,7 @@ class EntityExtractor:
             plan.locs = self._head_spans(plan, cover, is_title, self.gz.loc_heads, self.gz.loc_head_first)
         for k in range(n):
             word = texts[k]
-            if cover[k] is None and _ACRONYM_RE.fullmatch(word) and not _in_spans(plan, k):
+            if cover[k] is None and word.isupper() and _ACRONYM_RE.fullmatch(word) and not _in_spans(plan, k):
                 target = self._single_action(word)
                 if target.__class__ is Target:
                     plan.matches.append((plan.starts[k], plan.ends[k], target))  # type: ignore[arg-type]
