@@ -1,4 +1,4 @@
-# Two commands on a fresh machine: `make demo` (soon `make up`) and `make test`.
+# Two commands on a fresh machine: `make up` (Airflow with the UI) and `make test`; `make demo` is the one-shot.
 # Both create .venv and install pinned versions (constraints.txt) on first use.
 
 PYTHON ?= python3
