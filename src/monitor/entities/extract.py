@@ -198,6 +198,15 @@ class EntityExtractor:
 
     # -- public API ---------------------------------------------------------------------------------
 
+    def cache_state(self) -> tuple[dict, dict, dict]:
+        """Copies of the per-word, per-phrase and per-token caches (for benchmarks)."""
+        return dict(self._single_cache), dict(self._plan_cache), dict(self._token_flags)
+
+    def restore_cache_state(self, state: tuple[dict, dict, dict] | None) -> None:
+        """Puts caches back as `cache_state` returned them; None empties them."""
+        single, plans, flags = state or ({}, {}, {})
+        self._single_cache, self._plan_cache, self._token_flags = single, plans, flags
+
     def mentions(self, title: str, text: str) -> list[Mention]:
         """All mentions in title and text, in order (title first), spans relative to their source."""
         phrases: list[_Phrase] = []
