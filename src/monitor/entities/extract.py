@@ -126,6 +126,7 @@ _MAX_CONTEXT = 40  # characters looked at before a phrase for a title, a verb of
 _SKIP, _COMPOUND, _NAME = 0, 1, 2
 # Per-word and per-phrase caches are bounded so that a long-running worker does not grow without limit.
 _CACHE_MAX = 200_000
+_SHIP_PREFIXES = _words("HMS USS HMAS HMCS HNLMS INS FS RFS MV SS")
 _F_SEEN, _F_NAME, _F_TITLE, _F_COMMON = 1, 2, 4, 8  # token classes, see `_flag`
 _TYPE_ORDER = {"country": 0, "place": 1, "organisation": 2, "person": 3}
 
@@ -449,10 +450,11 @@ class EntityExtractor:
                 i = max(j, i + 1)
             else:
                 i += 1
+        loc_heads = self.gz.loc_heads
         for a, b in runs:
             size = sum(1 for t in texts[a:b] if t not in _NAME_PARTICLES)
-            if size > 4:
-                continue
+            if size > 4 or texts[b - 1] in loc_heads:
+                continue  # too long for a name, or a place ("Senkaku Islands")
             title = self._title_for(texts, is_title, a, b, size)
             if title is not None:
                 plan.persons.append((a, b, title or None))
@@ -497,6 +499,8 @@ class EntityExtractor:
         """Spans of names built on a head word: "<Caps...> Committee", "Ministry of <Caps...>"."""
         texts = plan.texts
         n = len(texts)
+        if texts[0] in _SHIP_PREFIXES:
+            return []  # "HMS Ocean", "USS Cole": a ship, not a sea or an organisation
         blocked = [False] * n  # people, and organisations found before (a location never overlaps one)
         for a, b, _ in plan.persons:
             for k in range(a, b):
