@@ -127,6 +127,7 @@ _SKIP, _COMPOUND, _NAME = 0, 1, 2
 # Per-word and per-phrase caches are bounded so that a long-running worker does not grow without limit.
 _CACHE_MAX = 200_000
 _SHIP_PREFIXES = _words("HMS USS HMAS HMCS HNLMS INS FS RFS MV SS")
+_CAPITAL_RANK = 10**10  # the population rank the gazetteer gives capitals (see gazetteer._place_targets)
 _F_SEEN, _F_NAME, _F_TITLE, _F_COMMON = 1, 2, 4, 8  # token classes, see `_flag`
 _TYPE_ORDER = {"country": 0, "place": 1, "organisation": 2, "person": 3}
 
@@ -175,7 +176,7 @@ class _Phrase:
     """One occurrence of a phrase in a text: its plan, where it is, and what its context added.
     A slotted plain class: one is made per phrase occurrence, so creation cost matters."""
 
-    __slots__ = ("extra", "offset", "persons", "plan", "runs", "source")
+    __slots__ = ("extra", "offset", "persons", "plan", "runs", "single", "source")
 
     def __init__(
         self, source: str, offset: int, plan: _Plan, persons: list[tuple[int, int, str | None]]
@@ -186,6 +187,7 @@ class _Phrase:
         self.persons = persons
         self.runs: list[tuple[int, int, bool]] = []
         self.extra: list[Mention] = []  # mentions made from context (forces, places)
+        self.single = False  # the pseudo-phrase of all one-word phrases (absolute spans)
 
 
 class EntityExtractor:
@@ -245,6 +247,7 @@ class EntityExtractor:
         # objects; they are independent of each other.
         singles_plan = _Plan([], [], [], [], [], [], [], [], [], None)
         singles = _Phrase(source, 0, singles_plan, [])
+        singles.single = True
         matches, texts = singles_plan.matches, singles_plan.texts
         out = [singles]
         for m in spans:
@@ -481,6 +484,8 @@ class EntityExtractor:
             return None  # "Challenges Department", "Diyala Province", "Interior Minister"
         if a > 0 and is_title[a - 1]:
             return _title_text(texts, 0, a)
+        if a > 0 and texts[a - 1] in _CONNECTOR_SET and texts[a] not in self.gz.first_names:
+            return None  # the complement of a title: "Director of the National Cancer Registry"
         if b == n and any(is_title[:a]):
             # "Permanent US Representative at the OSCE Ian Kelly": the name closes the phrase.
             return _title_text(texts, 0, a)
@@ -590,7 +595,7 @@ class EntityExtractor:
                 m.end(),
                 "organisation",
                 org_id,
-                f"{country.name} {words}",
+                body[start : m.end()],  # as written: "Iraqi security forces" reads better than "Iraq ..."
                 body[start : m.end()],
                 "name",
                 ph.source,
@@ -598,6 +603,27 @@ class EntityExtractor:
         )
 
     # -- across the article ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _places_named_like_people(phrases: list[_Phrase], names: set[str], title: str, text: str) -> None:
+        """A lone city name that is the surname of a person of this article is that person
+        ("Garland" after "Merrick Garland"); capitals and countries keep their meaning."""
+        for ph in phrases:
+            if not ph.single:
+                continue
+            plan = ph.plan
+            body = title if ph.source == "title" else text
+            keep = []
+            for start, end, target in plan.matches:
+                if target.type == "place" and target.population < _CAPITAL_RANK and body[start:end] in names:
+                    idx = len(plan.texts)
+                    plan.starts.append(start)
+                    plan.ends.append(end)
+                    plan.texts.append(body[start:end])
+                    ph.persons.append((idx, idx + 1, None))
+                else:
+                    keep.append((start, end, target))
+            plan.matches[:] = keep
 
     def _resolve_runs(self, phrases: list[_Phrase], title: str, text: str) -> None:
         """Runs repeating a known person's full name, surname or given name count for that person;
@@ -611,6 +637,8 @@ class EntityExtractor:
                 names.add(parts[-1])
                 if len(parts) > 1:
                     names.add(parts[0])
+        if names:
+            self._places_named_like_people(phrases, names, title, text)
         for ph in phrases:
             plan = ph.plan
             runs = plan.runs + ph.runs if ph.runs else plan.runs
