@@ -168,6 +168,7 @@ class _Plan:
     open_runs: list[tuple[int, int]]  # name runs closing the phrase, decided by the words around it
     runs: list[tuple[int, int, bool]]  # other name runs; True when a place cue may make them places
     last_country: Target | None  # set when the phrase ends in a country or demonym
+    last_country_start: int = 0
     empty: bool = False  # nothing to report, whatever the context
     needs_context: bool = False  # forces, open runs or runs that a place cue may turn into places
 
@@ -335,6 +336,8 @@ class EntityExtractor:
         last = cover[-1]
         if last is not None and last.type == "country":
             plan.last_country = last
+            # Where the country's name starts: "United States government" is one organisation.
+            plan.last_country_start = max(m[0] for m in plan.matches if m[2] is last)
         if None in cover:
             self._analyse(plan, cover)
         plan.needs_context = bool(plan.last_country or plan.open_runs)
@@ -560,7 +563,8 @@ class EntityExtractor:
         """Decides what the plan left to the words around the phrase."""
         plan, offset = ph.plan, ph.offset
         if plan.last_country is not None:
-            self._forces(ph, body, offset + plan.starts[-1], offset + plan.ends[-1], plan.last_country)
+            start = offset + plan.last_country_start
+            self._forces(ph, body, start, offset + plan.ends[-1], plan.last_country)
         if plan.open_runs:
             start, end = offset + plan.starts[0], offset + plan.ends[-1]
             before_words = body[max(0, start - _MAX_CONTEXT) : start].rstrip(" \t,").rsplit(None, 1)

@@ -234,6 +234,9 @@ def _city_forms(
             alts.extend({alt, alt_fold})
 
     def ok(form: str) -> bool:
+        # Short names of small towns are mostly words or names elsewhere ("Nur", "Waka").
+        if len(form) < 5 and city["population"] < CITY_MIN_POPULATION:
+            return False
         return form.lower() not in common and not (
             form in first_names and city["population"] < FIRST_NAME_CITY_MIN_POPULATION
         )
