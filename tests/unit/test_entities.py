@@ -64,6 +64,13 @@ def test_given_name_that_is_a_country_followed_by_surname_is_a_person(ex: Entity
 # -- places -----------------------------------------------------------------------------------------
 
 
+def test_towns_named_like_people_are_not_places(ex: EntityExtractor) -> None:
+    text = "President Bush met Alan Garcia. Later Garcia flew home."
+    found = ex.extract("", text)
+    assert [e.type for e in found] == ["person", "person"]
+    assert by_id(found)["person:alan-garcia"].count == 2
+
+
 def test_capitals_and_cities_with_country(ex: EntityExtractor) -> None:
     found = {e.name: e for e in ex.extract("", "Talks moved from Astana to Vienna, then to Kabul and Mosul.")}
     assert {"Astana", "Vienna", "Kabul", "Mosul"} <= set(found)

