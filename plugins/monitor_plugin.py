@@ -1,0 +1,56 @@
+"""Registers the monitor's pages (digests, article search) in the Airflow UI. Registration only: the
+app itself lives in monitor.web.app."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from airflow.plugins_manager import AirflowPlugin
+
+
+def _dsn() -> str:
+    """The monitor database: the `monitor_db` Airflow connection, else the monitor's own settings."""
+    from airflow.exceptions import AirflowNotFoundException
+    from airflow.models.connection import Connection
+
+    from monitor.orchestration.tasks import MONITOR_DB_CONN_ID, dsn_from_connection
+
+    try:
+        return dsn_from_connection(Connection.get_connection_from_secrets(MONITOR_DB_CONN_ID))
+    except AirflowNotFoundException:
+        from monitor.settings import Settings
+        from monitor.store.db import resolve_database_url
+
+        return resolve_database_url(Settings.from_env())
+
+
+def _app():  # type: ignore[no-untyped-def]
+    from airflow.api_fastapi.core_api.security import get_user
+
+    from monitor.web.app import create_app
+
+    # Airflow's own login guards every page: plugin apps are mounted without it otherwise.
+    return create_app(_dsn, get_user)
+
+
+class SecurityMonitorPlugin(AirflowPlugin):
+    name = "security_monitor"
+    fastapi_apps: ClassVar[list[dict[str, Any]]] = [
+        {"app": _app(), "url_prefix": "/security-monitor", "name": "Security monitor"}
+    ]
+    external_views: ClassVar[list[dict[str, Any]]] = [
+        {
+            "name": "Security digests",
+            "href": "/security-monitor/digests",
+            "destination": "nav",
+            "url_route": "security-digests",
+            "category": "browse",
+        },
+        {
+            "name": "Search articles",
+            "href": "/security-monitor/search",
+            "destination": "nav",
+            "url_route": "security-search",
+            "category": "browse",
+        },
+    ]

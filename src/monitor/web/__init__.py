@@ -1,0 +1,1 @@
+"""The monitor's pages inside the Airflow UI: stored digests and a search over processed articles."""
