@@ -71,6 +71,14 @@ def main() -> int:
             low = text.lower()
             states = {s: low.count(s) for s in ("success", "failed", "running", "queued") if s in low}
             print(f"{dag}: runs page states {states}")
+        # The monitor's own pages (plugin), behind the same login.
+        for page in ("digests", "search?q=terrorism"):
+            driver.get(f"{args.url}/security-monitor/{page}")
+            time.sleep(2)
+            name = page.split("?")[0]
+            driver.save_screenshot(str(args.out / f"monitor-{name}.png"))
+            lines = driver.find_element(By.TAG_NAME, "body").text.splitlines()
+            print(f"/security-monitor/{page}: " + " | ".join(lines[:6]))
     finally:
         driver.quit()
     print(f"screenshots in {args.out}")

@@ -86,3 +86,17 @@ def test_dag_files_import_with_no_database_reachable(tmp_path: Path) -> None:
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_plugin_registers_the_monitor_pages() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("monitor_plugin", REPO / "plugins" / "monitor_plugin.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    plugin = module.SecurityMonitorPlugin
+    assert [a["url_prefix"] for a in plugin.fastapi_apps] == ["/security-monitor"]
+    routes = {r.path for r in plugin.fastapi_apps[0]["app"].routes}
+    assert {"/digests", "/digests/{day}", "/search"} <= routes
+    assert all(v["href"].startswith("/security-monitor/") for v in plugin.external_views)
