@@ -1,6 +1,8 @@
 """Entity extraction: countries, places, organisations and people in a news text.
 
-How it works, and why it is fast (well over 1,000 news texts a second on one core):
+How it works, and why it is fast (on one core, ~3 KB news texts: about 1,000 a second for texts
+never seen before, about 2,000 once the per-word and per-phrase caches know most of their phrases;
+`scripts/eval_entities.py` measures both):
 1. One precompiled regex finds the *capitalised phrases* of the text ("Foreign Affairs Minister Kanat
    Saudabayev", "Organization for Security and Co-operation in Europe"). Lower-case running text is
    never looked at again, apart from the word right before and after a phrase.

