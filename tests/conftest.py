@@ -133,7 +133,13 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         out_dir=tmp_path / "out",
         migrations_dir=REPO / "sql",
         progress=False,
-        fetch=FetchSettings(connect_timeout=1.0, read_timeout=1.0, max_bytes=2 * 1024 * 1024, concurrency=4),
+        fetch=FetchSettings(
+            connect_timeout=1.0,
+            read_timeout=1.0,
+            max_bytes=2 * 1024 * 1024,
+            concurrency=4,
+            allowed_networks=("127.0.0.0/8",),  # the local test servers
+        ),
     )
 
 

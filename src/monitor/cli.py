@@ -136,18 +136,11 @@ def cmd_parse_feed(args: argparse.Namespace, settings: Settings) -> int:
 
     target = args.source
     if "://" in target:
-        f = settings.fetch
         result = fetch(
             target,
             etag=None,
             last_modified=None,
-            limits=FetchLimits(
-                connect_timeout=f.connect_timeout,
-                read_timeout=f.read_timeout,
-                max_bytes=f.max_bytes,
-                user_agent=f.user_agent,
-                max_redirects=f.max_redirects,
-            ),
+            limits=FetchLimits.from_settings(settings.fetch),
         )
         data, ctype, base = result.body or b"", result.content_type, result.final_url
     else:

@@ -276,13 +276,7 @@ def ingest_due_feeds(
     report = FeedReport(feeds=len(due))
     if not due:
         return report
-    limits = FetchLimits(
-        connect_timeout=settings.fetch.connect_timeout,
-        read_timeout=settings.fetch.read_timeout,
-        max_bytes=settings.fetch.max_bytes,
-        user_agent=settings.fetch.user_agent,
-        max_redirects=settings.fetch.max_redirects,
-    )
+    limits = FetchLimits.from_settings(settings.fetch)
     # Threads only fetch; every database write happens here, on this thread's connection.
     with ThreadPoolExecutor(max_workers=min(settings.fetch.concurrency, len(due))) as pool:
         futures = {pool.submit(_fetch_one, s, limits): s for s in due}

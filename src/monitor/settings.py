@@ -81,6 +81,18 @@ def _addresses(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return values
 
 
+def _networks(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    import ipaddress
+
+    values = tuple(v.strip() for v in (_str(env, name, "") or "").split(",") if v.strip())
+    for v in values:
+        try:
+            ipaddress.ip_network(v, strict=False)
+        except ValueError:
+            raise ConfigError(f"{name}: {v!r} is not a network such as 10.0.0.0/8 or 127.0.0.1/32") from None
+    return values
+
+
 def _cron(env: Mapping[str, str], name: str, default: str) -> str:
     value = _str(env, name, default) or default
     if len(value.split()) != 5:
@@ -98,6 +110,8 @@ class FetchSettings:
     user_agent: str = USER_AGENT
     # Fetching is I/O bound: a handful of threads hides slow servers without hammering anyone.
     concurrency: int = 8
+    # Private, loopback and link-local addresses are refused (SSRF); these CIDRs are let through.
+    allowed_networks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -157,6 +171,7 @@ class Settings:
                 max_redirects=_int(env, "MONITOR_FETCH_MAX_REDIRECTS", 5, 0),
                 user_agent=_str(env, "MONITOR_USER_AGENT", USER_AGENT) or USER_AGENT,
                 concurrency=_int(env, "MONITOR_FETCH_CONCURRENCY", 8, 1),
+                allowed_networks=_networks(env, "MONITOR_FETCH_ALLOW_NETWORKS"),
             ),
             inbox_max_bytes=_int(env, "MONITOR_INBOX_MAX_BYTES", 10 * 1024 * 1024, 1024),
             batch_size=_int(env, "MONITOR_BATCH_SIZE", 200, 1),

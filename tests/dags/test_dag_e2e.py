@@ -108,6 +108,7 @@ def test_feed_and_inbox_to_mailed_digest_once_per_date(
         "MONITOR_HOME": str(tmp_path / "home"),
         "MONITOR_DIGEST_RECIPIENTS": "analysts@example.org,desk@example.org",
         "MONITOR_TIMEZONE": "UTC",
+        "MONITOR_FETCH_ALLOW_NETWORKS": "127.0.0.0/8",  # the local feed server
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("MONITOR_DATABASE_URL", raising=False)

@@ -30,6 +30,7 @@ def env(monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: Path) -> P
     monkeypatch.setenv("MONITOR_TIMEZONE", "Europe/Vienna")
     monkeypatch.setenv("MONITOR_PROGRESS", "false")
     monkeypatch.setenv("MONITOR_FETCH_READ_TIMEOUT", "1")
+    monkeypatch.setenv("MONITOR_FETCH_ALLOW_NETWORKS", "127.0.0.0/8")  # the local test servers
     return tmp_path
 
 

@@ -18,6 +18,7 @@ from urllib.request import url2pathname
 import httpx
 
 from monitor.errors import FetchError
+from monitor.settings import FetchSettings
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,19 @@ class FetchLimits:
     max_redirects: int = 5
     # A server that drips a byte per read_timeout would never trip the read timeout: cap the total.
     total_timeout: float = 120.0
+    # Networks (CIDR) that may be fetched although private/loopback/link-local: intranet feeds, tests.
+    allowed_networks: tuple[str, ...] = ()
+
+    @classmethod
+    def from_settings(cls, fetch: FetchSettings) -> FetchLimits:
+        return cls(
+            connect_timeout=fetch.connect_timeout,
+            read_timeout=fetch.read_timeout,
+            max_bytes=fetch.max_bytes,
+            user_agent=fetch.user_agent,
+            max_redirects=fetch.max_redirects,
+            allowed_networks=fetch.allowed_networks,
+        )
 
 
 @dataclass(frozen=True)
