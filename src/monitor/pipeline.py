@@ -12,7 +12,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
@@ -50,6 +50,8 @@ _FETCH_LEASE_MINUTES = 10
 # Below this many characters a text is too generic to identify an article on its own ("Read more…"),
 # so the title joins the fingerprint.
 _MIN_TEXT_FOR_TEXT_ONLY_HASH = 200
+# Forking workers costs ~50 ms; below a few batches of backlog one process finishes sooner.
+_PARALLEL_MIN_PENDING = 1000
 
 
 # --------------------------------------------------------------------------------------------- process
@@ -91,44 +93,59 @@ class ProcessReport:
     batches: int = 0
 
 
+def _process_one(
+    args: tuple[int, str, str, str, str | None],
+) -> tuple[int, ProcessedArticle | None, str | None]:
+    """process_item for one claimed article, with its failure as data (runs in worker processes too)."""
+    article_id, title, raw, raw_format, language = args
+    try:
+        result = process_item(
+            title, raw, raw_format, language, load_default_classifier(), load_default_extractor()
+        )
+    except Exception as exc:  # one bad article must not stop the batch; its raw stays stored
+        return article_id, None, f"processing failed: {type(exc).__name__}: {exc}"
+    return article_id, result, None
+
+
 def process_pending(
     settings: Settings, conn: Connection, *, limit: int | None = None, show_progress: bool = False
 ) -> ProcessReport:
     """Process `status = new` articles in batches until none is left (or `limit` is reached).
 
     Each batch is one transaction: claimed with SKIP LOCKED, processed, written, committed. A crash
-    loses at most the batch in flight, which stays `new` and is taken again by the next run.
+    loses at most the batch in flight, which stays `new` and is taken again by the next run. With a
+    backlog, the pure work runs in forked worker processes (one per core); the database stays here.
     """
     classifier = load_default_classifier()
-    extractor = load_default_extractor()
+    load_default_extractor()  # loaded before forking, so workers share the tables instead of rebuilding
     report = ProcessReport()
-    total = article_store.count_pending(conn) if show_progress else 0
+    pending = article_store.count_pending(conn)
     conn.commit()
-    bar = _progress(total, "process", show_progress)
+    pool = None
+    if settings.process_workers > 1 and pending >= _PARALLEL_MIN_PENDING:
+        import multiprocessing
+
+        pool = ProcessPoolExecutor(settings.process_workers, mp_context=multiprocessing.get_context("fork"))
+    bar = _progress(pending, "process", show_progress)
     try:
-        while limit is None or report.processed + report.duplicates + report.failed < limit:
+        while limit is None or _done(report) < limit:
             size = settings.batch_size if limit is None else min(settings.batch_size, limit - _done(report))
             batch = article_store.claim_pending(conn, size)
             if not batch:
                 conn.commit()
                 break
+            work = [(a.id, a.title, a.raw, a.raw_format, a.declared_language) for a in batch]
+            outcomes = pool.map(_process_one, work, chunksize=16) if pool else map(_process_one, work)
             results: list[tuple[int, ProcessedArticle]] = []
-            for a in batch:
-                try:
-                    results.append(
-                        (
-                            a.id,
-                            process_item(
-                                a.title, a.raw, a.raw_format, a.declared_language, classifier, extractor
-                            ),
-                        )
-                    )
-                except Exception as exc:  # one bad article must not stop the batch; its raw stays stored
-                    reason = f"processing failed: {type(exc).__name__}: {exc}"
-                    log.warning("article failed", extra={"article_id": a.id, "reason": reason})
-                    article_store.mark_failed(conn, a.id, reason)
-                    rejects.record(conn, "process", f"article {a.id}", reason)
-                    report.failed += 1
+            for article_id, result, error in outcomes:
+                if result is not None:
+                    results.append((article_id, result))
+                    continue
+                assert error is not None
+                log.warning("article failed", extra={"article_id": article_id, "reason": error})
+                article_store.mark_failed(conn, article_id, error)
+                rejects.record(conn, "process", f"article {article_id}", error)
+                report.failed += 1
             processed, duplicates = article_store.save_processed(conn, results, classifier.version)
             conn.commit()
             report.processed += processed
@@ -139,6 +156,8 @@ def process_pending(
     finally:
         if bar is not None:
             bar.close()
+        if pool is not None:
+            pool.shutdown()
     return report
 
 

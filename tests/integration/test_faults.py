@@ -1,0 +1,255 @@
+"""Faults: the database restarting mid-processing, the mail server down, two workers at once.
+
+Nothing is mocked: a PostgreSQL of its own is stopped under a running batch, a real SMTP server is
+started late, and two operating-system processes process the same database.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import multiprocessing
+import shutil
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import psycopg2
+import pytest
+
+from monitor import pipeline
+from monitor.digest.mail import MailError, send_message
+from monitor.models import FeedItem
+from monitor.settings import Settings
+from monitor.store import articles
+from monitor.store.db import Connection, embedded_server_uri, migrate, stop_embedded_server, with_database
+
+REPO = Path(__file__).resolve().parents[2]
+TOPICS = [
+    "A suicide bomber attacked a police checkpoint; the terrorist group claimed the attack.",
+    "Border guards seized heroin from a drug trafficking gang near the frontier.",
+    "Hackers deployed ransomware against the ministry network in a cyber attack.",
+    "Rebels shelled the city as fighting with the army intensified despite the ceasefire.",
+]
+
+
+def seed_articles(conn: Connection, n: int) -> None:
+    items = [
+        (
+            FeedItem(title=f"Report {i}", raw=f"{TOPICS[i % 4]} Officials gave number {i} as reference."),
+            f"r{i}",
+        )
+        for i in range(n)
+    ]
+    articles.insert_items(conn, source_id=None, origin="inbox", items=items)
+    conn.commit()
+
+
+def count(conn: Connection, sql: str) -> int:
+    with conn.cursor() as cur:
+        cur.execute(sql)
+        row = cur.fetchone()
+    conn.commit()
+    assert row is not None
+    return int(row[0])
+
+
+# ------------------------------------------------------------------------------------- two workers
+
+
+def _worker(url: str, queue: Any) -> None:
+    settings = replace(Settings(), database_url=url, batch_size=20, process_workers=1, progress=False)
+    conn = psycopg2.connect(url)
+    report = pipeline.process_pending(settings, conn)
+    conn.close()
+    queue.put(report.processed + report.duplicates)
+
+
+@pytest.mark.slow
+def test_two_processing_workers_never_claim_the_same_article(db: Connection, database_url: str) -> None:
+    seed_articles(db, 600)
+    ctx = multiprocessing.get_context("spawn")  # separate interpreters, as two Celery workers would be
+    queue = ctx.Queue()
+    workers = [ctx.Process(target=_worker, args=(database_url, queue)) for _ in range(2)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=300)
+        assert w.exitcode == 0
+    done = sorted(queue.get(timeout=5) for _ in workers)
+    # Each article was taken by exactly one of them: the counts add up to the total, and with SKIP
+    # LOCKED both got a share instead of one waiting for the other.
+    assert sum(done) == 600
+    assert done[0] > 0
+    assert count(db, "SELECT count(*) FROM articles WHERE status = 'processed'") == 600
+    assert (
+        count(db, "SELECT count(*) FROM (SELECT article_id FROM article_topics GROUP BY article_id) t") == 600
+    )
+
+
+# ------------------------------------------------------------------------------ database restarted
+
+
+@pytest.fixture
+def own_server() -> Iterator[Path]:
+    """A PostgreSQL of this test's own, so stopping it disturbs nobody else."""
+    # Short path: unix socket paths are limited to ~100 characters.
+    pgdata = Path(tempfile.mkdtemp(prefix="pgf-")) / "d"
+    try:
+        yield pgdata
+    finally:
+        stop_embedded_server(pgdata)
+        shutil.rmtree(pgdata.parent, ignore_errors=True)
+
+
+@pytest.mark.slow
+def test_database_restart_during_processing_loses_and_doubles_nothing(own_server: Path) -> None:
+    from monitor.store.db import ensure_database
+
+    server = embedded_server_uri(own_server)
+    ensure_database(server, "monitor")
+    url = with_database(server, "monitor")
+    conn = psycopg2.connect(url)
+    migrate(conn, REPO / "sql")
+    seed_articles(conn, 400)
+    conn.close()
+    settings = replace(Settings(), database_url=url, batch_size=10, process_workers=1, progress=False)
+
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        c = psycopg2.connect(url)
+        try:
+            pipeline.process_pending(settings, c)
+        except BaseException as exc:  # the run is expected to die with the server
+            errors.append(exc)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    # Stop the server once some batches are committed and others are not.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            probe = psycopg2.connect(url)
+            done = count(probe, "SELECT count(*) FROM articles WHERE status <> 'new'")
+            probe.close()
+        except psycopg2.OperationalError:
+            done = 0
+        if done >= 40:
+            break
+        time.sleep(0.05)
+    assert stop_embedded_server(own_server)
+    worker.join(timeout=60)
+    assert errors, "the run should have failed when the database went away"
+    assert isinstance(errors[0], psycopg2.Error)
+
+    # The retry, as Airflow would do it, against the restarted server.
+    embedded_server_uri(own_server)
+    conn = psycopg2.connect(url)
+    partial = count(conn, "SELECT count(*) FROM articles WHERE status = 'processed'")
+    assert 0 < partial < 400
+    pipeline.process_pending(settings, conn)
+    assert count(conn, "SELECT count(*) FROM articles") == 400
+    assert count(conn, "SELECT count(*) FROM articles WHERE status = 'processed'") == 400
+    # No article was tagged twice (the primary key would refuse it) nor left untagged.
+    assert (
+        count(conn, "SELECT count(*) FROM (SELECT article_id FROM article_topics GROUP BY article_id) t")
+        == 400
+    )
+    conn.close()
+
+
+# ------------------------------------------------------------------------------------ SMTP outages
+
+
+class Mailbox:
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_digest_waits_for_the_smtp_server_and_is_then_sent_once(db: Connection, settings: Settings) -> None:
+    from aiosmtpd.controller import Controller
+
+    seed_articles(db, 3)
+    pipeline.process_pending(settings, db)
+    day = datetime.now(UTC).date()
+    port = free_port()
+
+    def transport(msg: EmailMessage) -> None:
+        send_message(msg, host="127.0.0.1", port=port, timeout=5)
+
+    # The server is down: the task fails (so Airflow retries) and nothing is recorded as sent.
+    with pytest.raises(MailError, match="refused"):
+        pipeline.send_daily_digest(settings, db, day, transport=transport, recipients=["a@example.org"])
+    assert count(db, "SELECT count(*) FROM digests WHERE sent_at IS NOT NULL") == 0
+
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        first = pipeline.send_daily_digest(
+            settings, db, day, transport=transport, recipients=["a@example.org"]
+        )
+        again = pipeline.send_daily_digest(
+            settings, db, day, transport=transport, recipients=["a@example.org"]
+        )
+    finally:
+        controller.stop()
+    assert (first.sent, again.sent) == (True, False)
+    assert "already sent" in again.reason
+    assert len(mailbox.messages) == 1
+    assert mailbox.messages[0]["Subject"].startswith(f"Security digest {day.isoformat()}: 3 articles")
+
+
+def test_a_crash_after_the_server_accepted_the_mail_sends_it_twice(
+    db: Connection, settings: Settings
+) -> None:
+    """The documented limit: SMTP acceptance and our commit cannot be one atomic step."""
+    from aiosmtpd.controller import Controller
+
+    seed_articles(db, 2)
+    pipeline.process_pending(settings, db)
+    day = datetime.now(UTC).date()
+    port = free_port()
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+
+        def crash_after_send(msg: EmailMessage) -> None:
+            send_message(msg, host="127.0.0.1", port=port, timeout=5)
+            raise KeyboardInterrupt("worker killed right after the server accepted the message")
+
+        with pytest.raises(KeyboardInterrupt):
+            pipeline.send_daily_digest(
+                settings, db, day, transport=crash_after_send, recipients=["a@example.org"]
+            )
+        retry = pipeline.send_daily_digest(
+            settings,
+            db,
+            day,
+            transport=lambda m: send_message(m, host="127.0.0.1", port=port, timeout=5),
+            recipients=["a@example.org"],
+        )
+    finally:
+        controller.stop()
+    assert retry.sent
+    assert len(mailbox.messages) == 2  # sent twice, never zero times
+    assert count(db, "SELECT count(*) FROM digests WHERE sent_at IS NOT NULL") == 1
