@@ -21,6 +21,10 @@ so a retry resumes where a crash stopped and parallel workers never share an art
 text, language, exact-duplicate check on the clean text, security-topic classification **with
 evidence** (taxonomy `classify/taxonomies/security.yaml`), entities (countries, places,
 organisations, people). Emits the **processed_articles** asset with the counts.
+
+`alert_spikes` then compares today's volume per topic and per country with the previous 28 days and,
+when `MONITOR_SPIKE_ALERTS=true`, mails new spikes at once (table `alerts`; each spike once). The
+daily digest shows them at the top either way.
 """
 
 
@@ -43,7 +47,13 @@ def monitor_process() -> None:
         yield Metadata(PROCESSED, counts)
         return counts
 
-    process()
+    @task
+    def alert_spikes() -> dict:
+        from monitor.orchestration import tasks
+
+        return tasks.alert_spikes()
+
+    process() >> alert_spikes()
 
 
 monitor_process()

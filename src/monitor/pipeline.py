@@ -26,6 +26,7 @@ from monitor.digest.build import Digest, DigestArticle, build_digest, digest_win
 from monitor.digest.chart import topic_volume_png
 from monitor.digest.mail import CHART_CID, build_digest_message
 from monitor.digest.render import digest_subject, render_html, render_text
+from monitor.digest.trends import Spike, find_spikes
 from monitor.entities.extract import EntityExtractor, load_default_extractor
 from monitor.errors import ConfigError, FetchError, InputError
 from monitor.extract.html import html_to_text
@@ -39,6 +40,7 @@ from monitor.settings import INBOX_CLAIMED, Settings
 from monitor.store import articles as article_store
 from monitor.store import digests as digest_store
 from monitor.store import rejects, sources
+from monitor.store import trends as trend_store
 from monitor.store.db import Connection
 
 log = logging.getLogger(__name__)
@@ -469,12 +471,14 @@ def build_daily_digest(settings: Settings, conn: Connection, day: date) -> Diges
         for r in records
     ]
     labels = {t.id: t.label for t in load_default_classifier().taxonomy.topics}  # taxonomy order
+    spikes = detect_spikes(settings, conn, day)
     digest = build_digest(
         articles,
         date=day,
         tz=settings.timezone,
         taxonomy_labels=labels,
         max_per_topic=settings.digest_max_per_topic,
+        spikes=spikes,
     )
     html, text, subject = render_html(digest), render_text(digest), digest_subject(digest)
     digest_store.save_digest(
@@ -497,6 +501,52 @@ def build_daily_digest(settings: Settings, conn: Connection, day: date) -> Diges
     html_path.write_text(html, encoding="utf-8")
     text_path.write_text(text, encoding="utf-8")
     return DigestResult(day, len(articles), subject, html_path, text_path, html, text, digest)
+
+
+def detect_spikes(settings: Settings, conn: Connection, day: date) -> list[Spike]:
+    """Topics and countries of `day` far above their trailing baseline; stored in `alerts`."""
+    _, end = digest_window(day, settings.timezone)
+    baseline_start, _ = digest_window(day - timedelta(days=settings.spike_baseline_days), settings.timezone)
+    counts = trend_store.daily_counts(
+        conn, day, settings.timezone, baseline_start, end, settings.spike_baseline_days
+    )
+    spikes = find_spikes(counts, factor=settings.spike_factor, minimum=settings.spike_min_articles)
+    trend_store.save_alerts(conn, day, settings.timezone, spikes)
+    conn.commit()
+    return spikes
+
+
+def send_spike_alerts(
+    settings: Settings,
+    conn: Connection,
+    day: date,
+    *,
+    transport: Callable[[EmailMessage], None],
+    recipients: Sequence[str],
+) -> int:
+    """Mail the day's spikes not mailed yet, at once (not waiting for the digest). Returns how many."""
+    detect_spikes(settings, conn, day)
+    pending = trend_store.unsent_alerts(conn, day, settings.timezone)  # locked until commit
+    if not pending or not recipients:
+        conn.commit()
+        return 0
+    lines = [f"- {text}" for _, text in pending]
+    msg = EmailMessage()
+    msg["Subject"] = f"[security monitor] spike alert {day.isoformat()}: {pending[0][1]}"
+    msg["From"] = settings.mail_from
+    msg["To"] = ", ".join(recipients)
+    msg.set_content(
+        f"Unusual volume on {day.isoformat()} ({settings.timezone}), compared with the previous "
+        f"{settings.spike_baseline_days} days:\n\n" + "\n".join(lines) + "\n"
+    )
+    try:
+        transport(msg)
+    except BaseException:
+        conn.rollback()
+        raise
+    trend_store.mark_alerts_sent(conn, [i for i, _ in pending])
+    conn.commit()
+    return len(pending)
 
 
 @dataclass

@@ -131,6 +131,11 @@ class Settings:
     # A dead feed is retried at interval × 2^errors, but never less often than once a day.
     feed_max_backoff_minutes: int = 24 * 60
     digest_max_per_topic: int = 20
+    # A spike: at least this many articles and this many times the trailing daily mean.
+    spike_factor: float = 3.0
+    spike_min_articles: int = 5
+    spike_baseline_days: int = 28
+    spike_alerts: bool = False  # mail spikes at once from the processing DAG, not only in the digest
     digest_recipients: tuple[str, ...] = ()
     alert_recipients: tuple[str, ...] = ()  # failed Airflow tasks are reported here
     feed_schedule: str = "*/15 * * * *"  # cron of the feed DAG
@@ -181,6 +186,10 @@ class Settings:
             feed_interval_minutes=_int(env, "MONITOR_FEED_INTERVAL_MINUTES", 30, 1),
             feed_max_backoff_minutes=_int(env, "MONITOR_FEED_MAX_BACKOFF_MINUTES", 24 * 60, 1),
             digest_max_per_topic=_int(env, "MONITOR_DIGEST_MAX_PER_TOPIC", 20, 1),
+            spike_factor=_float(env, "MONITOR_SPIKE_FACTOR", 3.0, 1.0),
+            spike_min_articles=_int(env, "MONITOR_SPIKE_MIN_ARTICLES", 5, 1),
+            spike_baseline_days=_int(env, "MONITOR_SPIKE_BASELINE_DAYS", 28, 1),
+            spike_alerts=_bool(env, "MONITOR_SPIKE_ALERTS", False),
             digest_recipients=recipients,
             alert_recipients=alert_recipients,
             feed_schedule=_cron(env, "MONITOR_FEED_SCHEDULE", "*/15 * * * *"),

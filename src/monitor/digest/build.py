@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from monitor.digest.trends import Spike
 from monitor.models import Entity, TopicHit
 
 # The summary table is there to orient, not to inventory: past ~15 rows it stops being glanceable.
@@ -138,6 +139,7 @@ class Digest:
     by_country: tuple[CountryCount, ...]  # count desc, then name; top 15
     sections: tuple[DigestSection, ...]  # taxonomy order, empty topics omitted
     other: tuple[OtherArticle, ...]  # articles without topic, newest first
+    spikes: tuple[Spike, ...] = ()  # topics and countries far above their baseline, shown first
 
     @property
     def empty(self) -> bool:
@@ -164,6 +166,7 @@ def build_digest(
     taxonomy_labels: Mapping[str, str],
     max_per_topic: int = 20,
     extract_chars: int = 300,
+    spikes: Sequence[Spike] = (),
 ) -> Digest:
     """Group the window's articles by topic, rank them, count topics and countries.
 
@@ -216,6 +219,7 @@ def build_digest(
         by_country=_country_counts(window),
         sections=tuple(sections),
         other=other,
+        spikes=tuple(spikes),
     )
 
 

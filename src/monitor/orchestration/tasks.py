@@ -215,3 +215,21 @@ def digest_day(context: Any, timezone: str) -> str:
         return date.fromisoformat(str(param)).isoformat()
     moment = context.get("logical_date") or context["dag_run"].run_after
     return (moment.astimezone(ZoneInfo(timezone)) - timedelta(days=1)).date().isoformat()
+
+
+def alert_spikes() -> dict[str, Any]:
+    """Mail today's new spikes at once when MONITOR_SPIKE_ALERTS is on (the digest shows them anyway)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from monitor import pipeline
+
+    settings = task_settings()
+    if not settings.spike_alerts:
+        return {"enabled": False, "sent": 0}
+    today = datetime.now(ZoneInfo(settings.timezone)).date()
+    recipients = list(settings.alert_recipients) or digest_recipients(settings)
+    transport = smtp_transport()
+    with _database(settings) as conn:
+        sent = pipeline.send_spike_alerts(settings, conn, today, transport=transport, recipients=recipients)
+    return {"enabled": True, "date": today.isoformat(), "sent": sent}
