@@ -337,46 +337,28 @@ def _store_feed(
     now: datetime,
     report: FeedReport,
 ) -> None:
-    common: dict[str, Any] = {
-        "now": now,
-        "duration_ms": elapsed_ms,
-        "max_backoff_minutes": settings.feed_max_backoff_minutes,
-    }
+    def record(outcome: sources.FetchOutcome) -> None:
+        sources.record_fetch(
+            conn,
+            source,
+            outcome,
+            now=now,
+            duration_ms=elapsed_ms,
+            max_backoff_minutes=settings.feed_max_backoff_minutes,
+        )
+
     if result is None:
         assert error is not None
         report.failed += 1
         report.problems.append(str(error))
         log.warning("feed fetch failed", extra={"feed_id": source.id, "reason": error.reason})
-        sources.record_fetch(
-            conn,
-            source,
-            outcome="error",
-            http_status=error.status,
-            etag=None,
-            last_modified=None,
-            items_seen=0,
-            items_new=0,
-            items_duplicate=0,
-            nbytes=None,
-            error=error.reason,
-            **common,
-        )
+        retry_after = getattr(error, "retry_after_s", None)  # set by a 429/503 with Retry-After
+        record(sources.FetchOutcome("error", error.status, error=error.reason, retry_after_s=retry_after))
         return
     if result.not_modified:
         report.not_modified += 1
-        sources.record_fetch(
-            conn,
-            source,
-            outcome="not_modified",
-            http_status=result.status,
-            etag=result.etag,
-            last_modified=result.last_modified,
-            items_seen=0,
-            items_new=0,
-            items_duplicate=0,
-            nbytes=0,
-            error=None,
-            **common,
+        record(
+            sources.FetchOutcome("not_modified", result.status, result.etag, result.last_modified, nbytes=0)
         )
         return
     body = result.body or b""
@@ -386,22 +368,9 @@ def _store_feed(
         report.failed += 1
         report.problems.append(str(exc))
         rejects.record(conn, "feed", source.url, exc.reason)
-        # The feed answered but is unusable: keep the validators so an unchanged broken body is not
-        # parsed again, and back off like any other failure.
-        sources.record_fetch(
-            conn,
-            source,
-            outcome="error",
-            http_status=result.status,
-            etag=None,
-            last_modified=None,
-            items_seen=0,
-            items_new=0,
-            items_duplicate=0,
-            nbytes=len(body),
-            error=exc.reason,
-            **common,
-        )
+        # The feed answered but is unusable: back off like any other failure. The old validators stay,
+        # so the next poll fetches the body in full again (it may have been fixed by then).
+        record(sources.FetchOutcome("error", result.status, nbytes=len(body), error=exc.reason))
         return
     items = [
         (item, item.url or item.guid or f"{source.url}#{text_fingerprint(item.title)[:16]}")
@@ -414,19 +383,18 @@ def _store_feed(
     report.ok += 1
     report.new += counts.new
     report.duplicate += counts.duplicate
-    sources.record_fetch(
-        conn,
-        source,
-        outcome="partial" if parsed.problem else "ok",
-        http_status=result.status,
-        etag=result.etag,
-        last_modified=result.last_modified,
-        items_seen=len(parsed.items),
-        items_new=counts.new,
-        items_duplicate=counts.duplicate,
-        nbytes=len(body),
-        error=parsed.problem,
-        **common,
+    record(
+        sources.FetchOutcome(
+            "partial" if parsed.problem else "ok",
+            result.status,
+            result.etag,
+            result.last_modified,
+            items_seen=len(parsed.items),
+            items_new=counts.new,
+            items_duplicate=counts.duplicate,
+            nbytes=len(body),
+            error=parsed.problem,
+        )
     )
 
 

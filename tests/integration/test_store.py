@@ -93,46 +93,23 @@ def test_fetch_errors_back_off_exponentially_and_reset_on_success(db: Connection
     now = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
     expected_minutes = [20, 40, 80, 160, 320, 640, 1280, 1440, 1440]  # capped at a day
     for minutes in expected_minutes:
-        sources.record_fetch(
-            db,
-            feed,
-            now=now,
-            outcome="error",
-            http_status=500,
-            etag=None,
-            last_modified=None,
-            items_seen=0,
-            items_new=0,
-            items_duplicate=0,
-            nbytes=None,
-            duration_ms=5,
-            error="HTTP 500",
-            max_backoff_minutes=1440,
-        )
+        failed = sources.FetchOutcome("error", 500, error="HTTP 500")
+        sources.record_fetch(db, feed, failed, now=now, duration_ms=5, max_backoff_minutes=1440)
         feed = next(s for s in sources.list_sources(db) if s.id == feed.id)
         assert feed.next_fetch_at - now == timedelta(minutes=minutes)
     assert feed.error_count == len(expected_minutes)
     assert sources.due_feeds(db, now) == []
-    sources.record_fetch(
-        db,
-        feed,
-        now=now,
-        outcome="ok",
-        http_status=200,
-        etag='"v2"',
-        last_modified="Sun, 01 Nov 2026 11:00:00 GMT",
-        items_seen=3,
-        items_new=3,
-        items_duplicate=0,
-        nbytes=900,
-        duration_ms=5,
-        error=None,
-        max_backoff_minutes=1440,
-    )
+    ok = sources.FetchOutcome("ok", 200, '"v2"', "Sun, 01 Nov 2026 11:00:00 GMT", items_seen=3, items_new=3)
+    sources.record_fetch(db, feed, ok, now=now, duration_ms=5, max_backoff_minutes=1440)
     feed = next(s for s in sources.list_sources(db) if s.id == feed.id)
     assert (feed.error_count, feed.last_error, feed.etag) == (0, None, '"v2"')
     assert feed.next_fetch_at - now == timedelta(minutes=10)
-    assert _count(db, "SELECT count(*) FROM fetch_log") == len(expected_minutes) + 1
+    # A server that says "Retry-After: 2 hours" is not asked again before then.
+    limited = sources.FetchOutcome("error", 429, error="HTTP 429", retry_after_s=7200)
+    sources.record_fetch(db, feed, limited, now=now, duration_ms=5, max_backoff_minutes=1440)
+    feed = next(s for s in sources.list_sources(db) if s.id == feed.id)
+    assert feed.next_fetch_at - now == timedelta(hours=2)
+    assert _count(db, "SELECT count(*) FROM fetch_log") == len(expected_minutes) + 2
 
 
 def test_two_claimers_never_get_the_same_feed(db: Connection, database_url: str) -> None:

@@ -126,27 +126,38 @@ def next_poll(now: datetime, interval_minutes: int, error_count: int, max_backof
     return now + timedelta(minutes=min(minutes, max(max_backoff_minutes, interval_minutes)))
 
 
+@dataclass(frozen=True)
+class FetchOutcome:
+    """What one fetch attempt of a feed came to, as recorded in fetch_log and on the feed."""
+
+    outcome: str  # 'ok' | 'not_modified' | 'partial' | 'error'
+    http_status: int | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    items_seen: int = 0
+    items_new: int = 0
+    items_duplicate: int = 0
+    nbytes: int | None = None
+    error: str | None = None
+    retry_after_s: float | None = None  # the server asked us to wait (429/503 Retry-After)
+
+
 def record_fetch(
     conn: Connection,
     source: Source,
+    result: FetchOutcome,
     *,
     now: datetime,
-    outcome: str,
-    http_status: int | None,
-    etag: str | None,
-    last_modified: str | None,
-    items_seen: int,
-    items_new: int,
-    items_duplicate: int,
-    nbytes: int | None,
     duration_ms: int,
-    error: str | None,
     max_backoff_minutes: int,
 ) -> None:
     """Log one fetch attempt and move the feed's state on (validators, error count, next poll)."""
-    failed = outcome == "error"
+    failed = result.outcome == "error"
     error_count = source.error_count + 1 if failed else 0
     next_at = next_poll(now, source.interval_minutes, error_count, max_backoff_minutes)
+    if result.retry_after_s:
+        # Never earlier than the server asked; a day at most, so a silly header cannot park a feed.
+        next_at = max(next_at, now + timedelta(seconds=min(result.retry_after_s, 86_400)))
     with conn.cursor() as cur:
         cur.execute(
             """INSERT INTO fetch_log (source_id, fetched_at, outcome, http_status, items_seen, items_new,
@@ -155,14 +166,14 @@ def record_fetch(
             (
                 source.id,
                 now,
-                outcome,
-                http_status,
-                items_seen,
-                items_new,
-                items_duplicate,
-                nbytes,
+                result.outcome,
+                result.http_status,
+                result.items_seen,
+                result.items_new,
+                result.items_duplicate,
+                result.nbytes,
                 duration_ms,
-                error,
+                result.error,
             ),
         )
         # A failed fetch keeps the old validators: they still describe the last good copy we hold.
@@ -180,13 +191,13 @@ def record_fetch(
                 WHERE id = %(id)s""",
             {
                 "now": now,
-                "status": http_status,
+                "status": result.http_status,
                 "error_count": error_count,
-                "error": error,
+                "error": result.error,
                 "next_at": next_at,
                 "failed": failed,
-                "etag": etag,
-                "last_modified": last_modified,
+                "etag": result.etag,
+                "last_modified": result.last_modified,
                 "id": source.id,
             },
         )
