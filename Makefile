@@ -8,7 +8,7 @@ PIP    := $(BIN)/pip install --disable-pip-version-check -q -c constraints.txt
 # pytest-xdist workers: each is its own test session with its own database.
 TEST_WORKERS ?= 2
 
-.PHONY: help up down demo test test-fast lint bench clean db-stop
+.PHONY: help up down demo test test-fast lint bench eval clean db-stop
 
 help:
 	@echo "make up         Airflow (UI on http://localhost:8080) + embedded PostgreSQL + SMTP sink; make down stops it"
@@ -53,6 +53,10 @@ lint: $(VENV)/.dev
 
 bench: $(VENV)/.dev
 	$(BIN)/python scripts/bench.py
+
+# Quality report (docs/quality.md) and floors gate; needs ../shared/data (not in the repository).
+eval: $(VENV)/.dev
+	$(BIN)/monitor eval --data ../shared/data --write docs/quality.md --floors eval/floors.json
 
 db-stop:
 	-$(BIN)/monitor db stop

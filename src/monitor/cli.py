@@ -410,6 +410,18 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         conn.close()
 
 
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    """Quality report on the evaluation data (docs/quality.md) and the floors gate (issue 4)."""
+    from monitor.evaluation.report import run_command
+
+    return run_command(
+        Path(args.data),
+        write=Path(args.write) if args.write else None,
+        floors_path=Path(args.floors) if args.floors else None,
+        raise_floors=args.raise_floors,
+    )
+
+
 # ------------------------------------------------------------------------------------------- parser
 
 
@@ -479,6 +491,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("demo", help="ingest the bundled samples and write a digest")
     s.set_defaults(func=cmd_demo)
+
+    s = sub.add_parser("eval", help="quality report on the evaluation data; exit 1 below a floor")
+    s.add_argument("--data", default="../shared/data", help="evaluation data folder (default ../shared/data)")
+    s.add_argument("--write", metavar="FILE", help="also write the report there (e.g. docs/quality.md)")
+    s.add_argument("--floors", metavar="FILE", help="floors JSON (metric -> minimum), e.g. eval/floors.json")
+    s.add_argument(
+        "--raise-floors", action="store_true", help="with --floors: raise floors to the current figures"
+    )
+    s.set_defaults(func=cmd_eval)
     return p
 
 
