@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.utils
 import gzip
 import os
 import sys
@@ -17,9 +18,13 @@ if _TESTS not in sys.path:
 
 from httpserver import Route, serve  # noqa: E402
 from monitor.errors import FetchError  # noqa: E402
-from monitor.ingest.fetch import FetchLimits, fetch  # noqa: E402
+from monitor.ingest.fetch import MAX_RETRY_AFTER_S, FetchLimits, RateLimited, _retry_after_s, fetch  # noqa: E402
 
-LIMITS = FetchLimits(connect_timeout=0.5, read_timeout=0.5, max_bytes=100_000, max_redirects=3)
+# The local test server is on 127.0.0.1, which the SSRF guard refuses unless allowed.
+LOCAL = ("127.0.0.0/8",)
+LIMITS = FetchLimits(
+    connect_timeout=0.5, read_timeout=0.5, max_bytes=100_000, max_redirects=3, allowed_networks=LOCAL
+)
 FEED = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
 ETAG = '"feed-v1"'
 LAST_MODIFIED = "Tue, 05 Mar 2024 10:00:00 GMT"
@@ -70,7 +75,9 @@ def test_slow_server_times_out_quickly() -> None:
 
 
 def test_dripping_server_hits_total_timeout() -> None:
-    limits = FetchLimits(connect_timeout=0.5, read_timeout=0.5, max_bytes=100_000, total_timeout=0.6)
+    limits = FetchLimits(
+        connect_timeout=0.5, read_timeout=0.5, max_bytes=100_000, total_timeout=0.6, allowed_networks=LOCAL
+    )
     drip = Route(body=b"x" * 2000, chunk_size=100, chunk_delay=0.1)
     with serve({"/drip": drip}) as base, pytest.raises(FetchError, match=r"\(total\)"):
         fetch(base + "/drip", etag=None, last_modified=None, limits=limits)
@@ -158,3 +165,111 @@ def test_file_url_errors(tmp_path: Path) -> None:
     big.write_bytes(b"x" * 100_001)
     with pytest.raises(FetchError, match="response larger than 100000 bytes"):
         fetch(big.as_uri(), etag=None, last_modified=None, limits=LIMITS)
+
+
+def test_429_raises_rate_limited_with_retry_after_seconds() -> None:
+    routes = {
+        "/seconds": Route(status=429, headers={"Retry-After": "120"}),
+        "/bare": Route(status=429),
+    }
+    with serve(routes) as base:
+        with pytest.raises(RateLimited) as info:
+            fetch(base + "/seconds", etag=None, last_modified=None, limits=LIMITS)
+        assert info.value.status == 429 and info.value.retry_after_s == 120
+        assert info.value.reason == "HTTP 429 Too Many Requests; retry after 120s"
+        with pytest.raises(RateLimited) as bare:
+            fetch(base + "/bare", etag=None, last_modified=None, limits=LIMITS)
+        assert bare.value.retry_after_s is None  # the caller's own backoff applies
+    assert isinstance(info.value, FetchError)  # callers that only know FetchError still work
+
+
+def test_503_with_http_date_retry_after_is_rate_limited_without_is_plain() -> None:
+    when = email.utils.formatdate(time.time() + 90, usegmt=True)
+    routes = {"/dated": Route(status=503, headers={"Retry-After": when}), "/down": Route(status=503)}
+    with serve(routes) as base:
+        with pytest.raises(RateLimited) as info:
+            fetch(base + "/dated", etag=None, last_modified=None, limits=LIMITS)
+        assert info.value.status == 503
+        assert info.value.retry_after_s is not None and 85 <= info.value.retry_after_s <= 91
+        with pytest.raises(FetchError) as plain:
+            fetch(base + "/down", etag=None, last_modified=None, limits=LIMITS)
+        assert not isinstance(plain.value, RateLimited) and plain.value.status == 503
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("0", 0.0),
+        ("3600", 3600.0),
+        (" 5 ", 5.0),
+        ("Thu, 01 Jan 1970 00:02:00 GMT", 60.0),  # HTTP-date, 60 s after `now`
+        ("Thursday, 01-Jan-70 00:02:00 GMT", 60.0),  # obsolete RFC 850 form
+        ("Thu, 01 Jan 1970 00:00:00 GMT", 0.0),  # in the past: now
+        ("99999999999", MAX_RETRY_AFTER_S),  # absurd: clamped
+        ("-5", None),
+        ("soon", None),
+        ("²", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_retry_after_parsing(value: str | None, expected: float | None) -> None:
+    assert _retry_after_s(value, now=60.0) == expected
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("image/png", b"\x89PNG\r\n\x1a\n" + b"\0" * 100),
+        ("video/mp4", b"\0\0\0\x18ftypmp42"),
+        ("application/pdf", b"%PDF-1.7\n"),
+        ("audio/mpeg; charset=binary", b"ID3"),
+        ("application/zip", b"PK\x03\x04"),
+    ],
+)
+def test_content_types_that_cannot_be_feeds_are_refused(content_type: str, body: bytes) -> None:
+    route = Route(body=body, headers={"Content-Type": content_type})
+    with serve({"/x": route}) as base, pytest.raises(FetchError) as info:
+        fetch(base + "/x", etag=None, last_modified=None, limits=LIMITS)
+    assert info.value.reason == f"unexpected content type {content_type.split(';')[0]}"
+
+
+def test_octet_stream_is_sniffed() -> None:
+    routes = {
+        "/binary": Route(
+            body=b"\x7fELF\x02\x01\x01\0\0\0" * 10, headers={"Content-Type": "application/octet-stream"}
+        ),
+        "/feed": Route(body=FEED, headers={"Content-Type": "application/octet-stream"}),
+        "/utf16": Route(
+            body=FEED.decode().encode("utf-16"), headers={"Content-Type": "application/octet-stream"}
+        ),
+        "/gz": Route(body=gzip.compress(FEED), headers={"Content-Type": "application/octet-stream"}),
+    }
+    with serve(routes) as base:
+        with pytest.raises(FetchError, match=r"unexpected content type application/octet-stream \(binary"):
+            fetch(base + "/binary", etag=None, last_modified=None, limits=LIMITS)
+        for path in ("/feed", "/utf16", "/gz"):
+            assert fetch(base + path, etag=None, last_modified=None, limits=LIMITS).body
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/html; charset=utf-8",
+        "text/plain",
+        "text/xml",
+        "application/xml",
+        "application/rss+xml",
+        "application/atom+xml",
+        "application/rdf+xml",
+        "application/json",
+        "application/feed+json",
+        "application/x-gzip",
+        "application/x-unknown-thing",
+        "",
+    ],
+)
+def test_feed_and_page_content_types_pass(content_type: str) -> None:
+    headers = {"Content-Type": content_type} if content_type else {}
+    with serve({"/x": Route(body=FEED, headers=headers)}) as base:
+        assert fetch(base + "/x", etag=None, last_modified=None, limits=LIMITS).body == FEED
