@@ -22,9 +22,11 @@ from __future__ import annotations
 import bisect
 import functools
 import importlib.resources
+import operator
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from itertools import compress, repeat
 
 from monitor.classify.taxonomy import Taxonomy, parse_taxonomy
 from monitor.models import Evidence, TopicHit
@@ -64,6 +66,10 @@ class _Phrase:
     words: tuple[_Word, ...]
     topic: int
     term: int
+    # The exact (non-prefix) words after the first: the phrase can only occur in a text whose
+    # vocabulary holds them all, a C-speed subset test that spares most position checks.
+    # The second word when it is an exact word ("" otherwise): a cheap first test before `_follows`.
+    second: str = ""
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,34 @@ class _Regex:
     pattern: re.Pattern[str]
     topic: int
     term: int  # -1 for negative context
+    # A lower-case string every match contains ("" when none is known): a C-speed `in` test that
+    # skips the regex on the many articles that cannot match it.
+    literal: str = ""
+
+
+# Under IGNORECASE these two lower-case letters match ASCII ones ("ſ" ~ "s", "ı" ~ "i"): a text
+# holding either could match a regex without containing its literal, so it is always searched.
+_CASE_FOLD_ALIASES = ("ſ", "ı")
+
+
+def _required_literal(pattern: str) -> str:
+    """The longest run of plain characters that every match of `pattern` contains, read from the
+    pattern's top level only (characters inside groups, branches and repeats are not required)."""
+    best = ""
+    run = ""
+    for op, arg in re._parser.parse(pattern, re.IGNORECASE):  # type: ignore[attr-defined]
+        if op is re._constants.LITERAL:  # type: ignore[attr-defined]
+            run += chr(arg).lower()
+        elif op is not re._constants.AT:  # type: ignore[attr-defined]  # \b, ^, $ take no text
+            best = max(best, run, key=len)
+            run = ""
+    best = max(best, run, key=len)
+    # Only ASCII is safe: other letters have several lower-case forms under IGNORECASE.
+    return best if best.isascii() else ""
+
+
+def _compile_regex(pattern: str, topic: int, term: int) -> _Regex:
+    return _Regex(re.compile(pattern, re.IGNORECASE), topic, term, _required_literal(pattern))
 
 
 def saturation(count: float) -> float:
@@ -95,18 +129,18 @@ class _LanguageMatcher:
         for t_index, topic in enumerate(topics):
             for term_index, term in enumerate(topic.terms.get(language, ())):
                 if term.regex is not None:
-                    self.regexes.append(_Regex(re.compile(term.regex, re.IGNORECASE), t_index, term_index))
+                    self.regexes.append(_compile_regex(term.regex, t_index, term_index))
                 for words in term.phrases:
                     self._add(_Phrase(words, t_index, term_index))
             for negative in topic.negative.get(language, ()):
                 if negative.regex is not None:
-                    self.regexes.append(_Regex(re.compile(negative.regex, re.IGNORECASE), t_index, -1))
+                    self.regexes.append(_compile_regex(negative.regex, t_index, -1))
                 elif negative.phrase is not None:
                     self._add(_Phrase(negative.phrase, t_index, -1))
         # Off-topic vocabulary is matched like one more topic, at index len(topics).
         for term_index, term in enumerate(taxonomy.off_topic.get(language, ())):
             if term.regex is not None:
-                self.regexes.append(_Regex(re.compile(term.regex, re.IGNORECASE), len(topics), term_index))
+                self.regexes.append(_compile_regex(term.regex, len(topics), term_index))
             for words in term.phrases:
                 self._add(_Phrase(words, len(topics), term_index))
         self.exact = dict(self.exact)
@@ -117,6 +151,8 @@ class _LanguageMatcher:
 
     def _add(self, phrase: _Phrase) -> None:
         first, is_prefix = phrase.words[0]
+        if len(phrase.words) > 1 and not phrase.words[1][1]:
+            phrase = _Phrase(phrase.words, phrase.topic, phrase.term, phrase.words[1][0])
         (self.prefix if is_prefix else self.exact)[first].append(phrase)
 
     def candidates(self, word: str) -> tuple[_Phrase, ...]:
@@ -144,20 +180,32 @@ class _LanguageMatcher:
         occurrences: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
         negatives: dict[int, list[tuple[int, int]]] = defaultdict(list)
         n_words = len(words)
+        # The per-word loop runs in C: map() looks every word up in the cache and compress() keeps
+        # the positions of words that start some phrase (a few dozen per article); only those are
+        # visited in Python. Words never seen before (None) are looked up once and cached; their
+        # answers are patched in from a local dict, so a concurrent clear of the shared cache
+        # cannot lose them. The order of collection does not matter: `_resolve` sorts.
         cache = self._cache
-        for i, word in enumerate(words):
-            # Inlined cache lookup: this loop runs once per word of every article.
-            found = cache.get(word)
-            if found is None:
-                found = self.candidates(word)
-            if not found:
-                continue
-            for phrase in found:
+        found_at = list(map(cache.get, words))
+        if None in found_at:
+            unknown = compress(range(n_words), map(operator.is_, found_at, repeat(None)))
+            fresh: dict[str, tuple[_Phrase, ...]] = {}
+            for i in unknown:
+                word = words[i]
+                found = fresh.get(word)
+                if found is None:
+                    found = fresh[word] = self.candidates(word)
+                found_at[i] = found
+        for i in compress(range(n_words), found_at):
+            for phrase in found_at[i]:  # type: ignore[union-attr]
                 end = i + len(phrase.words)
-                if end > n_words:
-                    continue
-                if end - i > 1 and not _follows(phrase.words, words, i):
-                    continue
+                if end - i > 1:
+                    if end > n_words:
+                        continue
+                    if phrase.second and words[i + 1] != phrase.second:
+                        continue
+                    if not _follows(phrase.words, words, i):
+                        continue
                 if phrase.term < 0:
                     negatives[phrase.topic].append((i, end))
                 else:
@@ -177,7 +225,10 @@ class _LanguageMatcher:
         # are only computed once one does.
         starts: list[int] = []
         ends: list[int] = []
+        aliases = any(alias in lowered for alias in _CASE_FOLD_ALIASES)
         for rx in self.regexes:
+            if rx.literal and rx.literal not in lowered and not aliases:
+                continue
             for match in rx.pattern.finditer(lowered):
                 if match.end() == match.start():
                     continue
@@ -240,6 +291,15 @@ class Classifier:
         # Unknown or missing language: the default language's terms still catch the many
         # international words (ISIS, NATO, Taliban) and keep recall above zero.
         return self._matchers[self.taxonomy.default_language]
+
+    def cache_state(self) -> dict[str, dict[str, tuple[_Phrase, ...]]]:
+        """Copies of the per-word candidate caches, per language (for benchmarks)."""
+        return {lang: dict(m._cache) for lang, m in self._matchers.items()}
+
+    def restore_cache_state(self, state: dict[str, dict[str, tuple[_Phrase, ...]]] | None) -> None:
+        """Puts caches back as `cache_state` returned them (copied); None empties them."""
+        for lang, matcher in self._matchers.items():
+            matcher._cache = dict((state or {}).get(lang, {}))
 
     def classify(self, title: str, text: str, language: str | None = None) -> list[TopicHit]:
         """Topics whose score reaches their threshold, best first, each with its evidence."""
