@@ -9,9 +9,10 @@ from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 logger = logging.getLogger(__name__)
 
-# py3langid's cost is linear in the input; the first ~1,000 characters of a news text decide its
-# language as well as the whole text does and keep a call well under a millisecond.
-SAMPLE_CHARS = 1000
+# py3langid's cost is linear in the input (a pure-Python walk over the UTF-8 bytes, ~0.5 µs per
+# byte). Measured on the 2017 news corpus plus the classify dev set (9,678 texts): 500 characters
+# give the same language as 1,000 for every text and halve the cost; 300 changed one (en -> es).
+SAMPLE_CHARS = 500
 # Fewer letters than this and the n-gram model guesses (a headline fragment, a date line).
 MIN_LETTERS = 20
 
