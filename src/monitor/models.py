@@ -11,9 +11,10 @@ from datetime import datetime
 from typing import Literal
 
 # What the raw text of an item is, so that processing knows how to get the body from it: strip markup
-# ("html"), take it as it is ("text"), or parse the plain-text report format of inbox files ("seed":
-# title line, paragraphs, trailing source line), whose file text is kept verbatim.
-RawFormat = Literal["html", "text", "seed"]
+# of a fragment ("html"), take it as it is ("text"), parse the plain-text report format of inbox files
+# ("seed": title line, paragraphs, trailing source line), or find the main text of a whole web page
+# ("page": boilerplate, navigation and comments left out). Raw input is always kept verbatim.
+RawFormat = Literal["html", "text", "seed", "page"]
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class FeedItem:
     author: str | None = None
     source_name: str | None = None  # outlet named by the item itself ("World media monitoring")
     language: str | None = None  # declared by the input, if any; processing detects its own
+    summary: str | None = None  # the feed's summary when `raw` is the fetched article page
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -21,7 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from monitor.classify.rules import Classifier, load_default_classifier
-from monitor.dedupe.fingerprints import text_fingerprint
+from monitor.dedupe.fingerprints import canonical_url, text_fingerprint
 from monitor.digest.build import Digest, DigestArticle, build_digest, digest_window
 from monitor.digest.chart import topic_volume_png
 from monitor.digest.mail import CHART_CID, build_digest_message
@@ -29,13 +29,13 @@ from monitor.digest.render import digest_subject, render_html, render_text
 from monitor.digest.trends import Spike, find_spikes
 from monitor.entities.extract import EntityExtractor, load_default_extractor
 from monitor.errors import ConfigError, FetchError, InputError
-from monitor.extract.html import html_to_text
+from monitor.extract.html import extract_page, html_to_text
 from monitor.extract.language import detect_language
 from monitor.extract.normalize import normalize_whitespace
 from monitor.ingest.feeds import parse_feed
 from monitor.ingest.fetch import FetchLimits, FetchResult, fetch
 from monitor.ingest.files import parse_inbox_file, parse_seed_text
-from monitor.models import ProcessedArticle
+from monitor.models import FeedItem, ProcessedArticle
 from monitor.settings import INBOX_CLAIMED, Settings
 from monitor.store import articles as article_store
 from monitor.store import digests as digest_store
@@ -70,6 +70,8 @@ def process_item(
     """Clean → language → fingerprint → classify → entities, for one article. Pure."""
     if raw_format == "html":
         text = html_to_text(raw)
+    elif raw_format == "page":
+        text = extract_page(raw.encode("utf-8")).text
     elif raw_format == "seed":
         text = parse_seed_text("article", raw).raw
     else:
@@ -372,9 +374,12 @@ def _store_feed(
         # so the next poll fetches the body in full again (it may have been fixed by then).
         record(sources.FetchOutcome("error", result.status, nbytes=len(body), error=exc.reason))
         return
+    feed_items = list(parsed.items)
+    if source.full_text:
+        feed_items = _with_full_pages(conn, settings, feed_items, report)
     items = [
         (item, item.url or item.guid or f"{source.url}#{text_fingerprint(item.title)[:16]}")
-        for item in parsed.items
+        for item in feed_items
     ]
     counts = article_store.insert_items(conn, source_id=source.id, origin="feed", items=items)
     if parsed.problem:
@@ -396,6 +401,49 @@ def _store_feed(
             error=parsed.problem,
         )
     )
+
+
+# Below this many characters the "main text" of a page is a cookie wall or a teaser: keep the summary.
+_MIN_PAGE_TEXT = 300
+
+
+def _with_full_pages(
+    conn: Connection, settings: Settings, items: list[FeedItem], report: FeedReport
+) -> list[FeedItem]:
+    """For a summary-only feed: fetch each new item's page (same limits as feeds) and keep it as raw.
+
+    Items already stored are not fetched again. A page that fails, or whose main text is shorter than
+    the summary would give, leaves the item as the feed sent it (the summary), with the reason logged.
+    """
+    known = article_store.known_urls(conn, [i.url for i in items if i.url])
+    todo = [i for i in items if i.url and canonical_url(i.url) not in known]
+    if not todo:
+        return items
+    limits = FetchLimits.from_settings(settings.fetch)
+    pages: dict[str, FeedItem] = {}
+    with ThreadPoolExecutor(max_workers=min(settings.fetch.concurrency, len(todo))) as pool:
+        futures = {pool.submit(_fetch_page, item, limits): item for item in todo}
+        for future in as_completed(futures):
+            item = futures[future]
+            page, problem = future.result()
+            if page is not None:
+                pages[item.url or ""] = page
+            elif problem:
+                report.problems.append(problem)
+    return [pages.get(i.url or "", i) for i in items]
+
+
+def _fetch_page(item: FeedItem, limits: FetchLimits) -> tuple[FeedItem | None, str | None]:
+    assert item.url is not None
+    try:
+        result = fetch(item.url, etag=None, last_modified=None, limits=limits)
+    except FetchError as exc:
+        return None, f"full text of {item.url}: {exc.reason}; kept the summary"
+    body = result.body or b""
+    html = body.decode("utf-8", errors="replace")
+    if len(extract_page(body, url=result.final_url).text) < _MIN_PAGE_TEXT:
+        return None, f"full text of {item.url}: no article text on the page; kept the summary"
+    return replace(item, raw=html, raw_format="page", summary=item.raw), None
 
 
 # ---------------------------------------------------------------------------------------------- digest

@@ -272,3 +272,57 @@ def test_same_text_under_another_headline_is_marked_duplicate(db: Connection, se
     assert status[0][1] == "processed"
     assert status[1][1:] == ("duplicate", 1)
     assert rows(db, "SELECT count(DISTINCT article_id) FROM article_topics") == [(1,)]
+
+
+# ----------------------------------------------------------------------------------------- full text
+
+ARTICLE_PAGE = (
+    "<html><head><title>Militants storm border post</title><script>var tracking = 1;</script></head>"
+    "<body><nav><a href='/'>Home</a> | <a href='/world'>World</a> | Subscribe now</nav>"
+    "<article><h1>Militants storm border post</h1>"
+    + "".join(
+        f"<p>Paragraph {i}: militants armed with rifles attacked the border post at dawn, and the "
+        f"garrison returned fire for several hours before reinforcements arrived from the district.</p>"
+        for i in range(6)
+    )
+    + "</article><footer>Copyright Example News. All rights reserved.</footer></body></html>"
+).encode()
+
+
+def test_summary_only_feed_gets_the_full_article_text(db: Connection, settings: Settings) -> None:
+    def feed(base: str) -> bytes:
+        return rss(
+            [
+                ("Militants storm border post", f"{base}/news/border-post", "Short summary: post attacked."),
+                ("Gone story", f"{base}/news/gone", "Summary of a page that no longer exists."),
+                ("Teaser only", f"{base}/news/teaser", "Summary longer than the teaser page it links to."),
+            ]
+        )
+
+    routes: dict[str, Route] = {
+        "/news/border-post": Route(body=ARTICLE_PAGE, headers={"Content-Type": "text/html; charset=utf-8"}),
+        "/news/teaser": Route(
+            body=b"<html><body><p>Subscribe to read.</p></body></html>", headers={"Content-Type": "text/html"}
+        ),
+    }
+    with serve(routes) as base:
+        routes["/feed.xml"] = Route(body=feed(base), headers={"Content-Type": "application/rss+xml"})
+        sources.add_feed(db, base + "/feed.xml", "Summaries", 30, full_text=True)
+        report = pipeline.ingest_due_feeds(settings, db)
+        assert report.new == 3
+        assert any("gone" in p and "kept the summary" in p for p in report.problems)
+        assert any("teaser" in p and "no article text" in p for p in report.problems)
+        # Polled again: pages of stored articles are not fetched a second time.
+        with db.cursor() as cur:
+            cur.execute("UPDATE sources SET next_fetch_at = now() - interval '1 minute'")
+        db.commit()
+        pipeline.ingest_due_feeds(settings, db)
+        assert len(routes["/news/border-post"].requests) == 1
+
+    stored = {r[0]: r[1:] for r in rows(db, "SELECT title, raw_format, summary FROM articles")}
+    assert stored["Militants storm border post"] == ("page", "Short summary: post attacked.")
+    assert stored["Gone story"][0] == "html" and stored["Teaser only"][0] == "html"
+    pipeline.process_pending(settings, db)
+    (text,) = rows(db, "SELECT clean_text FROM articles WHERE raw_format = 'page'")[0]
+    assert "Paragraph 5: militants armed with rifles" in text
+    assert "Subscribe now" not in text and "All rights reserved" not in text and "tracking" not in text

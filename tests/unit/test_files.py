@@ -118,7 +118,7 @@ def test_html_file_keeps_page_and_takes_title_and_date() -> None:
     parsed = _parse("report.html")
     (item,) = parsed.items
     assert item.title == "Coast Guard Intercepts Smuggling Boat"
-    assert item.raw_format == "html"
+    assert item.raw_format == "page"
     assert item.raw == (INBOX / "report.html").read_text(encoding="utf-8")
     assert item.published == datetime(2024, 2, 11, 8, 30, tzinfo=UTC)
 

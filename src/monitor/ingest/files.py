@@ -213,8 +213,8 @@ def _parse_html(name: str, data: bytes) -> ParsedFile:
         raise InputError(name, "no usable article: the page has no main text")
     item = FeedItem(
         title=page.title or PurePath(name).stem,
-        raw=html,  # the page verbatim; processing extracts from it again
-        raw_format="html",
+        raw=html,  # the page verbatim; processing extracts its main text again
+        raw_format="page",
         published=page.published,
     )
     return ParsedFile(items=[item], problems=[f"{name}: {note}"] if note else [])

@@ -45,8 +45,8 @@ def insert_items(
             cur.execute(
                 """INSERT INTO articles (source_id, origin, origin_ref, guid, url, canonical_url, title, raw,
                                          raw_format, source_name, author, declared_language, published_at,
-                                         first_seen_at, raw_hash)
-                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, coalesce(%s, now()), %s)
+                                         first_seen_at, raw_hash, summary)
+                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, coalesce(%s, now()), %s, %s)
                    ON CONFLICT DO NOTHING
                    RETURNING id""",
                 (
@@ -65,6 +65,7 @@ def insert_items(
                     item.published,
                     seen_at,
                     raw_hash,
+                    item.summary,
                 ),
             )
             row = cur.fetchone()
@@ -100,6 +101,16 @@ def insert_items(
                     (match[0], source_id, origin_ref, match[1]),
                 )
     return IngestCounts(new, duplicate)
+
+
+def known_urls(conn: Connection, urls: Sequence[str]) -> set[str]:
+    """The canonical forms of `urls` that already belong to a stored article."""
+    canon = sorted({c for u in urls if (c := canonical_url(u))})
+    if not canon:
+        return set()
+    with conn.cursor() as cur:
+        cur.execute("SELECT canonical_url FROM articles WHERE canonical_url = ANY(%s)", (canon,))
+        return {row[0] for row in cur.fetchall()}
 
 
 @dataclass(frozen=True)
