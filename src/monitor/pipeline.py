@@ -52,6 +52,8 @@ _FETCH_LEASE_MINUTES = 10
 # Below this many characters a text is too generic to identify an article on its own ("Read more…"),
 # so the title joins the fingerprint.
 _MIN_TEXT_FOR_TEXT_ONLY_HASH = 200
+# Untagged articles listed by title at the end of a digest; the rest are counted ("… and N more").
+_DIGEST_OTHER_LIMIT = 50
 # Forking workers costs ~50 ms; below a few batches of backlog one process finishes sooner.
 _PARALLEL_MIN_PENDING = 1000
 
@@ -470,7 +472,9 @@ class DigestResult:
 def build_daily_digest(settings: Settings, conn: Connection, day: date) -> DigestResult:
     """Build, store and write the digest of `day`. A pure function of the database and the date."""
     start, end = digest_window(day, settings.timezone)
-    records = digest_store.articles_in_window(conn, start, end)
+    records, counts = digest_store.digest_selection(
+        conn, start, end, per_topic=settings.digest_max_per_topic, other_limit=_DIGEST_OTHER_LIMIT
+    )
     articles = [
         DigestArticle(
             id=r.id,
@@ -495,6 +499,7 @@ def build_daily_digest(settings: Settings, conn: Connection, day: date) -> Diges
         taxonomy_labels=labels,
         max_per_topic=settings.digest_max_per_topic,
         spikes=spikes,
+        counts=counts,
     )
     html, text, subject = render_html(digest), render_text(digest), digest_subject(digest)
     digest_store.save_digest(
@@ -504,7 +509,7 @@ def build_daily_digest(settings: Settings, conn: Connection, day: date) -> Diges
             "timezone": settings.timezone,
             "window_start": start,
             "window_end": end,
-            "article_count": len(articles),
+            "article_count": counts.total,
             "subject": subject,
             "html": html,
             "text": text,
@@ -516,7 +521,7 @@ def build_daily_digest(settings: Settings, conn: Connection, day: date) -> Diges
     text_path = settings.out_dir / f"digest-{day.isoformat()}.txt"
     html_path.write_text(html, encoding="utf-8")
     text_path.write_text(text, encoding="utf-8")
-    return DigestResult(day, len(articles), subject, html_path, text_path, html, text, digest)
+    return DigestResult(day, counts.total, subject, html_path, text_path, html, text, digest)
 
 
 def detect_spikes(settings: Settings, conn: Connection, day: date) -> list[Spike]:

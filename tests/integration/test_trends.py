@@ -70,3 +70,23 @@ def test_a_surge_of_bombings_is_a_spike_in_the_digest_and_alerted_once(
     with db.cursor() as cur:
         cur.execute("SELECT count(*) FROM alerts WHERE sent_at IS NULL")
         assert cur.fetchone() == (0,)
+
+
+def test_a_busy_day_is_counted_in_full_but_listed_in_part(db: Connection, settings: Settings) -> None:
+    from dataclasses import replace
+
+    noon = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    for i in range(25):
+        add(db, BOMBING.format(city="Kabul", n=i + 2, i=f"x{i}"), noon + timedelta(seconds=i), f"bomb-{i}")
+    for i in range(60):
+        add(db, f"The cup final ended in a draw after extra time. Match report {i}.", noon, f"match-{i}")
+    db.commit()
+    pipeline.process_pending(settings, db)
+    result = pipeline.build_daily_digest(replace(settings, digest_max_per_topic=10), db, DAY)
+    d = result.digest
+    assert d.total_articles == 85 and result.articles == 85
+    terrorism = next(s for s in d.sections if s.topic_id == "terrorism")
+    assert (terrorism.total, len(terrorism.entries)) == (25, 10)
+    assert (d.other_count, len(d.other)) == (60, 50)
+    assert "OTHER ARTICLES (60, no security topic)" in result.text and "… and 10 more" in result.text
+    assert "85 articles in this window" in result.text

@@ -140,10 +140,26 @@ class Digest:
     sections: tuple[DigestSection, ...]  # taxonomy order, empty topics omitted
     other: tuple[OtherArticle, ...]  # articles without topic, newest first
     spikes: tuple[Spike, ...] = ()  # topics and countries far above their baseline, shown first
+    other_total: int | None = None  # untagged articles in the window; `other` may list fewer
+
+    @property
+    def other_count(self) -> int:
+        return len(self.other) if self.other_total is None else self.other_total
 
     @property
     def empty(self) -> bool:
         return self.total_articles == 0
+
+
+@dataclass(frozen=True)
+class WindowCounts:
+    """Counts over the whole window, for when the store hands over only a selection of its articles
+    (the top articles of each topic and the newest untagged ones) rather than all of a busy day."""
+
+    total: int
+    by_topic: Mapping[str, int]  # topic id -> articles
+    by_country: Sequence[CountryCount]  # sorted by count desc, then name
+    untagged: int
 
 
 def digest_window(date: dt.date, tz: str) -> tuple[dt.datetime, dt.datetime]:
@@ -167,6 +183,7 @@ def build_digest(
     max_per_topic: int = 20,
     extract_chars: int = 300,
     spikes: Sequence[Spike] = (),
+    counts: WindowCounts | None = None,
 ) -> Digest:
     """Group the window's articles by topic, rank them, count topics and countries.
 
@@ -194,13 +211,14 @@ def build_digest(
             continue
         # Score desc, then newest first, then id: the id makes the order total.
         members.sort(key=lambda m: (-m[1], -m[0].first_seen.timestamp(), m[0].id))
-        by_topic.append(TopicCount(topic_id, label, len(members)))
+        total = counts.by_topic.get(topic_id, len(members)) if counts else len(members)
+        by_topic.append(TopicCount(topic_id, label, total))
         sections.append(
             DigestSection(
                 topic_id=topic_id,
                 label=label,
                 entries=tuple(entries[a.id] for a, _ in members[:max_per_topic]),
-                total=len(members),
+                total=total,
             )
         )
 
@@ -214,12 +232,13 @@ def build_digest(
         timezone=tz,
         window_start=start,
         window_end=end,
-        total_articles=len(window),
+        total_articles=counts.total if counts else len(window),
         by_topic=tuple(by_topic),
-        by_country=_country_counts(window),
+        by_country=tuple(counts.by_country[:TOP_COUNTRIES]) if counts else _country_counts(window),
         sections=tuple(sections),
         other=other,
         spikes=tuple(spikes),
+        other_total=counts.untagged if counts else None,
     )
 
 

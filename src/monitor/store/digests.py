@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from monitor.digest.build import CountryCount, WindowCounts
 from monitor.models import Entity, Evidence, TopicHit
 from monitor.store.db import Connection
 
@@ -93,6 +94,68 @@ def _attach(conn: Connection, rows: list[tuple]) -> list[ArticleRecord]:
         )
         for r in rows
     ]
+
+
+_WINDOW = "a.status = 'processed' AND a.first_seen_at >= %(start)s AND a.first_seen_at < %(end)s"
+
+
+def window_counts(conn: Connection, start: datetime, end: datetime) -> WindowCounts:
+    """Totals of the window computed in the database, so a day of 300k articles is never loaded."""
+    args = {"start": start, "end": end}
+    with conn.cursor() as cur:
+        cur.execute(
+            f"""SELECT count(*),
+                       count(*) FILTER (WHERE NOT EXISTS
+                           (SELECT 1 FROM article_topics t WHERE t.article_id = a.id))
+                  FROM articles a WHERE {_WINDOW}""",
+            args,
+        )
+        total, untagged = cur.fetchone() or (0, 0)
+        cur.execute(
+            f"""SELECT t.topic_id, count(*) FROM article_topics t JOIN articles a ON a.id = t.article_id
+                 WHERE {_WINDOW} GROUP BY t.topic_id""",
+            args,
+        )
+        by_topic = dict(cur.fetchall())
+        cur.execute(
+            f"""SELECT e.id, e.name, count(*) FROM article_entities ae
+                  JOIN articles a ON a.id = ae.article_id
+                  JOIN entities e ON e.id = ae.entity_id AND e.type = 'country'
+                 WHERE {_WINDOW} GROUP BY e.id, e.name ORDER BY count(*) DESC, e.name, e.id LIMIT 50""",
+            args,
+        )
+        by_country = [CountryCount(cid, name, int(n)) for cid, name, n in cur.fetchall()]
+    return WindowCounts(int(total), by_topic, by_country, int(untagged))
+
+
+def digest_selection(
+    conn: Connection, start: datetime, end: datetime, per_topic: int, other_limit: int
+) -> tuple[list[ArticleRecord], WindowCounts]:
+    """The articles a digest shows (top `per_topic` of each topic in the digest's order: score, then
+    newest, then id; and the newest `other_limit` untagged ones) with the window's totals."""
+    args = {"start": start, "end": end, "per_topic": per_topic, "other": other_limit}
+    with conn.cursor() as cur:
+        cur.execute(
+            f"""SELECT article_id FROM (
+                    SELECT t.article_id, row_number() OVER (
+                               PARTITION BY t.topic_id
+                               ORDER BY t.score DESC, a.first_seen_at DESC, a.id) AS rank
+                      FROM article_topics t JOIN articles a ON a.id = t.article_id
+                     WHERE {_WINDOW}) ranked
+                 WHERE rank <= %(per_topic)s
+                UNION
+                (SELECT a.id FROM articles a
+                  WHERE {_WINDOW}
+                    AND NOT EXISTS (SELECT 1 FROM article_topics t WHERE t.article_id = a.id)
+                  ORDER BY a.first_seen_at DESC, a.id LIMIT %(other)s)""",
+            args,
+        )
+        ids = sorted(row[0] for row in cur.fetchall())
+        cur.execute(
+            _ARTICLE_SQL.replace("a.first_seen_at >= %s AND a.first_seen_at < %s", "a.id = ANY(%s)"), (ids,)
+        )
+        rows = cur.fetchall()
+    return _attach(conn, rows), window_counts(conn, start, end)
 
 
 def articles_in_window(conn: Connection, start: datetime, end: datetime) -> list[ArticleRecord]:
