@@ -1,0 +1,407 @@
+"""Incremental story clustering: articles about one event, across sources, grouped as a story. Pure.
+
+Each article is compared with the centroid of every live story it shares a discriminative term or an
+entity with; it joins the most similar story when the similarity reaches `threshold`, else it starts a
+new story whose id is the article's id.
+
+Similarity (weights and threshold measured in docs/dedupe.md):
+
+    sim = W_TEXT * cosine(tf-idf(article), tf-idf(story centroid)) + W_ENTITIES * entity overlap
+
+- terms: the title (counted twice: headlines name the event) and the lead (first `LEAD_WORDS`
+  words of the text), case-folded, letters only, 3+ characters, a bundled English stop list removed,
+  a final plural "s" stripped. The centroid is the sum of the term counts of the story's articles,
+  cut to its `CENTROID_TERMS` heaviest terms so a long story stays small.
+- idf: log((1 + N) / (1 + df)) + 1, with N and df counted over the articles of the window (added when
+  an article arrives, removed when it leaves the window): estimated incrementally, no background list.
+  A story's tf-idf centroid is re-weighted when an article joins it, with the idf of that moment.
+- entity overlap: weighted Jaccard of the article's canonical entity ids (0/1) and the story's
+  (share of its articles mentioning each); when the article or the story has no entities the text
+  term takes the whole weight.
+- a near-duplicate (`duplicate_of` set, see near.py) joins the story of its original when that story is
+  live, without changing centroid or idf: syndication says nothing new about the event and twenty
+  copies of one wire text must not make its words look common.
+
+Guarantees:
+- **Stable ids.** A story's id is the id of its first article and never changes; an article never moves
+  to another story once assigned; stories never merge or split.
+- **Idempotent.** Adding an article id that is already assigned (within the window) returns its story
+  and changes nothing.
+- **Order.** The result is a function of the sequence of articles in (seen_at, id) order. `add_many`
+  and `cluster` sort their input, so any permutation of one batch gives the same partition and ids.
+  Across batches this holds when each batch's articles are not older than the previous batches'
+  (the pipeline processes in seen_at order); a late article (older than what was already processed)
+  is assigned against the current stories and nothing already assigned moves.
+- **Bounded memory.** A story with no article in the last `window` (relative to the newest seen_at)
+  is closed and forgotten, and so are its articles' terms.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+import math
+import re
+import unicodedata
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from monitor.dedupe.near import NearDuplicateIndex
+
+DEFAULT_WINDOW = timedelta(hours=72)
+# Weights of the two signals: round values, text first (entities alone put every story about one
+# country together). The threshold is the middle of the plateau measured by scripts/eval_stories.py
+# (docs/dedupe.md): 0.20 starts merging neighbouring stories (Brexit bill + Article 50), 0.30 splits
+# follow-ups of one event.
+W_TEXT = 0.7
+W_ENTITIES = 0.3
+DEFAULT_THRESHOLD = 0.25
+LEAD_WORDS = 60  # the lead carries the who/what/where; the rest of an article wanders off the event
+TITLE_WEIGHT = 2
+CENTROID_TERMS = 100
+# Terms in more than this share of the window's articles do not propose candidate stories (they
+# still count in the cosine): "said", "government" would make every story a candidate.
+CANDIDATE_MAX_DF = 0.05
+MAX_CANDIDATES = 30  # stories compared in full per article, the most shared keys first
+
+_WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
+# Function words and news boilerplate of English; other languages rely on the idf.
+_STOP_WORDS = """
+    about above after again against all also although among and another any are around because been
+    before being below between both but can could did does doing down during each either even ever
+    every few for from further had has have having her here hers herself him himself his how however
+    into its itself just least less like made make many may might more most much must near neither
+    never new news nor not now off once one only onto other others our ours ourselves out over own
+    per perhaps please put quite rather said same says see seen several she should since some still
+    such than that the their theirs them themselves then there these they this those though through
+    thus till too toward towards two under until upon very via was way well were what whatever when
+    whenever where whether which while who whom whose why will with within without would year years
+    yet you your yours yourself yourselves told tell tells according report reported reports reuters
+    monday tuesday wednesday thursday friday saturday sunday week weeks today yesterday time times
+    first last people get got going back took take takes told day days read more photo image video
+    copyright rights reserved follow twitter facebook click here
+"""
+_STOP = frozenset(_STOP_WORDS.split())
+
+
+def terms(title: str, text: str) -> Counter[str]:
+    """The weighted bag of words of an article's title (x TITLE_WEIGHT) and lead."""
+    bag: Counter[str] = Counter()
+    for word in _tokens(title):
+        bag[word] += TITLE_WEIGHT
+    lead = " ".join(text.split()[:LEAD_WORDS])
+    bag.update(_tokens(lead))
+    return bag
+
+
+def _tokens(text: str) -> list[str]:
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    out = []
+    for word in _WORD.findall(folded):
+        if word in _STOP:
+            continue
+        if len(word) > 4 and word.endswith("s") and not word.endswith("ss"):
+            word = word[:-1]
+        out.append(word)
+    return out
+
+
+@dataclass(frozen=True)
+class StoryArticle:
+    """What the clusterer needs of an article. `entities` are canonical ids ("KZ", "org:osce")."""
+
+    id: str
+    title: str
+    text: str
+    seen_at: datetime
+    entities: Sequence[str] = ()
+    source: str | None = None  # outlet or feed, for the story's source count
+    duplicate_of: str | None = None  # from NearDuplicateIndex
+
+
+@dataclass
+class Story:
+    """A group of articles about one event. `id` is its first article's id."""
+
+    id: str
+    title: str  # of its first article with a title: stable, and what the event was first called
+    first_seen: datetime
+    last_seen: datetime
+    articles: list[tuple[datetime, str]] = field(default_factory=list)  # (seen_at, article id)
+    sources: set[str] = field(default_factory=set)
+    centroid: Counter[str] = field(default_factory=Counter)
+    entities: Counter[str] = field(default_factory=Counter)  # entity id -> articles mentioning it
+    n_vectors: int = 0  # articles that contributed to centroid and entities (non-duplicates)
+    weights: dict[str, float] = field(default_factory=dict)  # centroid x idf at its last update
+    norm: float = 0.0
+
+    @property
+    def article_ids(self) -> list[str]:
+        return [a for _, a in self.articles]
+
+    unsourced: int = 0  # articles without a source
+
+    @property
+    def source_count(self) -> int:
+        """Distinct sources; each article without a source counts as one more source."""
+        return len(self.sources) + self.unsourced
+
+
+StoryState = Literal["new", "developing", "quiet"]
+
+
+def state(story: Story, window_start: datetime, window_end: datetime) -> StoryState:
+    """ "new" when the story was first seen in [window_start, window_end); "developing" when it is
+    older but has an article in that window; "quiet" otherwise."""
+    if window_start <= story.first_seen < window_end:
+        return "new"
+    if any(window_start <= seen < window_end for seen, _ in story.articles):
+        return "developing"
+    return "quiet"
+
+
+class StoryIndex:
+    """Incremental story clustering over a sliding window (see the module docstring)."""
+
+    def __init__(
+        self,
+        window: timedelta = DEFAULT_WINDOW,
+        threshold: float = DEFAULT_THRESHOLD,
+        *,
+        w_text: float = W_TEXT,
+        w_entities: float = W_ENTITIES,
+    ) -> None:
+        if window <= timedelta(0):
+            raise ValueError("window must be positive")
+        self.window = window
+        self.threshold = threshold
+        self.w_text = w_text
+        self.w_entities = w_entities
+        self._stories: dict[str, Story] = {}
+        self._story_of: dict[str, str] = {}  # article id -> story id, for articles of live stories
+        self._df: Counter[str] = Counter()
+        self._n_docs = 0
+        self._window_docs: deque[tuple[datetime, list[str]]] = deque()  # (seen_at, distinct terms)
+        self._late_docs: list[tuple[datetime, int, list[str]]] = []  # heap for out-of-order arrivals
+        self._late_seq = 0
+        self._postings: dict[str, set[str]] = {}  # term or "e:"+entity -> live story ids
+        self._closing: list[tuple[datetime, str]] = []  # heap of (last_seen at push, story id)
+        self._newest: datetime | None = None
+
+    def __len__(self) -> int:
+        return len(self._stories)
+
+    def story(self, story_id: str) -> Story | None:
+        return self._stories.get(story_id)
+
+    def story_of(self, article_id: str) -> str | None:
+        return self._story_of.get(article_id)
+
+    def stories(self) -> list[Story]:
+        """Live stories, oldest first."""
+        return sorted(self._stories.values(), key=lambda s: (s.first_seen, s.id))
+
+    def add_many(self, articles: Iterable[StoryArticle]) -> dict[str, str]:
+        """Assign a batch in (seen_at, id) order: any order of the same batch gives the same result."""
+        return {a.id: self.add(a) for a in sorted(articles, key=lambda a: (a.seen_at, a.id))}
+
+    def add(self, article: StoryArticle) -> str:
+        """Assign one article; return its story id."""
+        known = self._story_of.get(article.id)
+        if known is not None:
+            return known
+        if self._newest is None or article.seen_at > self._newest:
+            self._newest = article.seen_at
+            self._expire(article.seen_at - self.window)
+
+        if article.duplicate_of is not None:
+            original = self._story_of.get(article.duplicate_of)
+            if original is not None:
+                self._attach(self._stories[original], article)
+                return original
+
+        bag = terms(article.title, article.text)
+        entities = set(article.entities)
+        story = self._best_story(bag, entities)
+        self._count_terms(article.seen_at, list(bag))
+        if story is None:
+            story = Story(article.id, article.title, article.seen_at, article.seen_at)
+            self._stories[story.id] = story
+        self._attach(story, article)
+        self._absorb(story, bag, entities)
+        return story.id
+
+    # -- assignment ------------------------------------------------------------------------------
+
+    def _idf(self, term: str) -> float:
+        return math.log((1 + self._n_docs) / (1 + self._df.get(term, 0))) + 1.0
+
+    def _best_story(self, bag: Counter[str], entities: set[str]) -> Story | None:
+        max_df = max(3, CANDIDATE_MAX_DF * self._n_docs)
+        votes: Counter[str] = Counter()
+        for term in bag:
+            if self._df.get(term, 0) <= max_df:
+                votes.update(self._postings.get(term, ()))
+        for entity in entities:
+            votes.update(self._postings.get("e:" + entity, ()))
+        if not votes:
+            return None
+        # most shared keys first, ties by id (posting sets iterate in a per-process hash order)
+        ranked = heapq.nsmallest(MAX_CANDIDATES, votes.items(), key=lambda kv: (-kv[1], kv[0]))
+        weights = {t: c * self._idf(t) for t, c in bag.items()}
+        norm = math.sqrt(sum(w * w for w in weights.values()))
+        best, best_sim = None, self.threshold
+        for story_id, _ in sorted(ranked):
+            story = self._stories[story_id]
+            sim = self._similarity(weights, norm, entities, story)
+            if sim >= best_sim and (best is None or sim > best_sim or story.first_seen < best.first_seen):
+                best, best_sim = story, sim
+        return best
+
+    def _similarity(self, weights: dict[str, float], norm: float, entities: set[str], story: Story) -> float:
+        cos = 0.0
+        if norm > 0 and story.norm > 0:
+            centroid = story.weights
+            dot = sum(w * centroid[t] for t, w in weights.items() if t in centroid)
+            cos = dot / (norm * story.norm)
+        if not entities or not story.entities:
+            return cos
+        n = story.n_vectors
+        inter = sum(min(1.0, story.entities[e] / n) for e in entities if e in story.entities)
+        union = len(entities) + sum(story.entities[e] / n for e in story.entities if e not in entities)
+        return self.w_text * cos + self.w_entities * (inter / union if union else 0.0)
+
+    def _attach(self, story: Story, article: StoryArticle) -> None:
+        first = not story.articles
+        bisect.insort(story.articles, (article.seen_at, article.id))
+        if first or article.seen_at > story.last_seen:
+            story.last_seen = max(story.last_seen, article.seen_at)
+            heapq.heappush(self._closing, (story.last_seen, story.id))
+        if article.seen_at < story.first_seen:  # a late article: dates widen, the id stays
+            story.first_seen = article.seen_at
+        if not story.title and article.title:
+            story.title = article.title
+        if article.source:
+            story.sources.add(article.source)
+        else:
+            story.unsourced += 1
+        self._story_of[article.id] = story.id
+
+    def _absorb(self, story: Story, bag: Counter[str], entities: set[str]) -> None:
+        story.centroid.update(bag)
+        story.entities.update(entities)
+        story.n_vectors += 1
+        if len(story.centroid) > CENTROID_TERMS:
+            keep = sorted(story.centroid.items(), key=lambda kv: (-kv[1], kv[0]))[:CENTROID_TERMS]
+            for term in set(story.centroid) - {t for t, _ in keep}:
+                del story.centroid[term]
+                self._unpost(term, story.id)
+        for term in story.centroid:
+            self._postings.setdefault(term, set()).add(story.id)
+        # tf-idf weights of the centroid with the idf of now: refreshed whenever the story changes
+        # rather than at every comparison (idf moves slowly; this is 10x cheaper per candidate)
+        story.weights = {t: c * self._idf(t) for t, c in story.centroid.items()}
+        story.norm = math.sqrt(sum(w * w for w in story.weights.values()))
+        for entity in story.entities:
+            self._postings.setdefault("e:" + entity, set()).add(story.id)
+
+    def _unpost(self, key: str, story_id: str) -> None:
+        posted = self._postings.get(key)
+        if posted is not None:
+            posted.discard(story_id)
+            if not posted:
+                del self._postings[key]
+
+    # -- the window ------------------------------------------------------------------------------
+
+    def _count_terms(self, seen_at: datetime, distinct: list[str]) -> None:
+        self._df.update(distinct)
+        self._n_docs += 1
+        if self._window_docs and seen_at < self._window_docs[-1][0]:
+            self._late_seq += 1
+            heapq.heappush(self._late_docs, (seen_at, self._late_seq, distinct))
+        else:
+            self._window_docs.append((seen_at, distinct))
+
+    def _expire(self, cutoff: datetime) -> None:
+        for queue_pop in (self._pop_window_doc, self._pop_late_doc):
+            while (item := queue_pop(cutoff)) is not None:
+                self._df.subtract(item)
+                for term in item:
+                    if self._df[term] <= 0:
+                        del self._df[term]
+                self._n_docs -= 1
+        while self._closing and self._closing[0][0] < cutoff:
+            last_seen, story_id = heapq.heappop(self._closing)
+            story = self._stories.get(story_id)
+            if story is None or story.last_seen != last_seen:
+                continue  # stale entry: the story received articles since, or is already closed
+            del self._stories[story_id]
+            for _, article_id in story.articles:
+                self._story_of.pop(article_id, None)
+            for term in story.centroid:
+                self._unpost(term, story_id)
+            for entity in story.entities:
+                self._unpost("e:" + entity, story_id)
+
+    def _pop_window_doc(self, cutoff: datetime) -> list[str] | None:
+        if self._window_docs and self._window_docs[0][0] < cutoff:
+            return self._window_docs.popleft()[1]
+        return None
+
+    def _pop_late_doc(self, cutoff: datetime) -> list[str] | None:
+        if self._late_docs and self._late_docs[0][0] < cutoff:
+            return heapq.heappop(self._late_docs)[2]
+        return None
+
+
+# -- the offline command ---------------------------------------------------------------------------
+
+
+def _parse_time(value: Any) -> datetime:
+    """ISO 8601 (or "2017/2/7"); a missing or unreadable date sorts first, as the epoch."""
+    if isinstance(value, str) and value.strip():
+        text = value.strip().replace("/", "-")
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            try:
+                parsed = datetime.strptime(text, "%Y-%m-%d")
+            except ValueError:
+                parsed = datetime.fromtimestamp(0, UTC)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return datetime.fromtimestamp(0, UTC)
+
+
+def cluster(
+    docs: Iterable[dict[str, Any]],
+    *,
+    story_window: timedelta = DEFAULT_WINDOW,
+    threshold: float = DEFAULT_THRESHOLD,
+    near_index: NearDuplicateIndex | None = None,
+) -> Iterator[dict[str, Any]]:
+    """`{id, title, text, published[, entities, source]}` in -> `{id, story_id, duplicate_of}` out.
+
+    Offline and deterministic: documents are processed in (published, id) order, so the output does
+    not depend on the input order; it is yielded in input order. `entities` may be a list of ids or of
+    `{id: ...}` objects (the output of `monitor classify`); without them stories use text alone.
+    """
+    items = list(docs)
+    prepared = []
+    for position, doc in enumerate(items):
+        ents = [e["id"] if isinstance(e, dict) else str(e) for e in doc.get("entities") or ()]
+        prepared.append((_parse_time(doc.get("published")), str(doc["id"]), position, doc, ents))
+    prepared.sort(key=lambda p: (p[0], p[1]))
+    index = near_index or NearDuplicateIndex()
+    stories = StoryIndex(window=story_window, threshold=threshold)
+    out: dict[int, dict[str, Any]] = {}
+    for seen_at, doc_id, position, doc, ents in prepared:
+        title, text = doc.get("title") or "", doc.get("text") or ""
+        dup = index.add(doc_id, text, seen_at)
+        article = StoryArticle(doc_id, title, text, seen_at, ents, doc.get("source"), dup)
+        out[position] = {"id": doc["id"], "story_id": stories.add(article), "duplicate_of": dup}
+    for position in range(len(items)):
+        yield out[position]

@@ -1,0 +1,155 @@
+"""dedupe.stories: incremental story clustering with stable ids, order independence and states."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from monitor.dedupe.stories import StoryArticle, StoryIndex, cluster, state
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "stories"
+RAW = json.loads((FIXTURES / "articles.json").read_text(encoding="utf-8"))["articles"]
+ORIGINAL = (FIXTURES / "wire_original.txt").read_text(encoding="utf-8")
+
+
+def article(raw: dict, **changes: object) -> StoryArticle:
+    fields = {
+        "id": raw["id"],
+        "title": raw["title"],
+        "text": raw["text"],
+        "seen_at": datetime.fromisoformat(raw["seen_at"]),
+        "entities": raw["entities"],
+        "source": raw["source"],
+    }
+    fields.update(changes)
+    return StoryArticle(**fields)  # type: ignore[arg-type]
+
+
+ARTICLES = [article(r) for r in RAW]
+EVENT = {r["id"]: r["event"] for r in RAW}
+
+
+def partition(assigned: dict[str, str]) -> set[frozenset[str]]:
+    groups: dict[str, set[str]] = {}
+    for doc, story in assigned.items():
+        groups.setdefault(story, set()).add(doc)
+    return {frozenset(g) for g in groups.values()}
+
+
+def test_articles_of_one_event_share_a_story_and_events_stay_apart() -> None:
+    assigned = StoryIndex().add_many(ARTICLES)
+    expected: dict[str, set[str]] = {}
+    for doc, event in EVENT.items():
+        expected.setdefault(event, set()).add(doc)
+    assert partition(assigned) == {frozenset(g) for g in expected.values()}
+
+
+def test_story_id_is_its_first_article_and_never_changes() -> None:
+    index = StoryIndex()
+    ordered = sorted(ARTICLES, key=lambda a: (a.seen_at, a.id))
+    seen: dict[str, str] = {}
+    for a in ordered:
+        story_id = index.add(a)
+        seen[a.id] = story_id
+        # every earlier article still reports the story it was given
+        assert all(index.story_of(doc) == sid for doc, sid in seen.items())
+    assert seen["a02"] == seen["a03"] == "a01"
+    assert seen["c03"] == "c01"
+    story = index.story("a01")
+    assert story is not None
+    assert story.article_ids == ["a01", "a02", "a03"]
+    assert story.title == RAW[0]["title"]
+    assert story.first_seen == ARTICLES[0].seen_at
+    assert story.last_seen == datetime.fromisoformat("2026-03-04T09:15:00+00:00")
+    assert story.source_count == 3
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_any_order_of_a_batch_gives_the_same_stories(seed: int) -> None:
+    shuffled = ARTICLES[:]
+    random.Random(seed).shuffle(shuffled)
+    assert StoryIndex().add_many(shuffled) == StoryIndex().add_many(ARTICLES)
+
+
+def test_an_article_fed_twice_keeps_its_story_and_creates_nothing() -> None:
+    index = StoryIndex()
+    first = index.add_many(ARTICLES)
+    stories_before = len(index)
+    again = article(RAW[1], seen_at=datetime(2026, 3, 5, tzinfo=UTC), title="A rewritten title entirely")
+    assert index.add(again) == first["a02"]
+    assert index.add_many(ARTICLES) == first
+    assert len(index) == stories_before
+    story = index.story(first["a02"])
+    assert story is not None and story.article_ids.count("a02") == 1
+
+
+def test_a_near_duplicate_joins_its_originals_story() -> None:
+    index = StoryIndex()
+    index.add_many(ARTICLES)
+    copy = StoryArticle(
+        "copy", "Totally different headline", "unrelated words", ARTICLES[3].seen_at, (), "x", "b01"
+    )
+    assert index.add(copy) == "b01"
+
+
+def test_states_new_developing_quiet() -> None:
+    index = StoryIndex()
+    index.add_many(ARTICLES)
+    day1 = datetime(2026, 3, 3, tzinfo=UTC)
+    day2 = day1 + timedelta(days=1)
+    day3 = day2 + timedelta(days=1)
+    convoy, port, summit = index.story("a01"), index.story("b01"), index.story("c01")
+    assert convoy is not None and port is not None and summit is not None
+    assert state(convoy, day1, day2) == "new"
+    assert state(convoy, day2, day3) == "developing"  # a03 arrived on day 2
+    assert state(port, day2, day3) == "quiet"  # nothing new on day 2
+    assert state(summit, day3, day3 + timedelta(days=1)) == "quiet"
+
+
+def test_stories_close_after_the_window_and_memory_is_bounded() -> None:
+    index = StoryIndex(window=timedelta(hours=72))
+    index.add_many(ARTICLES)
+    later = article(RAW[0], id="late", seen_at=datetime(2026, 3, 10, tzinfo=UTC))
+    assert index.add(later) == "late"  # the convoy story closed: same words, new story
+    assert [s.id for s in index.stories()] == ["late"]
+    assert index.story_of("a01") is None
+    assert index._n_docs == 1
+    assert set(index._postings) <= set(index.story("late").centroid) | {  # type: ignore[union-attr]
+        "e:" + e for e in RAW[0]["entities"]
+    }
+
+
+def test_cluster_cli_output_in_input_order_and_independent_of_it() -> None:
+    docs = [
+        {
+            "id": r["id"],
+            "title": r["title"],
+            "text": r["text"],
+            "published": r["seen_at"],
+            "entities": r["entities"],
+        }
+        for r in RAW
+    ]
+    docs.append({"id": "wire", "title": "Convoy", "text": ORIGINAL, "published": "2026-03-03T08:30:00+00:00"})
+    docs.append(
+        {
+            "id": "wire-copy",
+            "title": "Other headline",
+            "text": ORIGINAL[:1200],
+            "published": "2026-03-03T09:00:00Z",
+        }
+    )
+    out = list(cluster(docs))
+    assert [o["id"] for o in out] == [d["id"] for d in docs]
+    by_id = {o["id"]: o for o in out}
+    assert by_id["wire-copy"]["duplicate_of"] == "wire"
+    assert by_id["wire-copy"]["story_id"] == by_id["wire"]["story_id"]
+    assert by_id["a02"]["story_id"] == "a01" and by_id["a01"]["duplicate_of"] is None
+    shuffled = docs[:]
+    random.Random(1).shuffle(shuffled)
+    assert {o["id"]: o for o in cluster(shuffled)} == by_id
+    json.dumps(out)  # JSON-able
