@@ -164,25 +164,19 @@ def save_processed(
         topic_rows: list[tuple] = []
         entity_rows: dict[str, tuple] = {}
         link_rows: list[tuple] = []
+        updates: list[tuple] = []  # one row of the bulk UPDATE below per article
         for article_id, r in sorted(results, key=lambda x: x[0]):
             first = first_by_hash.get(r.content_hash)
             if first is not None and first != article_id:
                 duplicates += 1
-                cur.execute(
-                    """UPDATE articles SET status = 'duplicate', duplicate_of = %s, clean_text = %s,
-                              language = %s, content_hash = %s, processed_at = now(), error = NULL
-                        WHERE id = %s""",
-                    (first, r.clean_text, r.language, r.content_hash, article_id),
+                updates.append(
+                    (article_id, "duplicate", first, r.clean_text, r.language, r.content_hash, None)
                 )
                 continue
             first_by_hash[r.content_hash] = article_id
             processed += 1
-            cur.execute(
-                """UPDATE articles SET status = 'processed', duplicate_of = NULL, clean_text = %s,
-                          language = %s, content_hash = %s, taxonomy_version = %s, processed_at = now(),
-                          error = NULL
-                    WHERE id = %s""",
-                (r.clean_text, r.language, r.content_hash, taxonomy_version, article_id),
+            updates.append(
+                (article_id, "processed", None, r.clean_text, r.language, r.content_hash, taxonomy_version)
             )
             for t in r.topics:
                 evidence = [{"term": e.term, "count": e.count, "weight": e.weight} for e in t.evidence]
@@ -192,6 +186,21 @@ def save_processed(
             for e in r.entities:
                 entity_rows.setdefault(e.id, (e.id, e.type, e.name, e.country))
                 link_rows.append((article_id, e.id, e.count, json.dumps(list(e.mentions)), e.title))
+        if updates:
+            # One statement per batch instead of one per article: the round trips were most of the cost.
+            psycopg2.extras.execute_values(
+                cur,
+                """UPDATE articles a
+                      SET status = v.status, duplicate_of = v.duplicate_of, clean_text = v.clean_text,
+                          language = v.language, content_hash = v.content_hash,
+                          taxonomy_version = v.taxonomy_version, processed_at = now(), error = NULL
+                     FROM (VALUES %s)
+                       AS v (id, status, duplicate_of, clean_text, language, content_hash, taxonomy_version)
+                    WHERE a.id = v.id""",
+                updates,
+                template="(%s::bigint, %s, %s::bigint, %s, %s, %s, %s)",
+                page_size=1000,
+            )
         if entity_rows:
             # Upsert relies on entities.id being the primary key; the first name seen for an id stays.
             psycopg2.extras.execute_values(
