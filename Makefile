@@ -54,6 +54,10 @@ lint: $(VENV)/.dev
 bench: $(VENV)/.dev
 	$(BIN)/python scripts/bench.py
 
+# The load figures of the hardening issue: 100k articles end to end (takes several minutes).
+bench-load: $(VENV)/.dev
+	$(BIN)/python scripts/bench.py --articles 100000 --output out/bench-load.json
+
 # Quality report (docs/quality.md) and floors gate; needs ../shared/data (not in the repository).
 eval: $(VENV)/.dev
 	$(BIN)/monitor eval --data ../shared/data --write docs/quality.md --floors eval/floors.json
