@@ -8,7 +8,7 @@ PIP    := $(BIN)/pip install --disable-pip-version-check -q -c constraints.txt
 # pytest-xdist workers: each is its own test session with its own database.
 TEST_WORKERS ?= 2
 
-.PHONY: help up down demo test test-fast lint bench eval clean db-stop
+.PHONY: help up down demo test test-fast lint bench bench-load eval clean db-stop
 
 help:
 	@echo "make up         Airflow (UI on http://localhost:8080) + embedded PostgreSQL + SMTP sink; make down stops it"
