@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from monitor.classify.rules import Classifier, load_default_classifier
 from monitor.dedupe.fingerprints import canonical_url, text_fingerprint
-from monitor.digest.build import Digest, DigestArticle, build_digest, digest_window
+from monitor.digest.build import Digest, DigestArticle, WindowCounts, build_digest, digest_window
 from monitor.digest.chart import topic_volume_png
 from monitor.digest.mail import CHART_CID, build_digest_message
 from monitor.digest.render import digest_subject, render_html, render_text
@@ -472,7 +472,7 @@ class DigestResult:
 def build_daily_digest(settings: Settings, conn: Connection, day: date) -> DigestResult:
     """Build, store and write the digest of `day`. A pure function of the database and the date."""
     start, end = digest_window(day, settings.timezone)
-    records, counts = digest_store.digest_selection(
+    records = digest_store.digest_selection(
         conn, start, end, per_topic=settings.digest_max_per_topic, other_limit=_DIGEST_OTHER_LIMIT
     )
     articles = [
@@ -491,7 +491,8 @@ def build_daily_digest(settings: Settings, conn: Connection, day: date) -> Diges
         for r in records
     ]
     labels = {t.id: t.label for t in load_default_classifier().taxonomy.topics}  # taxonomy order
-    spikes = detect_spikes(settings, conn, day)
+    counts = day_counts(settings, conn, day, labels)
+    spikes = detect_spikes(settings, conn, day, counts)
     digest = build_digest(
         articles,
         date=day,
@@ -524,13 +525,33 @@ def build_daily_digest(settings: Settings, conn: Connection, day: date) -> Diges
     return DigestResult(day, counts.total, subject, html_path, text_path, html, text, digest)
 
 
-def detect_spikes(settings: Settings, conn: Connection, day: date) -> list[Spike]:
-    """Topics and countries of `day` far above their trailing baseline; stored in `alerts`."""
-    _, end = digest_window(day, settings.timezone)
-    baseline_start, _ = digest_window(day - timedelta(days=settings.spike_baseline_days), settings.timezone)
-    counts = trend_store.daily_counts(
-        conn, day, settings.timezone, baseline_start, end, settings.spike_baseline_days
-    )
+def day_counts(settings: Settings, conn: Connection, day: date, labels: dict[str, str]) -> WindowCounts:
+    """The totals of a local day; a complete day's topic and country counts are also stored once, for
+    the spike baselines of the days after it."""
+    start, end = digest_window(day, settings.timezone)
+    counts = digest_store.window_counts(conn, start, end)
+    if end <= datetime.now(UTC):  # only a finished day can be cached: today's counts still grow
+        trend_store.store_day_counts(
+            conn, day, settings.timezone, trend_store.counts_of_window(counts, labels)
+        )
+        conn.commit()
+    return counts
+
+
+def detect_spikes(
+    settings: Settings, conn: Connection, day: date, today: WindowCounts | None = None
+) -> list[Spike]:
+    """Topics and countries of `day` far above their mean over the previous days; stored in `alerts`."""
+    labels = {t.id: t.label for t in load_default_classifier().taxonomy.topics}
+    today = today or day_counts(settings, conn, day, labels)
+    previous = []
+    for back in range(1, settings.spike_baseline_days + 1):
+        past = day - timedelta(days=back)
+        rows = trend_store.stored_day_counts(conn, past, settings.timezone)
+        if rows is None:
+            rows = trend_store.counts_of_window(day_counts(settings, conn, past, labels), labels)
+        previous.append(rows)
+    counts = trend_store.baseline(previous, trend_store.counts_of_window(today, labels))
     spikes = find_spikes(counts, factor=settings.spike_factor, minimum=settings.spike_min_articles)
     trend_store.save_alerts(conn, day, settings.timezone, spikes)
     conn.commit()

@@ -96,58 +96,66 @@ def _attach(conn: Connection, rows: list[tuple]) -> list[ArticleRecord]:
     ]
 
 
-_WINDOW = "a.status = 'processed' AND a.first_seen_at >= %(start)s AND a.first_seen_at < %(end)s"
+# The window's processed article ids, read from the narrow partial index (0004), materialised once per
+# query so the wide article rows are never scanned.
+_WINDOW_IDS = """WITH w AS MATERIALIZED (
+    SELECT id, first_seen_at FROM articles
+     WHERE status = 'processed' AND first_seen_at >= %(start)s AND first_seen_at < %(end)s)"""
 
 
 def window_counts(conn: Connection, start: datetime, end: datetime) -> WindowCounts:
     """Totals of the window computed in the database, so a day of 300k articles is never loaded."""
     args = {"start": start, "end": end}
     with conn.cursor() as cur:
+        # The materialised id list of a busy day (300k ids) spills to disk under the 4 MB default.
+        cur.execute("SET LOCAL work_mem = '64MB'")
         cur.execute(
-            f"""SELECT count(*),
-                       count(*) FILTER (WHERE NOT EXISTS
-                           (SELECT 1 FROM article_topics t WHERE t.article_id = a.id))
-                  FROM articles a WHERE {_WINDOW}""",
+            f"""{_WINDOW_IDS}
+                SELECT (SELECT count(*) FROM w),
+                       (SELECT count(DISTINCT t.article_id)
+                          FROM article_topics t JOIN w ON w.id = t.article_id)""",
             args,
         )
-        total, untagged = cur.fetchone() or (0, 0)
+        total, tagged = cur.fetchone() or (0, 0)
         cur.execute(
-            f"""SELECT t.topic_id, count(*) FROM article_topics t JOIN articles a ON a.id = t.article_id
-                 WHERE {_WINDOW} GROUP BY t.topic_id""",
+            f"""{_WINDOW_IDS}
+                SELECT t.topic_id, count(*) FROM article_topics t JOIN w ON w.id = t.article_id
+                 GROUP BY t.topic_id""",
             args,
         )
         by_topic = dict(cur.fetchall())
         cur.execute(
-            f"""SELECT e.id, e.name, count(*) FROM article_entities ae
-                  JOIN articles a ON a.id = ae.article_id
+            f"""{_WINDOW_IDS}
+                SELECT e.id, e.name, count(*) FROM article_entities ae
+                  JOIN w ON w.id = ae.article_id
                   JOIN entities e ON e.id = ae.entity_id AND e.type = 'country'
-                 WHERE {_WINDOW} GROUP BY e.id, e.name ORDER BY count(*) DESC, e.name, e.id LIMIT 50""",
+                 GROUP BY e.id, e.name ORDER BY count(*) DESC, e.name, e.id""",
             args,
         )
         by_country = [CountryCount(cid, name, int(n)) for cid, name, n in cur.fetchall()]
-    return WindowCounts(int(total), by_topic, by_country, int(untagged))
+    return WindowCounts(int(total), by_topic, by_country, int(total) - int(tagged))
 
 
 def digest_selection(
     conn: Connection, start: datetime, end: datetime, per_topic: int, other_limit: int
-) -> tuple[list[ArticleRecord], WindowCounts]:
+) -> list[ArticleRecord]:
     """The articles a digest shows (top `per_topic` of each topic in the digest's order: score, then
-    newest, then id; and the newest `other_limit` untagged ones) with the window's totals."""
+    newest, then id; and the newest `other_limit` untagged ones). Totals: `window_counts`."""
     args = {"start": start, "end": end, "per_topic": per_topic, "other": other_limit}
     with conn.cursor() as cur:
+        cur.execute("SET LOCAL work_mem = '64MB'")  # see window_counts
         cur.execute(
-            f"""SELECT article_id FROM (
+            f"""{_WINDOW_IDS}
+                SELECT article_id FROM (
                     SELECT t.article_id, row_number() OVER (
                                PARTITION BY t.topic_id
-                               ORDER BY t.score DESC, a.first_seen_at DESC, a.id) AS rank
-                      FROM article_topics t JOIN articles a ON a.id = t.article_id
-                     WHERE {_WINDOW}) ranked
+                               ORDER BY t.score DESC, w.first_seen_at DESC, w.id) AS rank
+                      FROM article_topics t JOIN w ON w.id = t.article_id) ranked
                  WHERE rank <= %(per_topic)s
                 UNION
-                (SELECT a.id FROM articles a
-                  WHERE {_WINDOW}
-                    AND NOT EXISTS (SELECT 1 FROM article_topics t WHERE t.article_id = a.id)
-                  ORDER BY a.first_seen_at DESC, a.id LIMIT %(other)s)""",
+                (SELECT w.id FROM w
+                  WHERE NOT EXISTS (SELECT 1 FROM article_topics t WHERE t.article_id = w.id)
+                  ORDER BY w.first_seen_at DESC, w.id LIMIT %(other)s)""",
             args,
         )
         ids = sorted(row[0] for row in cur.fetchall())
@@ -155,7 +163,7 @@ def digest_selection(
             _ARTICLE_SQL.replace("a.first_seen_at >= %s AND a.first_seen_at < %s", "a.id = ANY(%s)"), (ids,)
         )
         rows = cur.fetchall()
-    return _attach(conn, rows), window_counts(conn, start, end)
+    return _attach(conn, rows)
 
 
 def articles_in_window(conn: Connection, start: datetime, end: datetime) -> list[ArticleRecord]:

@@ -3,48 +3,63 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 
+import psycopg2.extras
+
+from monitor.digest.build import WindowCounts
 from monitor.digest.trends import DailyCount, Spike
 from monitor.store.db import Connection
 
-# One query for both kinds: per local day (first_seen in the digest's time zone) the articles per key,
-# then the day's count and the mean over the trailing days (days without articles count as zero).
-_COUNTS_SQL = """
-WITH hits AS (
-    SELECT (a.first_seen_at AT TIME ZONE %(tz)s)::date AS day, 'topic' AS kind, t.topic_id AS key,
-           t.label AS label, a.id
-      FROM articles a JOIN article_topics t ON t.article_id = a.id
-     WHERE a.status = 'processed' AND a.first_seen_at >= %(start)s AND a.first_seen_at < %(end)s
-    UNION ALL
-    SELECT (a.first_seen_at AT TIME ZONE %(tz)s)::date, 'country', e.id, e.name, a.id
-      FROM articles a JOIN article_entities ae ON ae.article_id = a.id
-      JOIN entities e ON e.id = ae.entity_id AND e.type = 'country'
-     WHERE a.status = 'processed' AND a.first_seen_at >= %(start)s AND a.first_seen_at < %(end)s
-), per_day AS (
-    SELECT day, kind, key, max(label) AS label, count(DISTINCT id) AS n FROM hits GROUP BY day, kind, key
-)
-SELECT kind, key, max(label),
-       coalesce(sum(n) FILTER (WHERE day = %(day)s), 0)::int,
-       coalesce(sum(n) FILTER (WHERE day < %(day)s), 0)::float / %(days)s
-  FROM per_day GROUP BY kind, key
-HAVING coalesce(sum(n) FILTER (WHERE day = %(day)s), 0) > 0
- ORDER BY kind, key
-"""
+
+def counts_of_window(counts: WindowCounts, topic_labels: dict[str, str]) -> list[tuple[str, str, str, int]]:
+    """(kind, key, label, n) of a day from the digest's window counts (topics and every country)."""
+    rows = [("topic", k, topic_labels.get(k, k), int(n)) for k, n in counts.by_topic.items()]
+    rows += [("country", c.id, c.name, c.count) for c in counts.by_country]
+    return sorted(rows)
 
 
-def daily_counts(
-    conn: Connection, day: date, tz: str, window_start: datetime, day_end: datetime, baseline_days: int
-) -> list[DailyCount]:
-    """Counts of `day` and the mean of the `baseline_days` before it; [window_start, day_end) spans both."""
+def stored_day_counts(conn: Connection, day: date, tz: str) -> list[tuple[str, str, str, int]] | None:
+    """The stored counts of a complete day, or None when that day was never computed."""
     with conn.cursor() as cur:
+        cur.execute("SELECT 1 FROM daily_counts_done WHERE day = %s AND timezone = %s", (day, tz))
+        if cur.fetchone() is None:
+            return None
         cur.execute(
-            _COUNTS_SQL,
-            {"tz": tz, "start": window_start, "end": day_end, "day": day, "days": baseline_days},
+            """SELECT kind, key, label, n FROM daily_counts
+                WHERE day = %s AND timezone = %s ORDER BY kind, key""",
+            (day, tz),
         )
-        return [
-            DailyCount(kind, key, label, int(n), float(base)) for kind, key, label, n, base in cur.fetchall()
-        ]
+        return [(k, key, label, int(n)) for k, key, label, n in cur.fetchall()]
+
+
+def store_day_counts(conn: Connection, day: date, tz: str, rows: Sequence[tuple[str, str, str, int]]) -> None:
+    """Keep a complete day's counts (idempotent: a second computation replaces the first)."""
+    with conn.cursor() as cur:
+        cur.execute("DELETE FROM daily_counts WHERE day = %s AND timezone = %s", (day, tz))
+        if rows:
+            psycopg2.extras.execute_values(
+                cur,
+                "INSERT INTO daily_counts (day, timezone, kind, key, label, n) VALUES %s",
+                [(day, tz, *r) for r in rows],
+            )
+        cur.execute(
+            """INSERT INTO daily_counts_done (day, timezone) VALUES (%s, %s)
+               ON CONFLICT (day, timezone) DO UPDATE SET computed_at = now()""",
+            (day, tz),
+        )
+
+
+def baseline(
+    per_day: Sequence[Sequence[tuple[str, str, str, int]]], today: Sequence[tuple[str, str, str, int]]
+) -> list[DailyCount]:
+    """Today's counts with the mean per day over `per_day` (days without an article count as zero)."""
+    days = max(len(per_day), 1)
+    sums: dict[tuple[str, str], int] = {}
+    for rows in per_day:
+        for kind, key, _label, n in rows:
+            sums[(kind, key)] = sums.get((kind, key), 0) + n
+    return [DailyCount(kind, key, label, n, sums.get((kind, key), 0) / days) for kind, key, label, n in today]
 
 
 def save_alerts(conn: Connection, day: date, tz: str, spikes: Sequence[Spike]) -> None:
