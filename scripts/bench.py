@@ -249,16 +249,22 @@ def bench_digest_300k() -> tuple[float, dict]:
                 (COUNTRIES,),
             )
         conn.commit()
+        # What autovacuum does shortly after a load: statistics, and the visibility map that lets the
+        # digest read article ids from its index alone.
+        conn.autocommit = True
         with conn.cursor() as cur:
-            cur.execute("ANALYZE")
-        conn.commit()
+            cur.execute("VACUUM ANALYZE")
+        conn.autocommit = False
         settings = replace(Settings(), timezone="UTC", out_dir=REPO / "out" / "bench-digest", progress=False)
         start = time.perf_counter()
         result = pipeline.build_daily_digest(settings, conn, day)
-        seconds = time.perf_counter() - start
+        first = time.perf_counter() - start
+        start = time.perf_counter()  # again: the previous days' counts are now stored
+        pipeline.build_daily_digest(settings, conn, day)
+        again = time.perf_counter() - start
         conn.close()
     assert result.articles == DIGEST_ARTICLES, result.articles
-    return seconds, {"articles": result.articles, "subject": result.subject}
+    return first, {"articles": result.articles, "rebuild_s": round(again, 2), "subject": result.subject}
 
 
 def main() -> int:
