@@ -98,3 +98,54 @@ def test_detect_language_refuses_short_text_and_bounds_long_text() -> None:
     assert detect_language("Breaking: 12:45") is None
     assert detect_language("") is None
     assert detect_language(SAMPLES["de"] * 500) == "de"  # long text: only a sample is classified
+
+
+def test_plainly_english_text_takes_the_fast_path_and_agrees_with_the_model(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from monitor.extract import language
+
+    text = SAMPLES["en"] + " The officials said that they would not comment on the report."
+    assert language._plainly_english(language._sample(text))
+    identifier = language._get_identifier()
+    assert identifier.classify(language._sample(text))[0] == "en"  # what the slow path would say
+
+    def no_model() -> None:
+        raise AssertionError("py3langid must not be asked")
+
+    monkeypatch.setattr(language, "_get_identifier", no_model)
+    assert detect_language(text) == "en"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        SAMPLES["de"] + " Die Polizei sagte, das war nicht das erste Mal, und sie will weiter ermitteln.",
+        SAMPLES["fr"] + " Le ministre a dit que la situation est sous contrôle et que tout va bien.",
+        "El ministerio del Interior anunció el lunes que las patrullas fronterizas se duplicarán después "
+        "de que los contrabandistas abrieran nuevas rutas a través de las montañas durante el invierno.",
+        # Dutch shares "is", "was" and "of" with English: none of them counts as English evidence.
+        "Het ministerie van Binnenlandse Zaken zei maandag dat het aantal grenspatrouilles is verdubbeld "
+        "nadat smokkelaars nieuwe routes door de bergen hadden geopend, of dat was de bedoeling.",
+        # English words in a foreign text (names, loanwords) are not enough.
+        "Der Bericht der Agentur The Guardian über das Netzwerk wurde am Montag in Berlin vorgestellt, "
+        "und die Regierung hat die Vorwürfe zurückgewiesen.",
+        "Kilka godzin później to samo zdarzyło się na granicy, to znaczy w pobliżu przejścia w Terespolu, "
+        "jak podała straż graniczna.",
+    ],
+)
+def test_other_languages_never_take_the_english_fast_path(text: str) -> None:
+    from monitor.extract import language
+
+    assert not language._plainly_english(language._sample(text))
+    assert detect_language(text) != "en"
+
+
+def test_short_or_mostly_non_ascii_english_goes_to_the_model() -> None:
+    from monitor.extract import language
+
+    assert not language._plainly_english("The minister said that the border was closed.")  # < 20 words
+    mixed = (
+        "Министерство сообщило, что the border would be closed and that the patrols have been doubled " * 2
+    )
+    assert not language._plainly_english(mixed)

@@ -173,6 +173,18 @@ class _Plan:
     empty: bool = False  # nothing to report, whatever the context
     needs_context: bool = False  # forces, open runs or runs that a place cue may turn into places
 
+    def seal(self) -> _Plan:
+        """Turns the lists into tuples once the plan is complete, before it is cached. A tuple of
+        numbers and strings leaves the garbage collector's lists at the first collection it survives;
+        a list stays tracked for good. Cached plans held two thirds of the process's tracked objects,
+        and each full collection walked them all (~15 % of the time of `extract` on unseen texts)."""
+        for name in _PLAN_LISTS:
+            setattr(self, name, tuple(getattr(self, name)))
+        return self
+
+
+_PLAN_LISTS = ("starts", "ends", "texts", "matches", "orgs", "locs", "persons", "open_runs", "runs")
+
 
 class _Phrase:
     """One occurrence of a phrase in a text: its plan, where it is, and what its context added.
@@ -277,10 +289,10 @@ class EntityExtractor:
                 continue
             plan = plans.get(phrase)
             if plan is None:
-                plan = plans[phrase] = self._plan(phrase, False)
+                plan = plans[phrase] = self._plan(phrase, False).seal()
             if plan.empty:
                 continue  # "Prime Minister", "However": nothing to report
-            ph = _Phrase(source, start, plan, plan.persons[:] if context else [])
+            ph = _Phrase(source, start, plan, list(plan.persons) if context else [])
             if context and plan.needs_context:
                 self._apply_context(ph, body)
             out.append(ph)
@@ -663,7 +675,7 @@ class EntityExtractor:
             self._places_named_like_people(phrases, names, title, text)
         for ph in phrases:
             plan = ph.plan
-            runs = plan.runs + ph.runs if ph.runs else plan.runs
+            runs = [*plan.runs, *ph.runs] if ph.runs else plan.runs
             for a, b, maybe_place in runs:
                 name = " ".join(plan.texts[a:b])
                 if name in names:

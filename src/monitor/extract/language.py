@@ -1,8 +1,15 @@
-"""Language identification (ISO 639-1) with py3langid, on a bounded sample so it stays fast."""
+"""Language identification (ISO 639-1) with py3langid, on a bounded sample so it stays fast.
+
+Most articles are plainly English, and for those py3langid's pure-Python byte walk (~0.5 ms on a
+500-character sample, over ~40 MB of tables that also push the other stages out of the CPU cache) is
+spent confirming the obvious. `detect_language` therefore answers "en" directly when the sample's
+own words leave no doubt (see `_plainly_english`) and asks py3langid otherwise.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
@@ -15,6 +22,25 @@ logger = logging.getLogger(__name__)
 SAMPLE_CHARS = 500
 # Fewer letters than this and the n-gram model guesses (a headline fragment, a date line).
 MIN_LETTERS = 20
+
+# The English fast path. Function words that are frequent in English and are not common words of
+# other languages written in Latin script: "to" (Polish, Czech), "is", "of" and "was" (Dutch),
+# "will" and "was" (German), "for" (Danish, Norwegian), "he" (Spanish), "in", "a", "an" and "on"
+# are left out on purpose.
+_ENGLISH_FUNCTION_WORDS_TEXT = """the and that with are were have has had been this which from it its his they
+their said would not but be who"""
+ENGLISH_FUNCTION_WORDS = frozenset(_ENGLISH_FUNCTION_WORDS_TEXT.split())
+# Measured on the 9,678 corpus and dev texts and on 560 texts in 20 other languages (Airflow's UI
+# translations, rich in English technical words): English news reaches 0.24 (median), at least 0.08
+# for 95 % of the texts; no text in another language went above 0.053 (Dutch, Turkish). Among the
+# texts the fast path takes, py3langid's score for English beats every other language by at least
+# 14 nats (log-probability), so it would have said "en" for each of them; the short texts it calls
+# "pcm", "la" or "sn" all have fewer than FAST_MIN_WORDS words.
+FAST_MIN_RATIO = 0.08
+FAST_MIN_WORDS = 20
+# Words that are not pure ASCII (accents, other scripts) may be at most this share of the sample.
+FAST_MAX_NON_ASCII = 0.05
+_LETTER_RUN_RE = re.compile(r"[^\W\d_]+")
 
 _identifier: LanguageIdentifier | None = None
 _lock = threading.Lock()
@@ -38,6 +64,18 @@ def _sample(text: str) -> str:
     return text[: cut if cut > 0 else SAMPLE_CHARS]
 
 
+def _plainly_english(sample: str) -> bool:
+    """Whether the sample is English beyond doubt: enough words, nearly all in ASCII, and at least
+    FAST_MIN_RATIO of them English function words (C-speed: one regex, map() over a frozenset)."""
+    words = _LETTER_RUN_RE.findall(sample.lower())
+    n = len(words)
+    if n < FAST_MIN_WORDS:
+        return False
+    if not sample.isascii() and n - sum(map(str.isascii, words)) > FAST_MAX_NON_ASCII * n:
+        return False
+    return sum(map(ENGLISH_FUNCTION_WORDS.__contains__, words)) >= FAST_MIN_RATIO * n
+
+
 def detect_language(text: str) -> str | None:
     """ISO 639-1 code of the text's language, or None when the text is too short to judge."""
     sample = _sample(text)
@@ -48,5 +86,7 @@ def detect_language(text: str) -> str | None:
     # The model was trained on ordinary casing; SHOUTED TEXT otherwise scores as odd languages.
     if sum(map(str.isupper, sample)) > letters // 2:
         sample = sample.lower()
+    if _plainly_english(sample):
+        return "en"
     language, _score = _get_identifier().classify(sample)
     return str(language)
