@@ -149,7 +149,7 @@ def main() -> int:
     for seen, doc_id, text, truth, kind in stream:
         answer = index.add(doc_id, text, seen)
         # a variant of an original that is itself a real copy may name that copy's original
-        accepted = {truth, copy_of.get(truth)} if truth is not None else set()
+        accepted = {truth, copy_of.get(truth, truth)} if truth is not None else set()
         if truth is not None:
             total[kind] += 1
             found[kind] += answer in accepted

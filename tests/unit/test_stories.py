@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import random
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -153,3 +155,23 @@ def test_cluster_cli_output_in_input_order_and_independent_of_it() -> None:
     random.Random(1).shuffle(shuffled)
     assert {o["id"]: o for o in cluster(shuffled)} == by_id
     json.dumps(out)  # JSON-able
+
+
+def test_same_stories_in_a_process_with_another_hash_seed() -> None:
+    """Sets of strings iterate in a per-process order; the clustering must not depend on it."""
+    code = (
+        "import json, sys; from monitor.dedupe.stories import cluster; "
+        "docs = json.load(open(sys.argv[1], encoding='utf-8'))['articles']; "
+        "docs = [dict(d, published=d['seen_at']) for d in docs]; "
+        "sys.stdout.write(json.dumps(list(cluster(docs))))"
+    )
+    expected = list(cluster([dict(d, published=d["seen_at"]) for d in RAW]))
+    for seed in ("1", "2", "3"):
+        out = subprocess.run(
+            [sys.executable, "-c", code, str(FIXTURES / "articles.json")],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PYTHONHASHSEED": seed, "PATH": ""},
+        ).stdout
+        assert json.loads(out) == expected

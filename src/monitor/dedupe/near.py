@@ -10,8 +10,8 @@ Method (documented with measured figures in docs/dedupe.md):
    and reduced to its words exactly as `text_fingerprint` does; every run of `SHINGLE_WORDS` = 5
    consecutive words is a shingle. Every word is hashed at once with numpy (a polynomial hash of its
    code points from prefix sums, arithmetic mod 2**64), the 5 word hashes of a shingle are combined
-   and mixed with the splitmix64 finaliser. The hash is a fixed function of the bytes, so signatures are identical across
-   processes and machines (Python's own `hash()` is salted per process and is not used).
+   and mixed with the splitmix64 finaliser. The hash is a fixed function of the text, so signatures
+   are identical across processes and machines (Python's `hash()` is salted per process: not used).
 2. **MinHash signature.** One-permutation hashing (Li, Owen & Zhang 2012): the top 7 bits of a
    shingle hash choose one of `NUM_PERM` = 128 bins and the bin keeps its smallest hash; bins left
    empty by short texts borrow from the next non-empty bin to the right with an offset per step

@@ -41,6 +41,7 @@ from __future__ import annotations
 import bisect
 import heapq
 import math
+import operator
 import re
 import unicodedata
 from collections import Counter, deque
@@ -250,11 +251,11 @@ class StoryIndex:
         if not votes:
             return None
         # most shared keys first, ties by id (posting sets iterate in a per-process hash order)
-        ranked = heapq.nsmallest(MAX_CANDIDATES, votes.items(), key=lambda kv: (-kv[1], kv[0]))
+        ranked = sorted(zip(map(operator.neg, votes.values()), votes.keys(), strict=True))[:MAX_CANDIDATES]
         weights = {t: c * self._idf(t) for t, c in bag.items()}
         norm = math.sqrt(sum(w * w for w in weights.values()))
         best, best_sim = None, self.threshold
-        for story_id, _ in sorted(ranked):
+        for _, story_id in sorted(ranked, key=operator.itemgetter(1)):
             story = self._stories[story_id]
             sim = self._similarity(weights, norm, entities, story)
             if sim >= best_sim and (best is None or sim > best_sim or story.first_seen < best.first_seen):
@@ -265,13 +266,14 @@ class StoryIndex:
         cos = 0.0
         if norm > 0 and story.norm > 0:
             centroid = story.weights
-            dot = sum(w * centroid[t] for t, w in weights.items() if t in centroid)
+            # fsum: exactly rounded, so the set's per-process iteration order cannot change the result
+            dot = math.fsum(weights[t] * centroid[t] for t in weights.keys() & centroid.keys())
             cos = dot / (norm * story.norm)
         if not entities or not story.entities:
             return cos
         n = story.n_vectors
-        inter = sum(min(1.0, story.entities[e] / n) for e in entities if e in story.entities)
-        union = len(entities) + sum(story.entities[e] / n for e in story.entities if e not in entities)
+        inter = math.fsum(min(1.0, story.entities[e] / n) for e in entities if e in story.entities)
+        union = len(entities) + math.fsum(story.entities[e] / n for e in story.entities if e not in entities)
         return self.w_text * cos + self.w_entities * (inter / union if union else 0.0)
 
     def _attach(self, story: Story, article: StoryArticle) -> None:
