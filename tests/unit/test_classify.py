@@ -346,3 +346,19 @@ def test_seed_article(classifier: Classifier) -> None:
     assert "terrorism" in ids
     assert "international_security_cooperation" in ids
     assert "OSCE" in evidence_of(hits, "international_security_cooperation")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "car bomb kills 12 in anti-terrorism raid_2",
+        "“quoted” words — dashes… and\u00a0no-break spaces",
+        "müller and straße stay whole words",
+        "i̇stanbul ǆ ﬁ x² ٣",
+        "",
+    ],
+)
+def test_ascii_tokeniser_gives_the_regex_words(text: str) -> None:
+    from monitor.classify.rules import _WORD, _words
+
+    assert _words(text) == _WORD.findall(text)

@@ -32,6 +32,10 @@ from monitor.classify.taxonomy import Taxonomy, parse_taxonomy
 from monitor.models import Evidence, TopicHit
 
 _WORD = re.compile(r"\w+")
+# `_WORD.findall` over ASCII text, done as a byte translation (word characters kept, all others made
+# blanks) and a split: all in C and about twice as fast as the regex, with the same words.
+_ASCII_WORD_TABLE = bytes(c if _WORD.fullmatch(chr(c)) else 32 for c in range(128)) + bytes([32] * 128)
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 # A title states what the article is about; one mention there is worth two in the body.
 TITLE_FACTOR = 2.0
@@ -176,7 +180,7 @@ class _LanguageMatcher:
         topic as (start, end), and the number of words.
         """
         lowered = text.lower()
-        words = _WORD.findall(lowered)
+        words = _words(lowered)
         occurrences: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
         negatives: dict[int, list[tuple[int, int]]] = defaultdict(list)
         n_words = len(words)
@@ -244,6 +248,18 @@ class _LanguageMatcher:
                     negatives[rx.topic].append((first, last))
                 else:
                     occurrences[rx.topic].append((first, last, rx.term))
+
+
+def _words(lowered: str) -> list[str]:
+    """The `\\w+` words of a text, as `_WORD.findall` gives them (tokenising was the main cost)."""
+    if not lowered.isascii():
+        # Typographic quotes and dashes separate words like blanks; a text with non-ASCII letters
+        # (a name such as "Müller") goes to the regex.
+        for char in set(_NON_ASCII.findall(lowered)):
+            if _WORD.match(char):
+                return _WORD.findall(lowered)
+            lowered = lowered.replace(char, " ")
+    return lowered.encode("ascii").translate(_ASCII_WORD_TABLE).decode("ascii").split()
 
 
 def _follows(phrase: tuple[_Word, ...], words: list[str], start: int) -> bool:

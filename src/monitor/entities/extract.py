@@ -119,6 +119,7 @@ _FORCES_RE = re.compile(
 )
 _ACRONYM_RE = re.compile(r"[A-Z][A-Z&]{1,5}")
 _ROMAN_RE = re.compile(r"[IVXLC]+")
+_LATIN_WORD_RE = re.compile(r"[A-Za-z]+")
 _WORD_AFTER_RE = re.compile(r"[ \t]*,?[ \t]*([a-z][\w-]*)")
 _APPOSITION_RE = re.compile(r",[ \t]+(?:(?:the|a|an|who|as|is|its|their)[ \t]+)?((?:[\w'’-]+[ \t,]+){0,4})")
 _APPOSITION_WORD_RE = re.compile(r"[a-z][a-z-]*")
@@ -754,10 +755,11 @@ def _entity(ms: list[Mention]) -> Entity:
     first = ms[0]
     surfaces = tuple(dict.fromkeys(m.surface for m in ms))
     name = first.name
-    if first.type == "person":
+    title = None
+    if first.type == "person":  # only people have a title, and several written forms of the name
         # Display the longest form seen ("Nurtai Abykayev" over "Abykayev").
         name = max((m.name for m in ms), key=lambda s: (len(s.split()), len(s)))
-    title = next((m.title for m in ms if m.title), None)
+        title = next((m.title for m in ms if m.title), None)
     return Entity(first.type, name, first.entity_id, len(ms), surfaces, title, first.country)  # type: ignore[arg-type]
 
 
@@ -824,7 +826,7 @@ def _is_all_caps(body: str) -> bool:
 
 
 def _is_title_case(title: str) -> bool:
-    words = [w for w in re.findall(r"[A-Za-z]+", title) if len(w) > 3]
+    words = [w for w in _LATIN_WORD_RE.findall(title) if len(w) > 3]
     return len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.75 * len(words)
 
 
