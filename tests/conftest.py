@@ -80,10 +80,6 @@ def airflow_db() -> Iterator[str]:
 
 # ---- the monitor's database -----------------------------------------------------------------------------
 
-_TABLES = (
-    "article_entities, article_topics, article_sightings, entities, digests, rejects, fetch_log, "
-    "articles, sources"
-)
 
 
 @pytest.fixture(scope="session")
@@ -117,7 +113,13 @@ def db(database_url: str) -> Iterator[Connection]:
     finally:
         conn.rollback()
         with conn.cursor() as cur:
-            cur.execute(f"TRUNCATE {_TABLES} RESTART IDENTITY CASCADE")
+            # Every table the migrations made, so a new one can never leak state between tests.
+            cur.execute(
+                """SELECT string_agg(quote_ident(tablename), ', ') FROM pg_tables
+                    WHERE schemaname = 'public' AND tablename <> 'schema_migrations'"""
+            )
+            tables = cur.fetchone()[0]
+            cur.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
         conn.commit()
         conn.close()
 

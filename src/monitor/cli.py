@@ -108,6 +108,29 @@ def cmd_classify(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if ok or not bad else 1
 
 
+def cmd_cluster(args: argparse.Namespace, settings: Settings) -> int:
+    """JSON lines {id, title, text, published} → {id, story_id, duplicate_of}. Offline: no database."""
+    from monitor.dedupe.stories import cluster
+
+    docs: list[dict[str, Any]] = []
+    bad = 0
+    for lineno, line in _jsonl_in(args.file):
+        if not line.strip():
+            continue
+        try:
+            doc = json.loads(line)
+            if not isinstance(doc, dict) or "id" not in doc or not isinstance(doc.get("text"), str):
+                raise ValueError("not an object with 'id' and a string 'text'")
+        except ValueError as exc:
+            print(f"{args.file} line {lineno}: {exc}", file=sys.stderr)
+            bad += 1
+            continue
+        docs.append(doc)
+    for result in cluster(docs):
+        sys.stdout.write(_dump(result) + "\n")
+    return 0 if docs or not bad else 1
+
+
 def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
     from monitor.extract.html import extract_page
 
@@ -433,6 +456,10 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("classify", help="JSON lines {id,title?,text} → topics and entities (offline)")
     s.add_argument("file", nargs="?", default="-")
     s.set_defaults(func=cmd_classify)
+
+    s = sub.add_parser("cluster", help="JSON lines {id,title,text,published} → story ids and duplicates")
+    s.add_argument("file", nargs="?", default="-")
+    s.set_defaults(func=cmd_cluster)
 
     s = sub.add_parser("extract", help="main text of a saved web page as JSON")
     s.add_argument("file")

@@ -112,3 +112,4 @@ class ProcessedArticle:
     content_hash: str
     topics: list[TopicHit]
     entities: list[Entity]
+    signature: bytes = b""  # MinHash of the clean text, for near-duplicate detection across sources

@@ -22,6 +22,9 @@ from zoneinfo import ZoneInfo
 
 from monitor.classify.rules import Classifier, load_default_classifier
 from monitor.dedupe.fingerprints import canonical_url, text_fingerprint
+from monitor.dedupe.near import NearDuplicateIndex
+from monitor.dedupe.near import signature as near_signature
+from monitor.dedupe.stories import StoryArticle, StoryIndex
 from monitor.digest.build import Digest, DigestArticle, WindowCounts, build_digest, digest_window
 from monitor.digest.chart import topic_volume_png
 from monitor.digest.mail import CHART_CID, build_digest_message
@@ -40,6 +43,7 @@ from monitor.settings import INBOX_CLAIMED, Settings
 from monitor.store import articles as article_store
 from monitor.store import digests as digest_store
 from monitor.store import rejects, sources
+from monitor.store import stories as story_store
 from monitor.store import trends as trend_store
 from monitor.store.db import Connection
 
@@ -87,7 +91,12 @@ def process_item(
     topics = classifier.classify(title, text, language)
     entities = extractor.extract(title, text)
     return ProcessedArticle(
-        clean_text=text, language=language, content_hash=content_hash, topics=topics, entities=entities
+        clean_text=text,
+        language=language,
+        content_hash=content_hash,
+        topics=topics,
+        entities=entities,
+        signature=near_signature(text),  # here, in the parallel workers, not in the ordered story step
     )
 
 
@@ -178,6 +187,72 @@ def _progress(total: int, desc: str, enabled: bool) -> Any:
     from tqdm import tqdm
 
     return tqdm(total=total, desc=desc, unit="art", file=sys.stderr)
+
+
+# --------------------------------------------------------------------------------------------- stories
+
+
+@dataclass
+class StoryReport:
+    assigned: int = 0
+    near_duplicates: int = 0
+    new_stories: int = 0
+    skipped: bool = False  # another process holds the story lock
+
+
+def assign_stories(settings: Settings, conn: Connection, *, batch: int = 5000) -> StoryReport:
+    """Give every processed article its story and, for syndicated copies, its original.
+
+    Runs in one process at a time (an advisory lock), in (first seen, id) order, because clustering
+    is incremental. The indexes are warmed with the articles already assigned within their windows,
+    and a story keeps the id it was stored with: the id of its first article.
+    """
+    report = StoryReport()
+    while True:
+        if not story_store.try_lock(conn):
+            conn.rollback()
+            report.skipped = True
+            return report
+        pending = story_store.unassigned(conn, batch)
+        if not pending:
+            conn.commit()
+            return report
+        first, last = pending[0].seen_at, pending[-1].seen_at
+        near = NearDuplicateIndex(window=settings.near_duplicate_window)
+        index = StoryIndex(window=settings.story_window)
+        stored: dict[str, int] = {}  # index story id -> stored story id, from warm members
+        warm = story_store.assigned_between(conn, first - settings.near_duplicate_window, last)
+        for row in warm:
+            if row.signature:
+                near.add_signature(str(row.id), row.signature, row.seen_at)
+            if row.seen_at >= first - settings.story_window:
+                dup = str(row.near_duplicate_of) if row.near_duplicate_of else None
+                story = index.add(_story_article(row, dup))
+                stored.setdefault(story, row.story_id or int(story))
+        assignments: list[tuple[int, int, int | None]] = []
+        for row in pending:
+            original = near.add_signature(str(row.id), row.signature, row.seen_at) if row.signature else None
+            story = index.add(_story_article(row, original))
+            story_id = stored.setdefault(story, int(story))
+            assignments.append((row.id, story_id, int(original) if original else None))
+            report.near_duplicates += original is not None
+            report.new_stories += story_id == row.id
+        story_store.save_assignments(conn, assignments)
+        story_store.refresh_stories(conn, [s for _, s, _ in assignments])
+        conn.commit()
+        report.assigned += len(assignments)
+
+
+def _story_article(row: story_store.StoryRow, duplicate_of: str | None) -> StoryArticle:
+    return StoryArticle(
+        id=str(row.id),
+        title=row.title,
+        text=row.text,
+        seen_at=row.seen_at,
+        entities=row.entity_ids,
+        source=row.source,
+        duplicate_of=duplicate_of,
+    )
 
 
 # ----------------------------------------------------------------------------------------------- inbox
@@ -487,6 +562,10 @@ def build_daily_digest(settings: Settings, conn: Connection, day: date) -> Diges
             language=r.language,
             topics=r.topics,
             entities=r.entities,
+            story_id=r.story_id,
+            story_articles=r.story_articles,
+            story_sources=r.story_sources,
+            story_first_seen=r.story_first_seen,
         )
         for r in records
     ]
@@ -676,6 +755,7 @@ def run_once(
     feeds = ingest_due_feeds(settings, conn)
     inbox = ingest_inbox(settings, conn)
     processed = process_pending(settings, conn, show_progress=show_progress)
+    assign_stories(settings, conn)
     day = digest_day or datetime.now(ZoneInfo(settings.timezone)).date()
     digest = build_daily_digest(settings, conn, day)
     return RunReport(feeds, inbox, processed, digest)
@@ -703,7 +783,7 @@ def export_lines(conn: Connection, start: datetime, end: datetime) -> Iterator[d
                 for t in r.topics
             ],
             "entities": [{"type": e.type, "name": e.name, "id": e.id, "count": e.count} for e in r.entities],
-            "story_id": None,  # story clustering is not built yet
+            "story_id": r.story_id,
             "duplicates": r.duplicates,
             "text": r.text,
         }

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -135,6 +136,9 @@ class Settings:
     spike_factor: float = 3.0
     spike_min_articles: int = 5
     spike_baseline_days: int = 28
+    # Syndicated copies are looked for among the articles of the last week; stories group 72 hours.
+    near_duplicate_window: timedelta = timedelta(days=7)
+    story_window: timedelta = timedelta(hours=72)
     spike_alerts: bool = False  # mail spikes at once from the processing DAG, not only in the digest
     digest_recipients: tuple[str, ...] = ()
     alert_recipients: tuple[str, ...] = ()  # failed Airflow tasks are reported here
@@ -190,6 +194,8 @@ class Settings:
             spike_min_articles=_int(env, "MONITOR_SPIKE_MIN_ARTICLES", 5, 1),
             spike_baseline_days=_int(env, "MONITOR_SPIKE_BASELINE_DAYS", 28, 1),
             spike_alerts=_bool(env, "MONITOR_SPIKE_ALERTS", False),
+            near_duplicate_window=timedelta(hours=_int(env, "MONITOR_NEAR_DUPLICATE_HOURS", 7 * 24, 1)),
+            story_window=timedelta(hours=_int(env, "MONITOR_STORY_HOURS", 72, 1)),
             digest_recipients=recipients,
             alert_recipients=alert_recipients,
             feed_schedule=_cron(env, "MONITOR_FEED_SCHEDULE", "*/15 * * * *"),

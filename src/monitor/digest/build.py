@@ -41,6 +41,11 @@ class DigestArticle:
     language: str | None
     topics: list[TopicHit]
     entities: list[Entity]
+    # The story the article belongs to (None: not clustered yet, the article is its own story).
+    story_id: int | None = None
+    story_articles: int = 1
+    story_sources: int = 1
+    story_first_seen: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +107,7 @@ class DigestEntry:
     extract: str
     topics: tuple[EntryTopic, ...]  # all the article's topics, highest score first
     entities: EntryEntities
+    story: str | None = None  # "new story: 4 articles from 3 sources" (None for a lone article)
 
 
 @dataclass(frozen=True)
@@ -201,7 +207,7 @@ def build_digest(
     order = {topic_id: i for i, topic_id in enumerate(labels)}
 
     entries: dict[int, DigestEntry] = {
-        a.id: _entry(a, labels, order, zone, extract_chars) for a in window if a.topics
+        a.id: _entry(a, labels, order, zone, extract_chars, start) for a in window if a.topics
     }
     sections = []
     by_topic = []
@@ -211,6 +217,7 @@ def build_digest(
             continue
         # Score desc, then newest first, then id: the id makes the order total.
         members.sort(key=lambda m: (-m[1], -m[0].first_seen.timestamp(), m[0].id))
+        members = _one_per_story(members)
         total = counts.by_topic.get(topic_id, len(members)) if counts else len(members)
         by_topic.append(TopicCount(topic_id, label, total))
         sections.append(
@@ -324,6 +331,7 @@ def _entry(
     order: Mapping[str, int],
     zone: dt.tzinfo,
     extract_chars: int,
+    window_start: dt.datetime,
 ) -> DigestEntry:
     best: dict[str, TopicHit] = {}
     for hit in article.topics:
@@ -339,7 +347,29 @@ def _entry(
         extract=make_extract(article.text, extract_chars, title=article.title),
         topics=tuple(_entry_topic(h, labels[h.topic_id]) for h in hits),
         entities=_group_entities(article.entities),
+        story=_story_line(article, window_start),
     )
+
+
+def _one_per_story(members: list[tuple[DigestArticle, float]]) -> list[tuple[DigestArticle, float]]:
+    """Each story once per section, by its best-ranked article (members are already ranked)."""
+    seen: set[int] = set()
+    kept = []
+    for article, score in members:
+        story = article.story_id if article.story_id is not None else -article.id
+        if story not in seen:
+            seen.add(story)
+            kept.append((article, score))
+    return kept
+
+
+def _story_line(article: DigestArticle, window_start: dt.datetime) -> str | None:
+    """The story badge: new (first seen in this window) or developing, and how widely it is carried."""
+    if article.story_articles <= 1:
+        return None
+    state = "developing" if article.story_first_seen and article.story_first_seen < window_start else "new"
+    n, sources = article.story_articles, article.story_sources
+    return f"{state} story: {n} articles from {sources} source{'' if sources == 1 else 's'}"
 
 
 def _entry_topic(hit: TopicHit, label: str) -> EntryTopic:

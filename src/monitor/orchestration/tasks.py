@@ -129,7 +129,13 @@ def process_pending() -> dict[str, Any]:
     settings = task_settings()
     with _database(settings) as conn:
         report = pipeline.process_pending(settings, conn)
-    return asdict(report)
+        stories = pipeline.assign_stories(settings, conn)
+    return {
+        **asdict(report),
+        "stories_assigned": stories.assigned,
+        "near_duplicates": stories.near_duplicates,
+        "new_stories": stories.new_stories,
+    }
 
 
 def digest_recipients(settings: Settings) -> list[str]:

@@ -170,13 +170,22 @@ def save_processed(
             if first is not None and first != article_id:
                 duplicates += 1
                 updates.append(
-                    (article_id, "duplicate", first, r.clean_text, r.language, r.content_hash, None)
+                    (article_id, "duplicate", first, r.clean_text, r.language, r.content_hash, None, None)
                 )
                 continue
             first_by_hash[r.content_hash] = article_id
             processed += 1
             updates.append(
-                (article_id, "processed", None, r.clean_text, r.language, r.content_hash, taxonomy_version)
+                (
+                    article_id,
+                    "processed",
+                    None,
+                    r.clean_text,
+                    r.language,
+                    r.content_hash,
+                    taxonomy_version,
+                    psycopg2.Binary(r.signature) if r.signature else None,
+                )
             )
             for t in r.topics:
                 evidence = [{"term": e.term, "count": e.count, "weight": e.weight} for e in t.evidence]
@@ -193,12 +202,13 @@ def save_processed(
                 """UPDATE articles a
                       SET status = v.status, duplicate_of = v.duplicate_of, clean_text = v.clean_text,
                           language = v.language, content_hash = v.content_hash,
-                          taxonomy_version = v.taxonomy_version, processed_at = now(), error = NULL
-                     FROM (VALUES %s)
-                       AS v (id, status, duplicate_of, clean_text, language, content_hash, taxonomy_version)
+                          taxonomy_version = v.taxonomy_version, signature = v.signature,
+                          processed_at = now(), error = NULL
+                     FROM (VALUES %s) AS v (id, status, duplicate_of, clean_text, language, content_hash,
+                                            taxonomy_version, signature)
                     WHERE a.id = v.id""",
                 updates,
-                template="(%s::bigint, %s, %s::bigint, %s, %s, %s, %s)",
+                template="(%s::bigint, %s, %s::bigint, %s, %s, %s, %s, %s::bytea)",
                 page_size=1000,
             )
         if entity_rows:

@@ -29,6 +29,10 @@ class ArticleRecord:
     entities: list[Entity]
     taxonomy_version: str | None
     duplicates: int  # further copies (sightings and duplicate rows) of the same article
+    story_id: int | None = None
+    story_articles: int = 1  # articles in its story, syndicated copies included
+    story_sources: int = 1  # distinct outlets carrying the story
+    story_first_seen: datetime | None = None
 
 
 _ARTICLE_SQL = """
@@ -37,8 +41,9 @@ SELECT a.id, a.title,
                 a.origin_ref),
        a.url, a.first_seen_at, a.published_at, coalesce(a.clean_text, ''), a.language, a.taxonomy_version,
        (SELECT count(*) FROM article_sightings x WHERE x.article_id = a.id AND x.matched_on <> 'first')
-         + (SELECT count(*) FROM articles d WHERE d.duplicate_of = a.id)
-  FROM articles a LEFT JOIN sources s ON s.id = a.source_id
+         + (SELECT count(*) FROM articles d WHERE d.duplicate_of = a.id),
+       a.story_id, st.article_count, st.source_count, st.first_seen
+  FROM articles a LEFT JOIN sources s ON s.id = a.source_id LEFT JOIN stories st ON st.id = a.story_id
  WHERE a.status = 'processed' AND a.first_seen_at >= %s AND a.first_seen_at < %s
  ORDER BY a.id
 """
@@ -89,6 +94,10 @@ def _attach(conn: Connection, rows: list[tuple]) -> list[ArticleRecord]:
             language=r[7],
             taxonomy_version=r[8],
             duplicates=int(r[9]),
+            story_id=r[10],
+            story_articles=int(r[11] or 1),
+            story_sources=int(r[12] or 1),
+            story_first_seen=r[13],
             topics=topics[r[0]],
             entities=entities[r[0]],
         )
@@ -99,8 +108,9 @@ def _attach(conn: Connection, rows: list[tuple]) -> list[ArticleRecord]:
 # The window's processed article ids, read from the narrow partial index (0004), materialised once per
 # query so the wide article rows are never scanned.
 _WINDOW_IDS = """WITH w AS MATERIALIZED (
-    SELECT id, first_seen_at FROM articles
-     WHERE status = 'processed' AND first_seen_at >= %(start)s AND first_seen_at < %(end)s)"""
+    SELECT id, first_seen_at, coalesce(story_id, id) AS story FROM articles
+     WHERE status = 'processed' AND near_duplicate_of IS NULL
+       AND first_seen_at >= %(start)s AND first_seen_at < %(end)s)"""
 
 
 def window_counts(conn: Connection, start: datetime, end: datetime) -> WindowCounts:
@@ -147,10 +157,16 @@ def digest_selection(
         cur.execute(
             f"""{_WINDOW_IDS}
                 SELECT article_id FROM (
-                    SELECT t.article_id, row_number() OVER (
-                               PARTITION BY t.topic_id
-                               ORDER BY t.score DESC, w.first_seen_at DESC, w.id) AS rank
-                      FROM article_topics t JOIN w ON w.id = t.article_id) ranked
+                    SELECT best.article_id, row_number() OVER (
+                               PARTITION BY best.topic_id
+                               ORDER BY best.score DESC, best.first_seen_at DESC, best.article_id) AS rank
+                      FROM (
+                        -- each story once per topic: its best article for that topic
+                        SELECT DISTINCT ON (t.topic_id, w.story) t.topic_id, t.article_id, t.score,
+                               w.first_seen_at
+                          FROM article_topics t JOIN w ON w.id = t.article_id
+                         ORDER BY t.topic_id, w.story, t.score DESC, w.first_seen_at DESC, w.id) best
+                    ) ranked
                  WHERE rank <= %(per_topic)s
                 UNION
                 (SELECT w.id FROM w

@@ -1,0 +1,114 @@
+"""Story assignment state: which processed articles still need a story, and the stories table."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import psycopg2.extras
+
+from monitor.store.db import Connection
+
+# Story assignment depends on arrival order, so only one process may do it at a time.
+_STORY_LOCK = 7_311_043
+
+
+@dataclass(frozen=True)
+class StoryRow:
+    id: int
+    title: str
+    text: str
+    seen_at: datetime
+    source: str
+    signature: bytes | None
+    entity_ids: list[str]
+    story_id: int | None
+    near_duplicate_of: int | None
+
+
+def try_lock(conn: Connection) -> bool:
+    """Take the story lock for this transaction; False when another process holds it."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT pg_try_advisory_xact_lock(%s)", (_STORY_LOCK,))
+        row = cur.fetchone()
+        return bool(row and row[0])
+
+
+_ROWS = """
+SELECT a.id, a.title, left(coalesce(a.clean_text, ''), 2000), a.first_seen_at,
+       coalesce(a.source_name, a.source_id::text, a.origin_ref), a.signature,
+       coalesce(array_agg(ae.entity_id ORDER BY ae.entity_id) FILTER (WHERE ae.entity_id IS NOT NULL), '{{}}'),
+       a.story_id, a.near_duplicate_of
+  FROM articles a LEFT JOIN article_entities ae ON ae.article_id = a.id
+ WHERE a.status = 'processed' AND {where}
+ GROUP BY a.id
+ ORDER BY a.first_seen_at, a.id
+"""
+
+
+def _rows(conn: Connection, where: str, args: tuple) -> Iterator[StoryRow]:
+    with conn.cursor() as cur:
+        cur.execute(_ROWS.format(where=where), args)
+        for r in cur.fetchall():
+            yield StoryRow(
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                bytes(r[5]) if r[5] is not None else None,
+                list(r[6]),
+                r[7],
+                r[8],
+            )
+
+
+def unassigned(conn: Connection, limit: int) -> list[StoryRow]:
+    """Processed articles without a story, oldest first (the order assignment must follow)."""
+    where = """a.id IN (SELECT id FROM articles WHERE status = 'processed' AND story_id IS NULL
+                          ORDER BY first_seen_at, id LIMIT %s)"""
+    return list(_rows(conn, where, (limit,)))
+
+
+def assigned_between(conn: Connection, start: datetime, end: datetime) -> list[StoryRow]:
+    """Articles already in stories, seen in [start, end]: they warm the indexes of a new run."""
+    return list(
+        _rows(
+            conn, "a.story_id IS NOT NULL AND a.first_seen_at >= %s AND a.first_seen_at <= %s", (start, end)
+        )
+    )
+
+
+def save_assignments(conn: Connection, rows: Sequence[tuple[int, int, int | None]]) -> None:
+    """(article id, story id, near-duplicate-of id) for each newly assigned article."""
+    with conn.cursor() as cur:
+        psycopg2.extras.execute_values(
+            cur,
+            """UPDATE articles a SET story_id = v.story_id, near_duplicate_of = v.near
+                 FROM (VALUES %s) AS v (id, story_id, near) WHERE a.id = v.id""",
+            rows,
+            template="(%s::bigint, %s::bigint, %s::bigint)",
+            page_size=1000,
+        )
+
+
+def refresh_stories(conn: Connection, story_ids: Sequence[int]) -> None:
+    """Recompute the summary rows of these stories from their articles (idempotent)."""
+    if not story_ids:
+        return
+    with conn.cursor() as cur:
+        cur.execute(
+            """INSERT INTO stories (id, title, first_seen, last_seen, article_count, source_count)
+               SELECT a.story_id,
+                      (array_agg(a.title ORDER BY a.first_seen_at, a.id))[1],
+                      min(a.first_seen_at), max(a.first_seen_at), count(*),
+                      count(DISTINCT coalesce(a.source_name, a.source_id::text, a.origin_ref))
+                 FROM articles a WHERE a.story_id = ANY(%s) AND a.status = 'processed'
+                GROUP BY a.story_id
+               ON CONFLICT (id) DO UPDATE
+                  SET title = EXCLUDED.title, first_seen = EXCLUDED.first_seen,
+                      last_seen = EXCLUDED.last_seen, article_count = EXCLUDED.article_count,
+                      source_count = EXCLUDED.source_count""",
+            (sorted(set(story_ids)),),
+        )
