@@ -81,7 +81,6 @@ def airflow_db() -> Iterator[str]:
 # ---- the monitor's database -----------------------------------------------------------------------------
 
 
-
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     server = os.environ.get("MONITOR_TEST_DATABASE_URL") or embedded_server_uri(
