@@ -7,6 +7,7 @@ Exit codes: 0 when the command did its work (even if some inputs were rejected a
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import sys
@@ -63,6 +64,7 @@ def cmd_classify(args: argparse.Namespace, settings: Settings) -> int:
     from monitor.extract.language import detect_language
 
     classifier, extractor = load_default_classifier(), load_default_extractor()
+    gc.freeze()  # see pipeline.process_pending: the models need no garbage collection
     ok = bad = 0
     out = sys.stdout
     for lineno, line in _jsonl_in(args.file):

@@ -7,6 +7,7 @@ problems (database gone, bad settings) raise so the caller or Airflow retries.
 
 from __future__ import annotations
 
+import gc
 import logging
 import shutil
 import sys
@@ -133,6 +134,9 @@ def process_pending(
     """
     classifier = load_default_classifier()
     load_default_extractor()  # loaded before forking, so workers share the tables instead of rebuilding
+    # The models are millions of long-lived objects: moved out of the collector's sight, full
+    # collections stop walking them, and forked workers stop touching (copying) their pages.
+    gc.freeze()
     report = ProcessReport()
     pending = article_store.count_pending(conn)
     conn.commit()
