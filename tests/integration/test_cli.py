@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 from datetime import datetime
@@ -190,3 +191,27 @@ def test_the_console_script_is_installed() -> None:
     assert result.returncode == 0
     for command in ("classify", "extract", "parse-feed", "run", "export", "digest", "sources"):
         assert command in result.stdout
+
+
+def test_classify_on_all_cores_keeps_the_input_order(tmp_path: Path) -> None:
+    """A long input goes through the worker processes; the output must still follow the input."""
+    texts = [
+        "A suicide bomber attacked a police station; the terrorist group claimed the bombing.",
+        "The striker scored twice as the home side won the cup final.",
+        "Hackers deployed ransomware against the port authority in a cyber attack.",
+    ]
+    lines = [json.dumps({"id": i, "text": f"{texts[i % 3]} Report {i}."}) for i in range(450)]
+    lines.insert(100, "not json")
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    exe = Path(sys.executable).with_name("monitor")
+    env = {**os.environ, "MONITOR_PROCESS_WORKERS": "2"}
+    result = subprocess.run(
+        [str(exe), "classify", str(source)], capture_output=True, text=True, env=env, check=False, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    out = [json.loads(x) for x in result.stdout.splitlines()]
+    assert [o["id"] for o in out] == list(range(450))
+    assert "line 101" in result.stderr
+    topics = [{t["id"] for t in o["topics"]} for o in out[:3]]
+    assert "terrorism" in topics[0] and topics[1] == set() and "cyber" in topics[2]
