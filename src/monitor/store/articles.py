@@ -23,6 +23,10 @@ class IngestCounts:
         return IngestCounts(self.new + other.new, self.duplicate + other.duplicate)
 
 
+# Rows per INSERT statement: large enough to amortise round trips, small enough for one feed poll.
+_INSERT_PAGE = 500
+
+
 def insert_items(
     conn: Connection,
     *,
@@ -33,72 +37,96 @@ def insert_items(
 ) -> IngestCounts:
     """Store each (item, origin_ref) verbatim unless it is already known; a known one becomes a sighting.
 
-    The caller commits. Idempotent: the same items again add no article and no sighting.
+    The caller commits. Idempotent: the same items again add no article and no sighting. Statements go
+    in pages of rows, not one per item: a feed poll is mostly items seen before.
     """
+    rows = []
+    for item, origin_ref in items:
+        curl = canonical_url(item.url) or canonical_url(item.guid)
+        rows.append((item, origin_ref, curl, text_fingerprint(item.title, item.raw)))
     new = duplicate = 0
     with conn.cursor() as cur:
-        for item, origin_ref in items:
-            curl = canonical_url(item.url) or canonical_url(item.guid)
-            raw_hash = text_fingerprint(item.title, item.raw)
+        for page in range(0, len(rows), _INSERT_PAGE):
+            part = rows[page : page + _INSERT_PAGE]
             # No conflict target: any of the unique indexes (canonical URL, source+GUID, raw hash) makes
-            # this a duplicate, which is exactly the rule we want.
-            cur.execute(
+            # a row a duplicate, which is exactly the rule we want. Within one statement the first of
+            # two equal rows wins, as it would one statement at a time.
+            inserted = psycopg2.extras.execute_values(
+                cur,
                 """INSERT INTO articles (source_id, origin, origin_ref, guid, url, canonical_url, title, raw,
                                          raw_format, source_name, author, declared_language, published_at,
                                          first_seen_at, raw_hash, summary)
-                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, coalesce(%s, now()), %s, %s)
+                   VALUES %s
                    ON CONFLICT DO NOTHING
-                   RETURNING id""",
-                (
-                    source_id,
-                    origin,
-                    origin_ref,
-                    item.guid,
-                    item.url,
-                    curl,
-                    item.title,
-                    item.raw,
-                    item.raw_format,
-                    item.source_name,
-                    item.author,
-                    item.language,
-                    item.published,
-                    seen_at,
-                    raw_hash,
-                    item.summary,
-                ),
+                   RETURNING id, origin_ref, raw_hash""",
+                [
+                    (
+                        source_id,
+                        origin,
+                        ref,
+                        item.guid,
+                        item.url,
+                        curl,
+                        item.title,
+                        item.raw,
+                        item.raw_format,
+                        item.source_name,
+                        item.author,
+                        item.language,
+                        item.published,
+                        seen_at,
+                        raw_hash,
+                        item.summary,
+                    )
+                    for item, ref, curl, raw_hash in part
+                ],
+                template="(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, coalesce(%s, now()), %s, %s)",
+                page_size=_INSERT_PAGE,
+                fetch=True,
             )
-            row = cur.fetchone()
-            if row is not None:
-                new += 1
-                cur.execute(
-                    """INSERT INTO article_sightings (article_id, source_id, origin_ref, matched_on)
-                       VALUES (%s, %s, %s, 'first') ON CONFLICT DO NOTHING""",
-                    (row[0], source_id, origin_ref),
+            fresh = {(ref, raw_hash): article_id for article_id, ref, raw_hash in inserted}
+            sightings: list[tuple] = []
+            repeats: list[tuple] = []
+            for n, (item, ref, curl, raw_hash) in enumerate(part):
+                article_id = fresh.pop((ref, raw_hash), None)
+                if article_id is not None:
+                    new += 1
+                    sightings.append((article_id, source_id, ref, "first"))
+                else:
+                    duplicate += 1
+                    repeats.append((n, curl, item.guid, raw_hash, source_id))
+            if repeats:
+                # Which earlier article each repeat matched, in the order of the strongest identity.
+                # No match means a concurrent ingester inserted it and has not committed yet; its own
+                # sighting covers the arrival, so there is nothing to add.
+                matches = psycopg2.extras.execute_values(
+                    cur,
+                    """SELECT v.n, m.id, m.matched_on
+                         FROM (VALUES %s) AS v (n, curl, guid, raw_hash, src)
+                         CROSS JOIN LATERAL (
+                             SELECT id, matched_on FROM (
+                                 SELECT id, 'url' AS matched_on, 1 AS rank FROM articles
+                                  WHERE v.curl IS NOT NULL AND canonical_url = v.curl
+                                 UNION ALL
+                                 SELECT id, 'guid', 2 FROM articles
+                                  WHERE v.guid IS NOT NULL AND source_id = v.src AND guid = v.guid
+                                 UNION ALL
+                                 SELECT id, 'raw_hash', 3 FROM articles WHERE raw_hash = v.raw_hash
+                             ) candidates ORDER BY rank LIMIT 1) m""",
+                    repeats,
+                    template="(%s::int, %s::text, %s::text, %s::text, %s::bigint)",
+                    page_size=_INSERT_PAGE,
+                    fetch=True,
                 )
-                continue
-            duplicate += 1
-            # Which earlier article did it match? Checked in the order of the strongest identity.
-            cur.execute(
-                """SELECT id, matched_on FROM (
-                       SELECT id, 'url' AS matched_on, 1 AS rank FROM articles
-                        WHERE %(curl)s::text IS NOT NULL AND canonical_url = %(curl)s
-                       UNION ALL
-                       SELECT id, 'guid', 2 FROM articles
-                        WHERE %(guid)s::text IS NOT NULL AND source_id = %(source_id)s AND guid = %(guid)s
-                       UNION ALL
-                       SELECT id, 'raw_hash', 3 FROM articles WHERE raw_hash = %(raw_hash)s
-                   ) m ORDER BY rank LIMIT 1""",
-                {"curl": curl, "guid": item.guid, "source_id": source_id, "raw_hash": raw_hash},
-            )
-            match = cur.fetchone()
-            # No match means a concurrent ingester inserted it and has not committed yet; its own
-            # sighting covers the arrival, so there is nothing to add.
-            if match is not None:
-                cur.execute(
+                for n, article_id, matched_on in matches:
+                    sightings.append((article_id, source_id, part[n][1], matched_on))
+            if sightings:
+                psycopg2.extras.execute_values(
+                    cur,
                     """INSERT INTO article_sightings (article_id, source_id, origin_ref, matched_on)
-                       VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING""",
-                    (match[0], source_id, origin_ref, match[1]),
+                       VALUES %s ON CONFLICT DO NOTHING""",
+                    sightings,
+                    page_size=_INSERT_PAGE,
                 )
     return IngestCounts(new, duplicate)
 
