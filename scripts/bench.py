@@ -6,7 +6,8 @@ copy so each copy is a distinct article; says so and falls back to the bundled s
 Every figure is taken in the same run so they compare as ratios on a noisy machine:
 
 - feedparser_per_s: feedparser alone on RSS documents of the same items (the floor of any feed pipeline);
-- classify_per_s: what `monitor classify` does per article (language, topics, entities), one core;
+- classify_per_s: `monitor classify` on a JSON-lines file (language, topics, entities), all cores, wall
+  time including loading the models; classify_per_core_s: the same work in one process, CPU time;
 - e2e_per_s: RSS bytes -> parse -> insert into PostgreSQL -> process (clean, classify, entities) -> commit,
   in chunks of 1,000 items as a feed poller sees them, processing on all cores;
 - copy_rows_per_s: a plain COPY of the same rows into a bare table (what the database alone can take);
@@ -107,6 +108,24 @@ def bench_feedparser(docs: list[dict]) -> float:
         parsed = feedparser.parse(doc)
         elapsed += time.perf_counter() - start
         assert len(parsed.entries) == len(part)
+    return len(sample) / elapsed
+
+
+def bench_classify_cli(docs: list[dict]) -> float:
+    """`monitor classify` as a user runs it on a JSON-lines file: every core, wall time."""
+    import subprocess
+    import tempfile
+
+    sample = docs[: min(len(docs), 6000)]
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False, encoding="utf-8") as f:
+        for d in sample:
+            f.write(json.dumps({"id": d["id"], "title": d["title"], "text": d["text"]}) + "\n")
+    exe = Path(sys.executable).with_name("monitor")
+    start = time.perf_counter()
+    result = subprocess.run([str(exe), "classify", f.name], capture_output=True, check=True)
+    elapsed = time.perf_counter() - start
+    os.unlink(f.name)
+    assert result.stdout.count(b"\n") == len(sample)
     return len(sample) / elapsed
 
 
