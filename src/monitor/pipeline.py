@@ -27,7 +27,7 @@ from monitor.dedupe.near import NearDuplicateIndex
 from monitor.dedupe.near import signature as near_signature
 from monitor.dedupe.stories import StoryArticle, StoryIndex
 from monitor.digest.build import Digest, DigestArticle, WindowCounts, build_digest, digest_window
-from monitor.digest.chart import topic_volume_png
+from monitor.digest.chart import daily_volume_png
 from monitor.digest.mail import CHART_CID, build_digest_message
 from monitor.digest.render import digest_subject, render_html, render_text
 from monitor.digest.trends import Spike, find_spikes
@@ -674,6 +674,26 @@ def send_spike_alerts(
     return len(pending)
 
 
+# Days in the e-mail's chart of volume by topic: two weeks shows a trend without crowding the bars.
+CHART_DAYS = 14
+
+
+def topic_history_png(settings: Settings, conn: Connection, day: date) -> bytes:
+    """Stacked bars of articles per topic for the CHART_DAYS days up to `day` (stored daily counts)."""
+    labels = {t.id: t.label for t in load_default_classifier().taxonomy.topics}
+    days = [day - timedelta(days=back) for back in range(CHART_DAYS - 1, -1, -1)]
+    per_day = []
+    for d in days:
+        rows = trend_store.stored_day_counts(conn, d, settings.timezone)
+        if rows is None:
+            rows = trend_store.counts_of_window(day_counts(settings, conn, d, labels), labels)
+        per_day.append({key: n for kind, key, _label, n in rows if kind == "topic"})
+    order = [t for t in labels if any(t in counts for counts in per_day)]  # taxonomy order
+    series = {labels[t]: [counts.get(t, 0) for counts in per_day] for t in order}
+    title = f"Articles per day by topic, {days[0].isoformat()} to {day.isoformat()}"
+    return daily_volume_png(days, series, title)
+
+
 @dataclass
 class SendResult:
     day: date
@@ -714,13 +734,7 @@ def send_daily_digest(
         )
     digest = built.digest
     # The chart only when there is something to chart; the HTML references it exactly then.
-    chart = (
-        topic_volume_png(
-            [(t.label, t.count) for t in digest.by_topic], f"Articles by topic, {day.isoformat()}"
-        )
-        if digest.by_topic
-        else None
-    )
+    chart = topic_history_png(settings, conn, day) if digest.by_topic else None
     msg = build_digest_message(
         subject=built.subject,
         html=render_html(digest, chart_cid=CHART_CID if chart else None),
