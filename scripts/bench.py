@@ -179,7 +179,7 @@ def bench_e2e(docs: list[dict]) -> tuple[float, float, dict]:
 
     with BenchDatabase() as url:
         conn = psycopg2.connect(url)
-        settings = replace(Settings(), progress=False, batch_size=500)
+        settings = replace(Settings(), database_url=url, progress=False, batch_size=500)
         feed = sources.add_feed(conn, "https://bench.example/feed.xml", "Bench", 30)
         conn.commit()
         new = ingest_s = 0.0

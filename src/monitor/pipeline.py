@@ -129,8 +129,11 @@ def process_pending(
     """Process `status = new` articles in batches until none is left (or `limit` is reached).
 
     Each batch is one transaction: claimed with SKIP LOCKED, processed, written, committed. A crash
-    loses at most the batch in flight, which stays `new` and is taken again by the next run. With a
-    backlog, the pure work runs in forked worker processes (one per core); the database stays here.
+    loses at most the batches in flight, which stay `new` and are taken again by the next run.
+
+    With a backlog, the pure work runs in forked worker processes (one per core) and the database
+    work overlaps it: while batch n is written and committed on one connection, batch n+1 is already
+    claimed on a second connection (which holds its locks) and being computed.
     """
     classifier = load_default_classifier()
     load_default_extractor()  # loaded before forking, so workers share the tables instead of rebuilding
@@ -141,47 +144,67 @@ def process_pending(
     pending = article_store.count_pending(conn)
     conn.commit()
     pool = None
+    connections = [conn]
     if settings.process_workers > 1 and pending >= _PARALLEL_MIN_PENDING:
         import multiprocessing
 
+        from monitor.store.db import connect, resolve_database_url
+
         pool = ProcessPoolExecutor(settings.process_workers, mp_context=multiprocessing.get_context("fork"))
+        connections.append(connect(resolve_database_url(settings)))
     bar = _progress(pending, "process", show_progress)
+    claimed = 0
+
+    def claim(c: Connection) -> tuple[Connection, list[Any], Any] | None:
+        nonlocal claimed
+        size = settings.batch_size if limit is None else min(settings.batch_size, limit - claimed)
+        batch = article_store.claim_pending(c, size) if size > 0 else []
+        if not batch:
+            c.commit()
+            return None
+        claimed += len(batch)
+        work = [(a.id, a.title, a.raw, a.raw_format, a.declared_language) for a in batch]
+        # Executor.map submits everything at once: the workers start while this process goes on.
+        outcomes = pool.map(_process_one, work, chunksize=16) if pool else map(_process_one, work)
+        return c, batch, outcomes
+
     try:
-        while limit is None or _done(report) < limit:
-            size = settings.batch_size if limit is None else min(settings.batch_size, limit - _done(report))
-            batch = article_store.claim_pending(conn, size)
-            if not batch:
-                conn.commit()
-                break
-            work = [(a.id, a.title, a.raw, a.raw_format, a.declared_language) for a in batch]
-            outcomes = pool.map(_process_one, work, chunksize=16) if pool else map(_process_one, work)
-            results: list[tuple[int, ProcessedArticle]] = []
-            for article_id, result, error in outcomes:
-                if result is not None:
-                    results.append((article_id, result))
-                    continue
-                assert error is not None
-                log.warning("article failed", extra={"article_id": article_id, "reason": error})
-                article_store.mark_failed(conn, article_id, error)
-                rejects.record(conn, "process", f"article {article_id}", error)
-                report.failed += 1
-            processed, duplicates = article_store.save_processed(conn, results, classifier.version)
-            conn.commit()
-            report.processed += processed
-            report.duplicates += duplicates
-            report.batches += 1
+        turn = 0
+        current = claim(connections[0])
+        while current is not None:
+            turn += 1
+            following = claim(connections[turn % len(connections)]) if len(connections) > 1 else None
+            c, batch, outcomes = current
+            _save_batch(c, outcomes, classifier.version, report)
             if bar is not None:
                 bar.update(len(batch))
+            current = following if len(connections) > 1 else claim(connections[0])
     finally:
         if bar is not None:
             bar.close()
         if pool is not None:
             pool.shutdown()
+        for extra in connections[1:]:
+            extra.close()
     return report
 
 
-def _done(report: ProcessReport) -> int:
-    return report.processed + report.duplicates + report.failed
+def _save_batch(conn: Connection, outcomes: Any, taxonomy_version: str, report: ProcessReport) -> None:
+    results: list[tuple[int, ProcessedArticle]] = []
+    for article_id, result, error in outcomes:
+        if result is not None:
+            results.append((article_id, result))
+            continue
+        assert error is not None
+        log.warning("article failed", extra={"article_id": article_id, "reason": error})
+        article_store.mark_failed(conn, article_id, error)
+        rejects.record(conn, "process", f"article {article_id}", error)
+        report.failed += 1
+    processed, duplicates = article_store.save_processed(conn, results, taxonomy_version)
+    conn.commit()
+    report.processed += processed
+    report.duplicates += duplicates
+    report.batches += 1
 
 
 def _progress(total: int, desc: str, enabled: bool) -> Any:

@@ -253,3 +253,17 @@ def test_a_crash_after_the_server_accepted_the_mail_sends_it_twice(
     assert retry.sent
     assert len(mailbox.messages) == 2  # sent twice, never zero times
     assert count(db, "SELECT count(*) FROM digests WHERE sent_at IS NOT NULL") == 1
+
+
+def test_parallel_processing_with_overlapped_batches_processes_each_article_once(
+    db: Connection, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The backlog path: forked workers, two connections taking turns, small batches."""
+    monkeypatch.setattr(pipeline, "_PARALLEL_MIN_PENDING", 10)
+    seed_articles(db, 61)
+    report = pipeline.process_pending(replace(settings, batch_size=7, process_workers=2), db)
+    assert (report.processed, report.failed, report.batches) == (61, 0, 9)
+    assert count(db, "SELECT count(*) FROM articles WHERE status = 'processed'") == 61
+    tagged = "SELECT count(*) FROM (SELECT article_id FROM article_topics GROUP BY article_id) t"
+    assert count(db, tagged) == 61
+    assert pipeline.process_pending(replace(settings, process_workers=2), db).processed == 0
