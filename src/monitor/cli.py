@@ -291,19 +291,13 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         did = failed = 0
         if args.feeds or both:
             f = pipeline.ingest_due_feeds(settings, conn)
-            print(
-                f"feeds: {f.feeds} due, {f.ok} ok, {f.not_modified} not modified, {f.failed} failed; "
-                f"{f.new} new articles, {f.duplicate} duplicates"
-            )
+            print(f"feeds: {_feeds_summary(f)}")
             _print_problems(f.problems)
             did += f.ok + f.not_modified
             failed += f.failed
         if args.inbox or both:
             i = pipeline.ingest_inbox(settings, conn)
-            print(
-                f"inbox: {i.files} files, {i.new} new articles, {i.duplicate} duplicates, "
-                f"{i.rejected} rejected"
-            )
+            print(f"inbox: {_inbox_summary(i)}")
             _print_problems(i.problems)
             did += i.files - i.rejected
             failed += i.rejected
@@ -347,13 +341,21 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         conn.close()
 
 
-def _print_run(r: Any) -> None:
-    f, i, p, d = r.feeds, r.inbox, r.process, r.digest
-    print(
-        f"feeds:   {f.feeds} due, {f.ok} ok, {f.not_modified} not modified, {f.failed} failed; "
+def _feeds_summary(f: Any) -> str:
+    return (
+        f"{f.feeds} due, {f.ok} ok, {f.not_modified} not modified, {f.failed} failed; "
         f"{f.new} new articles, {f.duplicate} duplicates"
     )
-    print(f"inbox:   {i.files} files, {i.new} new articles, {i.duplicate} duplicates, {i.rejected} rejected")
+
+
+def _inbox_summary(i: Any) -> str:
+    return f"{i.files} files, {i.new} new articles, {i.duplicate} duplicates, {i.rejected} rejected"
+
+
+def _print_run(r: Any) -> None:
+    f, i, p, d = r.feeds, r.inbox, r.process, r.digest
+    print(f"feeds:   {_feeds_summary(f)}")
+    print(f"inbox:   {_inbox_summary(i)}")
     print(f"process: {p.processed} processed, {p.duplicates} duplicates, {p.failed} failed")
     print(f"digest:  {d.day.isoformat()}: {d.articles} articles — {d.subject}")
     print(f"         {d.html_path}")
