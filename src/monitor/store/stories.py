@@ -38,7 +38,8 @@ def try_lock(conn: Connection) -> bool:
 _ROWS = """
 SELECT a.id, a.title, left(coalesce(a.clean_text, ''), 2000), a.first_seen_at,
        coalesce(a.source_name, a.source_id::text, a.origin_ref), a.signature,
-       coalesce(array_agg(ae.entity_id ORDER BY ae.entity_id) FILTER (WHERE ae.entity_id IS NOT NULL), '{{}}'),
+       coalesce(array_agg(ae.entity_id ORDER BY ae.entity_id) FILTER (WHERE ae.entity_id IS NOT NULL),
+                '{{}}'),
        a.story_id, a.near_duplicate_of
   FROM articles a LEFT JOIN article_entities ae ON ae.article_id = a.id
  WHERE a.status = 'processed' AND {where}

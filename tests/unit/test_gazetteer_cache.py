@@ -1,0 +1,24 @@
+"""The gazetteer cache: built once, loaded by later processes, rebuilt when unusable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from monitor.entities.extract import EntityExtractor
+from monitor.entities.gazetteer import cached_gazetteer
+
+TEXT = "Border guards from Kyrgyzstan met OSCE officials in Bishkek, the Kazakh delegation said."
+
+
+def test_cached_gazetteer_gives_the_same_extractor(tmp_path: Path) -> None:
+    built = cached_gazetteer(tmp_path)
+    (cache_file,) = tmp_path.glob("gazetteer-*.pickle")
+    loaded = cached_gazetteer(tmp_path)  # from the file this time
+    assert loaded is not built
+    assert EntityExtractor(loaded).extract("", TEXT) == EntityExtractor(built).extract("", TEXT)
+    assert {e.id for e in EntityExtractor(loaded).extract("", TEXT)} >= {"KG", "KZ", "org:osce"}
+
+    cache_file.write_bytes(b"not a pickle")  # damaged: rebuilt and rewritten, never an error
+    again = cached_gazetteer(tmp_path)
+    assert EntityExtractor(again).extract("", TEXT) == EntityExtractor(built).extract("", TEXT)
+    assert cache_file.read_bytes()[:1] == b"\x80"  # a pickle again
