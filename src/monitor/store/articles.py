@@ -10,7 +10,7 @@ from datetime import datetime
 import psycopg2.extras
 
 from monitor.dedupe.fingerprints import canonical_url, text_fingerprint
-from monitor.models import Entity, FeedItem, ProcessedArticle
+from monitor.models import FeedItem, ProcessedArticle
 from monitor.store.db import Connection
 
 
@@ -274,11 +274,3 @@ def mark_failed(conn: Connection, article_id: int, error: str) -> None:
             "UPDATE articles SET status = 'failed', error = %s, processed_at = now() WHERE id = %s",
             (error, article_id),
         )
-
-
-def entities_from_rows(rows: Iterable[tuple]) -> list[Entity]:
-    """(type, name, id, count, mentions, title, country) rows → Entity objects."""
-    return [
-        Entity(type=t, name=n, id=i, count=c, mentions=tuple(m or ()), title=ti, country=co)
-        for t, n, i, c, m, ti, co in rows
-    ]

@@ -182,13 +182,6 @@ def digest_selection(
     return _attach(conn, rows)
 
 
-def articles_in_window(conn: Connection, start: datetime, end: datetime) -> list[ArticleRecord]:
-    with conn.cursor() as cur:
-        cur.execute(_ARTICLE_SQL, (start, end))
-        rows = cur.fetchall()
-    return _attach(conn, rows)
-
-
 def iter_articles(
     conn: Connection, start: datetime, end: datetime, chunk: int = 1000
 ) -> Iterator[ArticleRecord]:
