@@ -25,7 +25,6 @@ from monitor.digest.mail import (
     CHART_CID,
     MailError,
     build_digest_message,
-    build_message,
     send,
     send_message,
 )
@@ -327,8 +326,13 @@ def test_builder_rejects_bad_input(kwargs: dict[str, Any]) -> None:
 
 def test_subject_with_newline_is_rejected() -> None:
     with pytest.raises(ValueError):
-        build_message(
-            subject="a\nBcc: x@example.org", html="<p>h</p>", text="t", sender=SENDER, recipients=["a@b.c"]
+        build_digest_message(
+            subject="a\nBcc: x@example.org",
+            html="<p>h</p>",
+            text="t",
+            sender=SENDER,
+            recipients=["a@b.c"],
+            chart_png=None,
         )
 
 

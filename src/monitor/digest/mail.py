@@ -101,13 +101,6 @@ def build_digest_message(
     return msg
 
 
-def build_message(*, subject: str, html: str, text: str, sender: str, recipients: list[str]) -> EmailMessage:
-    """Text + HTML without a chart (the CLI's original call; kept until it passes a chart)."""
-    return build_digest_message(
-        subject=subject, html=html, text=text, sender=sender, recipients=recipients, chart_png=None
-    )
-
-
 def send_message(
     msg: EmailMessage,
     *,

@@ -44,9 +44,10 @@ SELECT a.id, a.title,
          + (SELECT count(*) FROM articles d WHERE d.duplicate_of = a.id),
        a.story_id, st.article_count, st.source_count, st.first_seen
   FROM articles a LEFT JOIN sources s ON s.id = a.source_id LEFT JOIN stories st ON st.id = a.story_id
- WHERE a.status = 'processed' AND a.first_seen_at >= %s AND a.first_seen_at < %s
+ WHERE a.status = 'processed' AND {where}
  ORDER BY a.id
 """
+_IN_WINDOW = "a.first_seen_at >= %s AND a.first_seen_at < %s"
 
 
 def _attach(conn: Connection, rows: list[tuple]) -> list[ArticleRecord]:
@@ -175,9 +176,7 @@ def digest_selection(
             args,
         )
         ids = sorted(row[0] for row in cur.fetchall())
-        cur.execute(
-            _ARTICLE_SQL.replace("a.first_seen_at >= %s AND a.first_seen_at < %s", "a.id = ANY(%s)"), (ids,)
-        )
+        cur.execute(_ARTICLE_SQL.format(where="a.id = ANY(%s)"), (ids,))
         rows = cur.fetchall()
     return _attach(conn, rows)
 
@@ -188,7 +187,7 @@ def iter_articles(
     """Stream processed articles of a window in chunks (server-side cursor): flat memory for exports."""
     with conn.cursor(name="export_articles") as cur:
         cur.itersize = chunk
-        cur.execute(_ARTICLE_SQL, (start, end))
+        cur.execute(_ARTICLE_SQL.format(where=_IN_WINDOW), (start, end))
         while True:
             rows = cur.fetchmany(chunk)
             if not rows:

@@ -201,13 +201,3 @@ def record_fetch(
                 "id": source.id,
             },
         )
-
-
-def fetch_log(conn: Connection, source_id: int, limit: int = 20) -> list[tuple]:
-    with conn.cursor() as cur:
-        cur.execute(
-            """SELECT fetched_at, outcome, http_status, items_seen, items_new, items_duplicate, error
-               FROM fetch_log WHERE source_id = %s ORDER BY fetched_at DESC, id DESC LIMIT %s""",
-            (source_id, limit),
-        )
-        return list(cur.fetchall())
