@@ -124,6 +124,10 @@ def cmd_classify(args: argparse.Namespace, settings: Settings) -> int:
                 import multiprocessing
                 from concurrent.futures import ProcessPoolExecutor
 
+                from monitor.extract.language import preload
+
+                preload()  # otherwise every worker unpacks the language model on its first foreign text
+
                 pool = ProcessPoolExecutor(
                     settings.process_workers, mp_context=multiprocessing.get_context("fork")
                 )

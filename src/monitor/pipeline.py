@@ -148,8 +148,10 @@ def process_pending(
     if settings.process_workers > 1 and pending >= _PARALLEL_MIN_PENDING:
         import multiprocessing
 
+        from monitor.extract.language import preload
         from monitor.store.db import connect, resolve_database_url
 
+        preload()  # otherwise every worker unpacks the language model on its first foreign text
         pool = ProcessPoolExecutor(settings.process_workers, mp_context=multiprocessing.get_context("fork"))
         connections.append(connect(resolve_database_url(settings)))
     bar = _progress(pending, "process", show_progress)

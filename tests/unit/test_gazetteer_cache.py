@@ -22,3 +22,18 @@ def test_cached_gazetteer_gives_the_same_extractor(tmp_path: Path) -> None:
     again = cached_gazetteer(tmp_path)
     assert EntityExtractor(again).extract("", TEXT) == EntityExtractor(built).extract("", TEXT)
     assert cache_file.read_bytes()[:1] == b"\x80"  # a pickle again
+
+
+def test_language_model_cache_answers_as_the_packaged_model(tmp_path: Path) -> None:
+    from monitor.extract.language import _load_identifier
+
+    german = "Die Regierung hat am Montag neue Maßnahmen gegen den Terrorismus in Berlin beschlossen."
+    packaged = _load_identifier(None)
+    unpacked = _load_identifier(tmp_path)  # unpacks and writes the cache
+    (cache_file,) = tmp_path.glob("py3langid-*.pickle")
+    cached = _load_identifier(tmp_path)  # from the file this time
+    assert packaged.classify(german)[0] == unpacked.classify(german)[0] == cached.classify(german)[0] == "de"
+
+    cache_file.write_bytes(b"garbage")  # damaged: unpacked again and rewritten, never an error
+    assert _load_identifier(tmp_path).classify(german)[0] == "de"
+    assert cache_file.read_bytes()[:1] == b"\x80"

@@ -837,8 +837,13 @@ _cache_dir: Path | None = None
 
 
 def use_cache_dir(path: Path | None) -> None:
+    """Where built models are kept between processes (MONITOR_CACHE_DIR): the gazetteer here, the
+    language model in `monitor.extract.language`."""
+    from monitor.extract import language
+
     global _cache_dir
     _cache_dir = path
+    language.use_cache_dir(path)
 
 
 @functools.lru_cache(maxsize=1)

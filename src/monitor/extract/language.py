@@ -9,8 +9,11 @@ own words leave no doubt (see `_plainly_english`) and asks py3langid otherwise.
 from __future__ import annotations
 
 import logging
+import os
+import pickle
 import re
 import threading
+from pathlib import Path
 
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
@@ -44,16 +47,57 @@ _LETTER_RUN_RE = re.compile(r"[^\W\d_]+")
 
 _identifier: LanguageIdentifier | None = None
 _lock = threading.Lock()
+_cache_dir: Path | None = None
+
+
+def use_cache_dir(path: Path | None) -> None:
+    """Where the unpacked model is kept between processes (MONITOR_CACHE_DIR); None: nowhere."""
+    global _cache_dir
+    _cache_dir = path
+
+
+def preload() -> None:
+    """Loads the model now: before forking workers, so they share it instead of each loading it."""
+    _get_identifier()
 
 
 def _get_identifier() -> LanguageIdentifier:
-    # Loading the model takes ~0.3 s; do it once, lazily, so importing this module stays cheap.
+    # Loading the model takes ~0.85 s (an LZMA-compressed npz); do it once, lazily, so importing this
+    # module stays cheap and runs that only meet plainly English text never pay it.
     global _identifier
     if _identifier is None:
         with _lock:
             if _identifier is None:
-                _identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=False)
+                _identifier = _load_identifier(_cache_dir)
     return _identifier
+
+
+def _load_identifier(cache_dir: Path | None) -> LanguageIdentifier:
+    """The py3langid model, from an uncompressed pickle in `cache_dir` when there is one (~0.2 s
+    instead of ~0.85 s). The file name carries the py3langid version, so an upgrade unpacks anew; the
+    cache is this installation's own directory, which is what makes unpickling safe."""
+    if cache_dir is None:
+        return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=False)
+    import importlib.metadata
+
+    path = cache_dir / f"py3langid-{importlib.metadata.version('py3langid')}.pickle"
+    try:
+        with path.open("rb") as f:
+            cached = pickle.load(f)
+        if isinstance(cached, LanguageIdentifier):
+            return cached
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        pass  # missing, stale or unreadable: unpack it
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=False)
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        with tmp.open("wb") as f:
+            pickle.dump(identifier, f, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(path)  # atomic: a concurrent reader sees no file or the whole file
+    except OSError:
+        pass  # a read-only home only costs the unpacking time
+    return identifier
 
 
 def _sample(text: str) -> str:
