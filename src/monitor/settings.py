@@ -111,6 +111,9 @@ class FetchSettings:
     user_agent: str = USER_AGENT
     # Fetching is I/O bound: a handful of threads hides slow servers without hammering anyone.
     concurrency: int = 8
+    # Requests to one host at once (feeds and full-text pages of one site share it): polite to small
+    # sites, and one slow host cannot take every fetch thread.
+    per_host: int = 2
     # Private, loopback and link-local addresses are refused (SSRF); these CIDRs are let through.
     allowed_networks: tuple[str, ...] = ()
 
@@ -184,6 +187,7 @@ class Settings:
                 max_redirects=_int(env, "MONITOR_FETCH_MAX_REDIRECTS", 5, 0),
                 user_agent=_str(env, "MONITOR_USER_AGENT", USER_AGENT) or USER_AGENT,
                 concurrency=_int(env, "MONITOR_FETCH_CONCURRENCY", 8, 1),
+                per_host=_int(env, "MONITOR_FETCH_PER_HOST", 2, 1),
                 allowed_networks=_networks(env, "MONITOR_FETCH_ALLOW_NETWORKS"),
             ),
             inbox_max_bytes=_int(env, "MONITOR_INBOX_MAX_BYTES", 10 * 1024 * 1024, 1024),

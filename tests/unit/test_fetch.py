@@ -273,3 +273,84 @@ def test_feed_and_page_content_types_pass(content_type: str) -> None:
     headers = {"Content-Type": content_type} if content_type else {}
     with serve({"/x": Route(body=FEED, headers=headers)}) as base:
         assert fetch(base + "/x", etag=None, last_modified=None, limits=LIMITS).body == FEED
+
+
+def _counting_route(state: dict[str, int], lock: object) -> Route:
+    """A slow route that records the most requests it ever had in flight at once."""
+    import threading
+
+    assert isinstance(lock, type(threading.Lock()))
+
+    def respond(headers: dict[str, str]) -> Route:
+        with lock:
+            state["now"] += 1
+            state["max"] = max(state["max"], state["now"])
+        time.sleep(0.3)
+        with lock:
+            state["now"] -= 1
+        return Route(body=FEED, headers={"Content-Type": "application/rss+xml"})
+
+    return Route(respond=respond)
+
+
+def test_requests_to_one_host_are_limited_across_threads() -> None:
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    state = {"now": 0, "max": 0}
+    route = _counting_route(state, threading.Lock())
+    limits = FetchLimits(connect_timeout=2, read_timeout=2, allowed_networks=(*LOCAL, "::1/128"), per_host=2)
+    with serve({"/feed.xml": route}) as base:
+        port = base.rsplit(":", 1)[1]
+        urls = [f"http://127.0.0.1:{port}/feed.xml?{i}" for i in range(6)]
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            results = list(pool.map(lambda u: fetch(u, etag=None, last_modified=None, limits=limits), urls))
+        assert [r.status for r in results] == [200] * 6
+        assert state["max"] == 2  # six threads, one host: never more than two at once
+
+        # Another host name (same server) has slots of its own: 127.0.0.1 and localhost, 2 each.
+        state["max"] = 0
+        urls = [f"http://{h}:{port}/feed.xml?{i}" for i in range(4) for h in ("127.0.0.1", "localhost")]
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            results = list(pool.map(lambda u: fetch(u, etag=None, last_modified=None, limits=limits), urls))
+        assert [r.status for r in results] == [200] * 8
+        assert state["max"] == 4
+
+
+def test_host_slot_wait_is_bounded_by_the_total_timeout() -> None:
+    import threading
+
+    state = {"now": 0, "max": 0}
+    route = _counting_route(state, threading.Lock())
+    slow = FetchLimits(connect_timeout=2, read_timeout=2, allowed_networks=LOCAL, per_host=1)
+    impatient = FetchLimits(
+        connect_timeout=2, read_timeout=2, allowed_networks=LOCAL, per_host=1, total_timeout=0.05
+    )
+    with serve({"/feed.xml": route}) as base:
+        holder = threading.Thread(
+            target=fetch,
+            args=(base + "/feed.xml",),
+            kwargs={"etag": None, "last_modified": None, "limits": slow},
+        )
+        holder.start()
+        time.sleep(0.1)  # the first request holds the host's only slot for 0.3 s
+        with pytest.raises(FetchError, match="busy: 1 request"):
+            fetch(base + "/feed.xml", etag=None, last_modified=None, limits=impatient)
+        holder.join()
+
+
+def test_dns_lookup_is_bounded_by_the_connect_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A resolver that never answers (here: a lookup that hangs) costs the connect timeout, not the
+    system resolver's own minutes. No network is touched: the name never resolves."""
+    import socket
+
+    def hanging_lookup(*args: object, **kwargs: object) -> list:
+        time.sleep(3)
+        raise socket.gaierror(-3, "Temporary failure in name resolution")
+
+    monkeypatch.setattr(socket, "getaddrinfo", hanging_lookup)
+    limits = FetchLimits(connect_timeout=0.3, read_timeout=1, total_timeout=10)
+    started = time.monotonic()
+    with pytest.raises(FetchError, match=r"no DNS answer within 0\.3 s"):
+        fetch("http://feeds.example.org/rss", etag=None, last_modified=None, limits=limits)
+    assert time.monotonic() - started < 1.5

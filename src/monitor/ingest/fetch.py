@@ -26,11 +26,16 @@ every hop passes before any connection is made.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import ipaddress
 import logging
 import socket
+import threading
 import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -109,6 +114,7 @@ class FetchLimits:
     total_timeout: float = 120.0
     # Networks (CIDR) that may be fetched although private/loopback/link-local: intranet feeds, tests.
     allowed_networks: tuple[str, ...] = ()
+    per_host: int = 2  # requests in flight to one host name at once, in this process
 
     @classmethod
     def from_settings(cls, fetch: FetchSettings) -> FetchLimits:
@@ -119,11 +125,42 @@ class FetchLimits:
             user_agent=fetch.user_agent,
             max_redirects=fetch.max_redirects,
             allowed_networks=fetch.allowed_networks,
+            per_host=fetch.per_host,
         )
 
     def networks(self) -> _Networks:
         """`allowed_networks` parsed (Settings validated them; a bad literal here is a bug, so it raises)."""
         return tuple(ipaddress.ip_network(value, strict=False) for value in self.allowed_networks)
+
+
+class _HostSlots:
+    """At most `limit` requests in flight per host name, across every thread of this process.
+
+    Feeds are fetched by a thread pool and a summary-only feed's pages all live on one site: without
+    this, one feed's twenty pages would hit that site twenty at a time. Keyed by host name (not
+    address): that is what a site's operator sees as "one client hammering us". A thread waits for a
+    slot at most `wait` seconds, then the fetch fails with a clear reason and the batch goes on.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._slots: dict[tuple[str, int], threading.BoundedSemaphore] = {}
+
+    @contextlib.contextmanager
+    def hold(self, host: str, limit: int, wait: float) -> Iterator[None]:
+        with self._lock:
+            slot = self._slots.get((host, limit))
+            if slot is None:
+                slot = self._slots[(host, limit)] = threading.BoundedSemaphore(limit)
+        if not slot.acquire(timeout=wait):
+            raise _Refused(f"{host} is busy: {limit} request(s) already in flight there for {wait:.0f} s")
+        try:
+            yield
+        finally:
+            slot.release()
+
+
+_host_slots = _HostSlots()
 
 
 class RateLimited(FetchError):
@@ -228,7 +265,7 @@ class _GuardedBackend(httpcore.SyncBackend):
         local_address: str | None = None,
         socket_options: Any = None,
     ) -> httpcore.NetworkStream:
-        addresses = _resolve_checked(host, port, self._allowed)
+        addresses = _resolve_checked(host, port, self._allowed, timeout)
         last: Exception | None = None
         for address in addresses:  # like socket.create_connection: first address that answers
             try:
@@ -252,11 +289,27 @@ class _GuardedTransport(httpx.HTTPTransport):
         pool._network_backend = _GuardedBackend(allowed)
 
 
-def _resolve_checked(host: str, port: int, allowed: _Networks) -> list[str]:
+# getaddrinfo has no timeout of its own (the system resolver's can be 5 s x attempts x servers):
+# lookups run on these threads so the connect timeout bounds them. A lookup that overruns keeps its
+# thread until the resolver gives up; with every thread stuck, later lookups wait and time out too.
+_resolver = ThreadPoolExecutor(max_workers=8, thread_name_prefix="monitor-dns")
+
+
+def _getaddrinfo(host: str, port: int, timeout: float | None) -> list[Any]:
+    future = _resolver.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
+    try:
+        return future.result(timeout=timeout)
+    except FutureTimeout:
+        future.cancel()
+        raise _Refused(f"cannot resolve host {host!r}: no DNS answer within {timeout:g} s") from None
+
+
+def _resolve_checked(host: str, port: int, allowed: _Networks, timeout: float | None = None) -> list[str]:
     """The addresses of `host`, all of them permitted by `_refusal`, else _Refused.
 
     Every answer must pass, not just one: a name that resolves to a public and a private address
-    would otherwise reach the private one whenever the public one is slow.
+    would otherwise reach the private one whenever the public one is slow. The lookup counts against
+    `timeout` (the connect timeout).
     """
     name = host.strip("[]").rstrip(".").lower()
     if name == "localhost" or name.endswith(".localhost"):
@@ -264,7 +317,7 @@ def _resolve_checked(host: str, port: int, allowed: _Networks) -> list[str]:
         candidates = ["127.0.0.1", "::1"]
     else:
         try:
-            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            infos = _getaddrinfo(host, port, timeout)
         except (socket.gaierror, UnicodeError) as exc:
             raise _Refused(f"cannot resolve host {host!r}: {getattr(exc, 'strerror', None) or exc}") from exc
         candidates = list(dict.fromkeys(str(info[4][0]) for info in infos))  # unique, in order
@@ -371,10 +424,13 @@ def _fetch_http(
     # Redirects are followed by hand so that each hop goes through _check_destination.
     for _hop in range(limits.max_redirects + 1):
         _check_destination(url, current)
+        host = (urlsplit(current).hostname or "").lower()
+        remaining = limits.total_timeout - (time.monotonic() - started)
         try:
-            with http.stream(
-                "GET", current, headers=headers, timeout=timeout, follow_redirects=False
-            ) as resp:
+            with (
+                _host_slots.hold(host, limits.per_host, max(remaining, 0.0)),
+                http.stream("GET", current, headers=headers, timeout=timeout, follow_redirects=False) as resp,
+            ):
                 _verify_peer(resp, allowed)
                 if resp.status_code in _REDIRECT_STATUSES and "location" in resp.headers:
                     current = urljoin(str(resp.url), resp.headers["location"])
