@@ -169,3 +169,26 @@ def test_decode_text_utf8_bom_and_utf16() -> None:
     assert decode_text("Заголовок".encode("utf-16"), "b") == ("Заголовок", None)
     with pytest.raises(InputError, match="no other encoding gives plausible text"):
         decode_text(bytes(range(128, 256)) * 3, "c")
+
+
+def test_utf8_cut_inside_its_last_character_keeps_the_rest() -> None:
+    data = "Пограничники задержали контрабандистов".encode()[:-1]  # cut inside the last letter
+    text, note = decode_text(data, "cut.txt")
+    assert text == "Пограничники задержали контрабандисто"
+    assert note is not None and "truncated character dropped" in note
+
+
+def test_utf8_with_a_few_cp1252_bytes_is_read_as_utf8_not_as_mojibake() -> None:
+    # A UTF-8 file (curly quotes, Cyrillic) into which a cp1252 "é" and "’" were pasted.
+    utf8 = "“Border talks” in Астана — officials of Кыргызстан and Тоҷикистон met. ".encode() * 3
+    data = utf8 + b"Caf\xe9 owners\x92 union joined."
+    text, note = decode_text(data, "mixed.txt")
+    assert text.startswith("“Border talks” in Астана")  # the UTF-8 part intact
+    assert text.endswith("Café owners’ union joined.")  # the stray bytes as cp1252
+    assert note == "not valid UTF-8 (byte 0xe9 at offset 312): 2 invalid byte(s) read as cp1252"
+
+
+def test_single_byte_text_is_not_mistaken_for_damaged_utf8() -> None:
+    text, note = decode_text("Пограничники задержали контрабандистов на границе".encode("cp1251"), "a")
+    assert text == "Пограничники задержали контрабандистов на границе"
+    assert note is not None and note.endswith("decoded as cp1251")

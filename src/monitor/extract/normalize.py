@@ -51,13 +51,50 @@ def decode_text(data: bytes, name: str) -> tuple[str, str | None]:
     except UnicodeDecodeError as exc:
         bad_byte = data[exc.start]
         where = f"byte 0x{bad_byte:02x} at offset {exc.start}"
+        if exc.reason == "unexpected end of data":
+            # Cut inside the last character (a size-capped download, a truncated copy): the rest is
+            # fine UTF-8, and any single-byte guess would turn all of it into mojibake.
+            return data[: exc.start].decode(
+                "utf-8-sig"
+            ), f"not valid UTF-8 ({where}): truncated character dropped"
 
+    damaged = _damaged_utf8(data)
+    if damaged is not None:
+        text, bad = damaged
+        return text, f"not valid UTF-8 ({where}): {bad} invalid byte(s) read as cp1252"
     text, encoding = _guess_encoding(data)
     if text is None:
         raise InputError(name, f"not valid UTF-8 ({where}) and no other encoding gives plausible text")
     note = f"not valid UTF-8 ({where}); decoded as {encoding}"
     logger.info("decoded with fallback encoding", extra={"source": name, "encoding": encoding})
     return text, note
+
+
+# UTF-8 with a few bad bytes (a cp1252 "é" pasted into a UTF-8 file, a damaged byte) has many valid
+# multi-byte characters per invalid byte; text in a single-byte encoding read as UTF-8 has almost
+# none, because its accented letters rarely form valid sequences.
+_MIN_VALID_PER_INVALID = 10
+
+
+def _cp1252_bytes(exc: UnicodeError) -> tuple[str, int]:
+    """Decode error handler: the invalid bytes as cp1252 (what mixed-encoding files nearly always
+    hold), U+FFFD for the five bytes cp1252 leaves undefined."""
+    assert isinstance(exc, UnicodeDecodeError)
+    chunk = exc.object[exc.start : exc.end]
+    return chunk.decode("cp1252", errors="replace"), exc.end
+
+
+codecs.register_error("monitor-cp1252", _cp1252_bytes)
+
+
+def _damaged_utf8(data: bytes) -> tuple[str, int] | None:
+    """(text, invalid bytes) when `data` is UTF-8 with a few bad bytes, else None."""
+    strict_parts = data.decode("utf-8-sig", errors="replace")
+    bad = strict_parts.count("\ufffd") - data.count("\ufffd".encode())
+    valid = sum(1 for c in strict_parts if not c.isascii()) - strict_parts.count("\ufffd")
+    if bad > 0 and valid >= _MIN_VALID_PER_INVALID * bad:
+        return data.decode("utf-8-sig", errors="monitor-cp1252"), bad
+    return None
 
 
 def _guess_encoding(data: bytes) -> tuple[str | None, str | None]:
