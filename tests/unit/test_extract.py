@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import trafilatura
 
+from monitor.extract import html as extract_html
 from monitor.extract.html import extract_page, html_to_text
 from monitor.extract.language import detect_language
 from monitor.extract.normalize import normalize_whitespace
 
 PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "pages"
+# One small page per kind of extraction problem, each beside a .json with the segments its main text
+# must and must not contain.
+EXTRACT_PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "extract"
 
 
 def test_html_to_text_drops_chrome_decodes_entities_keeps_paragraphs() -> None:
@@ -71,7 +77,58 @@ def test_extract_page_falls_back_for_tiny_pages() -> None:
     assert page.language is None  # too short to judge
 
 
-def test_normalize_whitespace() -> None:
+@pytest.mark.parametrize("name", sorted(p.stem for p in EXTRACT_PAGES.glob("*.html")))
+def test_extract_page_kinds_of_pages(name: str) -> None:
+    """widgets: sign-up boxes, related-story boxes and hidden forms stay out; structured_body: a
+    script-rendered page whose article is only in JSON-LD; lead: the standfirst in the article header;
+    meta_and_comments: the post's date line and plain-div reader comments stay out; related_tail:
+    a closing "Also on ..." list of headlines goes, a "Related" heading inside the article stays."""
+    expected = json.loads((EXTRACT_PAGES / f"{name}.json").read_text(encoding="utf-8"))
+    text = extract_page((EXTRACT_PAGES / f"{name}.html").read_bytes()).text
+    for segment in expected["must_contain"]:
+        assert segment in text
+    for segment in expected["must_not_contain"]:
+        assert segment not in text
+
+
+def test_prune_page_drops_widgets_but_not_a_page_wide_form() -> None:
+    article = "<p>" + "Officers checked every container on the three routes. " * 20 + "</p>"
+    tree = trafilatura.load_html(
+        "<html><body><form id='aspnetForm'><h1>Title</h1>" + article + "<div class='newsletter'>Join us</div>"
+        "<div class='related-posts'><p>Other story</p></div><div style='display: none'>Hidden</div>"
+        "<form><p>Search</p></form></form></body></html>"
+    )
+    extract_html._prune_page(tree)
+    text = tree.text_content()
+    assert "Officers checked" in text
+    for gone in ("Join us", "Other story", "Hidden", "Search"):
+        assert gone not in text
+
+
+LONG_PARAGRAPH = (
+    "The story goes on with what the officers found in the containers after the first search. " * 2
+)
+
+
+@pytest.mark.parametrize(
+    ("raw", "text"),
+    [
+        ("Title\nJanuary 13, 2020 at 08:45 AM | categories: Python | View Comments\nBody.", "Title\n\nBody."),
+        ("Title\n24. März 2004, 19:49 | Genesis\nBody.", "Title\n\nBody."),
+        ("| date | 12:30 | place |\nBody.", "| date | 12:30 | place |\n\nBody."),  # a table row stays
+        ("Body.\n#1 Kommentar von Naru\n26. März 2004\nDanke!", "Body."),
+        ("Body.\n3 Comments\nNice.", "Body."),
+        ("Body.\nComments\nCode comments explain why.", "Body.\n\nComments\n\nCode comments explain why."),
+        ("Body.\nRead more\nOne headline\nAnother headline", "Body."),
+        (
+            "Body.\nRelated\n" + LONG_PARAGRAPH,
+            "Body.\n\nRelated\n\n" + LONG_PARAGRAPH.strip(),
+        ),  # the story goes on
+    ],
+)
+def test_trafilatura_text_drops_meta_lines_comments_and_related_tails(raw: str, text: str) -> None:
+    assert extract_html._trafilatura_text(raw) == text
+
     messy = "  Caf\u0065\u0301\u00a0 au\tlait \r\n\r\n\n\n next\u200b para \nline  "
     assert normalize_whitespace(messy) == "Café au lait\n\nnext para\nline"
 

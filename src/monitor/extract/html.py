@@ -5,12 +5,17 @@ Pure: bytes or text in, text out; the page URL is only a hint for trafilatura, n
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import trafilatura
 from bs4 import BeautifulSoup, Comment, Declaration, Doctype, NavigableString, ProcessingInstruction, Tag
+from lxml.etree import XPath
+from lxml.html import HtmlElement
 
 from monitor.extract.language import detect_language
 from monitor.extract.normalize import normalize_whitespace
@@ -136,22 +141,227 @@ def _is_boilerplate(block: str) -> bool:
     return len(block.split()) <= BOILERPLATE_MAX_WORDS and _BOILERPLATE.search(block) is not None
 
 
+# A post's meta line: date or time, author, categories, comment link, joined by separators. Tables
+# come out as "| a | b |" rows, hence the separator must not open the block.
+META_LINE_MAX_WORDS = 20
+_DATE = re.compile(
+    r"\b\d{1,2}:\d{2}\b|\b\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}\b|\b\d{4}-\d{2}-\d{2}\b"
+    r"|\b(?:jan|feb|m[aä]r|apr|ma[iy]|jui?[nl]|aug|sep|o[ck]t|nov|d[eé][cz]|janvier|f[eé]vrier|avril|ao[uû]t)"
+    r"[a-zéû]*\.?\s+(?:\d{1,2}\b|\d{4}\b)",
+    re.IGNORECASE,
+)
+_META_SEPARATOR = re.compile(r"\s[|·•]\s")
+
+
+def _is_meta_line(block: str) -> bool:
+    return (
+        len(block.split()) <= META_LINE_MAX_WORDS
+        and not block.startswith("|")
+        and _META_SEPARATOR.search(block) is not None
+        and _DATE.search(block) is not None
+    )
+
+
+# The heading that opens a reader-comment section ("3 Kommentare", "#1 Comment by Ann", "Leave a
+# reply", "12 thoughts on ..."). trafilatura drops comment sections it recognises by their markup;
+# ones in plain divs come through, and everything from such a heading on is comments. A bare
+# "Comments" is not enough: articles have sections of that name.
+COMMENT_HEADING_MAX_WORDS = 12
+_COMMENT_HEADING = re.compile(
+    r"^#?\d+\.?\s+(?:kommentare?|comments?|commentaires?|antworten|responses?|replies)"
+    r"(?:\s+(?:von|by|de|par|to|zu|on)\b.*)?:?$"
+    r"|^(?:kommentare?|comments?|commentaires?)\s*\(\d+\):?$"
+    r"|^(?:leave a (?:reply|comment)|\d+\s+thoughts? on\b)",
+    re.IGNORECASE,
+)
+
+
+def _is_comment_heading(block: str) -> bool:
+    return len(block.split()) <= COMMENT_HEADING_MAX_WORDS and _COMMENT_HEADING.search(block) is not None
+
+
+# A heading over a list of links to other articles ("Read more", "Auch auf example.de", "À lire
+# aussi") that ends the text: the heading and the headlines after it go. Headlines are short; a
+# longer block after the heading means the article goes on and nothing is cut.
+RELATED_HEADING_MAX_WORDS = 8
+RELATED_ITEM_MAX_WORDS = 25
+_RELATED_HEADING = re.compile(
+    r"^\W{0,3}(?:read more|related(?:\s+(?:articles|stories|posts|content|reading|links))?|see also"
+    r"|more (?:from|on|about|stories)\b.*|also on\b.*|auch (?:auf|bei)\b.*|lesen sie (?:auch|mehr)"
+    r"|mehr zum thema|weitere (?:artikel|beiträge)|das könnte sie auch interessieren|(?:à )?lire aussi"
+    r"|sur le même sujet|you (?:may|might) also (?:like|enjoy)|recommended(?: for you)?)\W{0,3}$",
+    re.IGNORECASE,
+)
+
+
+def _without_related_tail(blocks: list[str]) -> list[str]:
+    for index, block in enumerate(blocks[1:], start=1):
+        if len(block.split()) <= RELATED_HEADING_MAX_WORDS and _RELATED_HEADING.search(block):
+            tail = blocks[index + 1 :]
+            if tail and all(len(item.split()) <= RELATED_ITEM_MAX_WORDS for item in tail):
+                return blocks[:index]
+    return blocks
+
+
 def _trafilatura_text(text: str) -> str:
     # trafilatura separates blocks with one newline; our convention is a blank line between them.
-    blocks = (line.strip() for line in text.split("\n"))
-    return normalize_whitespace("\n\n".join(b for b in blocks if b and not _is_boilerplate(b)))
+    blocks: list[str] = []
+    for block in (line.strip() for line in text.split("\n")):
+        if blocks and _is_comment_heading(block):
+            break  # the rest is reader comments
+        if block:
+            blocks.append(block)
+    kept = (b for b in _without_related_tail(blocks) if not _is_boilerplate(b) and not _is_meta_line(b))
+    return normalize_whitespace("\n\n".join(kept))
+
+
+# Parts of a page that are never the article, pruned from the parsed tree before trafilatura sees it:
+# trafilatura drops most of them itself, but its readability/justext fallbacks run on the raw tree
+# and bring them back: hidden elements (modal dialogs, collapsed menus), forms, newsletter sign-up and
+# related-story boxes. Candidates come in one pass over the tree; XPath 1.0 cannot split class tokens,
+# so `_is_prunable` checks them.
+_WIDGET = r"newsletter|related|recommend|read-?next|more-(?:about|from|on|stories)"
+_PRUNE_CANDIDATES = XPath(
+    "//body//*[self::form or @hidden or @aria-hidden='true' or contains(@style, 'none')"
+    " or contains(@class, 'hidden') or ((self::div or self::section or self::aside)"
+    f" and (re:test(@class, '{_WIDGET}', 'i') or re:test(@id, '{_WIDGET}', 'i')))]",
+    namespaces={"re": "http://exslt.org/regular-expressions"},
+)
+_WIDGET_NAME = re.compile(_WIDGET, re.IGNORECASE)
+_DISPLAY_NONE = re.compile(r"display\s*:\s*none", re.IGNORECASE)
+# A pruned element never holds more than this share of the page's text: when it does, the page puts
+# its article inside it (ASP.NET wraps whole pages in a <form>, some themes hide the body until a
+# script runs), and dropping it would leave nothing.
+PRUNE_MAX_SHARE = 0.3
+
+
+def _is_prunable(element: HtmlElement) -> bool:
+    if element.tag == "form":
+        return True
+    style, classes = element.get("style", ""), element.get("class", "").split()
+    return (
+        element.get("hidden") is not None
+        or element.get("aria-hidden") == "true"
+        or _DISPLAY_NONE.search(style) is not None
+        or "hidden" in classes
+        or (
+            element.tag in ("div", "section", "aside")
+            and _WIDGET_NAME.search(f"{element.get('class', '')} {element.get('id', '')}") is not None
+        )
+    )
+
+
+def _remove(element: HtmlElement) -> None:
+    """Drop an element but keep its tail text, which belongs to the parent."""
+    parent = element.getparent()
+    if parent is None:
+        return
+    if element.tail and element.tail.strip():
+        previous = element.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + element.tail
+        else:
+            parent.text = (parent.text or "") + element.tail
+    parent.remove(element)
+
+
+def _prune_page(tree: HtmlElement) -> None:
+    """Drop hidden elements, forms and sign-up or related-story boxes, unless they hold the article."""
+    candidates = [e for e in _PRUNE_CANDIDATES(tree) if _is_prunable(e)]
+    body = tree.find("body")
+    if not candidates or body is None:
+        return
+    limit = PRUNE_MAX_SHARE * len(body.text_content())
+    for element in candidates:
+        if element.find(".//h1") is None and len(element.text_content()) <= limit:
+            _remove(element)
+
+
+def _walk_json(value: Any) -> Iterator[dict[str, Any]]:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            yield item
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def _structured_body(tree: HtmlElement) -> str:
+    """The longest schema.org `articleBody` in the page's JSON-LD, as text ("" if none).
+
+    Script-rendered news sites ship the article only there and in a JavaScript state blob, so the
+    visible HTML holds a picture caption and trafilatura finds nothing better.
+    """
+    best = ""
+    for script in tree.iterfind('.//script[@type="application/ld+json"]'):
+        try:
+            data = json.loads(script.text or "")
+        except ValueError:
+            continue
+        for item in _walk_json(data):
+            body = item.get("articleBody")
+            if isinstance(body, str) and len(body) > len(best):
+                best = body
+    return html_to_text(best) if best else ""
+
+
+_DESCRIPTION = XPath(
+    "//head/meta[@property='og:description' or @name='description' or @name='twitter:description']/@content"
+)
+_LEAD_CANDIDATES = XPath("//body//p")
+_LEAD_EXCLUDED = frozenset({"nav", "footer", "aside", "form", "figcaption", "li", "a"})
+# A lead is a sentence or a short paragraph; longer descriptions are the article's first paragraph
+# copied into a meta tag (trafilatura keeps those) or a whole abstract.
+LEAD_WORDS = (6, 80)
+
+
+def _lead(tree: HtmlElement) -> str:
+    """The page's lead (standfirst): the meta description when a paragraph of the body repeats it.
+
+    News themes put the lead above the article, beside the headline, where trafilatura drops it with
+    the rest of the header. The meta description alone is not enough: many sites write one that the
+    reader never sees.
+    """
+    descriptions = {normalize_whitespace(str(d)) for d in _DESCRIPTION(tree)}
+    descriptions = {d for d in descriptions if LEAD_WORDS[0] <= len(d.split()) <= LEAD_WORDS[1]}
+    if not descriptions:
+        return ""
+    for paragraph in _LEAD_CANDIDATES(tree):
+        text = normalize_whitespace(paragraph.text_content())
+        if text in descriptions and not any(a.tag in _LEAD_EXCLUDED for a in paragraph.iterancestors()):
+            return text
+    return ""
+
+
+# The structured body replaces the extracted text only when it is this many times longer: both come
+# from the same article, so a small difference is formatting, a large one means trafilatura missed it.
+STRUCTURED_BODY_FACTOR = 2.0
 
 
 def extract_page(data: bytes, url: str | None = None) -> ExtractedPage:
     """Main text, title, publication date and language of a full web page.
 
-    trafilatura finds the main text; when it finds nothing (very short pages, odd markup) the whole
-    body is converted with `html_to_text`, which keeps navigation out but not every side block.
+    trafilatura finds the main text in a pruned tree; a much longer JSON-LD `articleBody` replaces it,
+    and when there is neither (very short pages, odd markup) the whole body is converted with
+    `html_to_text`, which keeps navigation out but not every side block.
     """
+    tree = None
+    structured = lead = ""
+    try:
+        tree = trafilatura.load_html(data)
+    except Exception:  # lxml can fail on hostile markup; trafilatura and the fallback still try
+        logger.warning("could not parse page", exc_info=True, extra={"url": url})
+    if tree is not None:
+        structured = _structured_body(tree)
+        _prune_page(tree)
+        lead = _lead(tree)
+
     document = None
     try:
         document = trafilatura.bare_extraction(
-            data,
+            tree if tree is not None else data,
             url=url,
             with_metadata=True,
             include_comments=False,  # reader comments are not the article
@@ -164,6 +374,10 @@ def extract_page(data: bytes, url: str | None = None) -> ExtractedPage:
     text = _trafilatura_text(document.text) if document is not None and document.text else ""
     title = normalize_whitespace(document.title) if document is not None and document.title else None
     published = _parse_date(document.date) if document is not None else None
+    if len(structured) > STRUCTURED_BODY_FACTOR * len(text):
+        text = structured
+    if lead and text and lead not in text:
+        text = f"{lead}\n\n{text}"
 
     if not text or title is None:
         soup = _soup(data)
