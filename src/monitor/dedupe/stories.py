@@ -131,7 +131,10 @@ class Story:
     title: str  # of its first article with a title: stable, and what the event was first called
     first_seen: datetime
     last_seen: datetime
-    articles: list[tuple[datetime, str]] = field(default_factory=list)  # (seen_at, article id)
+    # (seen_at, article id) of its articles within the window, oldest first: a story that copies keep
+    # alive for weeks forgets its old articles (article_count keeps counting them)
+    articles: list[tuple[datetime, str]] = field(default_factory=list)
+    article_count: int = 0
     sources: set[str] = field(default_factory=set)
     centroid: Counter[str] = field(default_factory=Counter)
     entities: Counter[str] = field(default_factory=Counter)  # entity id -> articles mentioning it
@@ -182,7 +185,12 @@ class StoryIndex:
         self.w_text = w_text
         self.w_entities = w_entities
         self._stories: dict[str, Story] = {}
-        self._story_of: dict[str, str] = {}  # article id -> story id, for articles of live stories
+        self._story_of: dict[str, str] = {}  # article id -> story id, for the articles of the window
+        # duplicate group (its original's id) -> (story id, seen_at) of its latest copy in the window:
+        # copies keep joining that story after the original itself has left the window
+        self._group_story: dict[str, tuple[str, datetime]] = {}
+        self._assigned: list[tuple[datetime, int, str, bool]] = []  # heap: (seen_at, seq, id, is group)
+        self._assigned_seq = 0
         self._df: Counter[str] = Counter()
         self._n_docs = 0
         self._window_docs: deque[tuple[datetime, list[str]]] = deque()  # (seen_at, distinct terms)
@@ -218,10 +226,14 @@ class StoryIndex:
             self._newest = article.seen_at
             self._expire(article.seen_at - self.window)
 
-        if article.duplicate_of is not None:
-            original = self._story_of.get(article.duplicate_of)
-            if original is not None:
+        group = article.duplicate_of
+        if group is not None:
+            original = self._story_of.get(group)
+            if original is None and (latest := self._group_story.get(group)) is not None:
+                original = latest[0]
+            if original is not None and original in self._stories:
                 self._attach(self._stories[original], article)
+                self._remember_group(group, original, article.seen_at)
                 return original
 
         bag = terms(article.title, article.text)
@@ -233,12 +245,16 @@ class StoryIndex:
             self._stories[story.id] = story
         self._attach(story, article)
         self._absorb(story, bag, entities)
+        if group is not None:  # its original's story is closed: the next copies follow this one
+            self._remember_group(group, story.id, article.seen_at)
         return story.id
 
     # -- assignment ------------------------------------------------------------------------------
 
-    def _idf(self, term: str) -> float:
-        return math.log((1 + self._n_docs) / (1 + self._df.get(term, 0))) + 1.0
+    def _tfidf(self, counts: dict[str, int]) -> dict[str, float]:
+        """counts x idf, idf = log((1 + N) / (1 + df)) + 1 (one expression: the same floats everywhere)."""
+        log, n, df = math.log, 1 + self._n_docs, self._df.get
+        return {t: c * (log(n / (1 + df(t, 0))) + 1.0) for t, c in counts.items()}
 
     def _best_story(self, bag: Counter[str], entities: set[str]) -> Story | None:
         max_df = max(3, CANDIDATE_MAX_DF * self._n_docs)
@@ -251,8 +267,9 @@ class StoryIndex:
         if not votes:
             return None
         # most shared keys first, ties by id (posting sets iterate in a per-process hash order)
-        ranked = sorted(zip(map(operator.neg, votes.values()), votes.keys(), strict=True))[:MAX_CANDIDATES]
-        weights = {t: c * self._idf(t) for t, c in bag.items()}
+        keyed = zip(map(operator.neg, votes.values()), votes.keys(), strict=True)
+        ranked = heapq.nsmallest(MAX_CANDIDATES, keyed)  # = sorted(keyed)[:MAX_CANDIDATES], in O(n)
+        weights = self._tfidf(bag)
         norm = math.sqrt(sum(w * w for w in weights.values()))
         best, best_sim = None, self.threshold
         for _, story_id in sorted(ranked, key=operator.itemgetter(1)):
@@ -277,7 +294,7 @@ class StoryIndex:
         return self.w_text * cos + self.w_entities * (inter / union if union else 0.0)
 
     def _attach(self, story: Story, article: StoryArticle) -> None:
-        first = not story.articles
+        first = story.article_count == 0
         bisect.insort(story.articles, (article.seen_at, article.id))
         if first or article.seen_at > story.last_seen:
             story.last_seen = max(story.last_seen, article.seen_at)
@@ -290,7 +307,19 @@ class StoryIndex:
             story.sources.add(article.source)
         else:
             story.unsourced += 1
+        story.article_count += 1
         self._story_of[article.id] = story.id
+        self._push_assigned(article.seen_at, article.id, False)
+
+    def _remember_group(self, group: str, story_id: str, seen_at: datetime) -> None:
+        latest = self._group_story.get(group)
+        if latest is None or seen_at >= latest[1]:
+            self._group_story[group] = (story_id, seen_at)
+            self._push_assigned(seen_at, group, True)
+
+    def _push_assigned(self, seen_at: datetime, key: str, is_group: bool) -> None:
+        self._assigned_seq += 1
+        heapq.heappush(self._assigned, (seen_at, self._assigned_seq, key, is_group))
 
     def _absorb(self, story: Story, bag: Counter[str], entities: set[str]) -> None:
         story.centroid.update(bag)
@@ -305,7 +334,7 @@ class StoryIndex:
             self._postings.setdefault(term, set()).add(story.id)
         # tf-idf weights of the centroid with the idf of now: refreshed whenever the story changes
         # rather than at every comparison (idf moves slowly; this is 10x cheaper per candidate)
-        story.weights = {t: c * self._idf(t) for t, c in story.centroid.items()}
+        story.weights = self._tfidf(story.centroid)
         story.norm = math.sqrt(sum(w * w for w in story.weights.values()))
         for entity in story.entities:
             self._postings.setdefault("e:" + entity, set()).add(story.id)
@@ -336,14 +365,25 @@ class StoryIndex:
                     if self._df[term] <= 0:
                         del self._df[term]
                 self._n_docs -= 1
+        # articles (and copies' groups) leaving the window are forgotten, also by the stories that
+        # copies keep alive for longer: memory follows the window, not the life of a story
+        while self._assigned and self._assigned[0][0] < cutoff:
+            _, _, key, is_group = heapq.heappop(self._assigned)
+            if is_group:
+                latest = self._group_story.get(key)
+                if latest is not None and latest[1] < cutoff:
+                    del self._group_story[key]
+                continue
+            story_id = self._story_of.pop(key, None)
+            story = self._stories.get(story_id) if story_id is not None else None
+            if story is not None and story.articles and story.articles[0][0] < cutoff:
+                del story.articles[: bisect.bisect_left(story.articles, (cutoff,))]
         while self._closing and self._closing[0][0] < cutoff:
             last_seen, story_id = heapq.heappop(self._closing)
             story = self._stories.get(story_id)
             if story is None or story.last_seen != last_seen:
                 continue  # stale entry: the story received articles since, or is already closed
-            del self._stories[story_id]
-            for _, article_id in story.articles:
-                self._story_of.pop(article_id, None)
+            del self._stories[story_id]  # its articles and groups have left the window already
             for term in story.centroid:
                 self._unpost(term, story_id)
             for entity in story.entities:
