@@ -58,6 +58,12 @@ def test_digests_and_search_for_a_logged_in_user(app, db: Connection, settings: 
     assert "Regional Counter-Terrorism Workshop Opens In Bishkek" in found.text
     assert "Terrorism" in found.text  # its topics are listed
     assert "0 results" in client.get("/search", params={"q": "Reykjavik"}).text
+    # Other forms of the words typed: "recruiting" finds "recruiters", "trainings" finds "training"
+    # (the text has neither form typed); exclusions and phrases still apply.
+    assert "Workshop Opens In Bishkek" in client.get("/search", params={"q": "recruiting trainings"}).text
+    assert "0 results" in client.get("/search", params={"q": "recruiting -Bishkek"}).text
+    assert "Workshop Opens In" in client.get("/search", params={"q": '"border guard"'}).text
+    assert "0 results" in client.get("/search", params={"q": '"guards border"'}).text
     hostile = client.get("/search", params={"q": '<script>alert(1)</script> "unbalanced'})
     assert hostile.status_code == 200
     assert "<script>alert(1)</script>" not in hostile.text and "&lt;script&gt;" in hostile.text
