@@ -269,7 +269,8 @@ def entities_section(run: entities.EntityRun) -> list[str]:
         "",
         f"`{entities.RE3D_DIR}`: {e.documents} documents. Extractor mentions map to re3d types: "
         "country, place and generic location → Location; organisation → Organisation; person → "
-        'Person; demonym ("Kurdish") → Nationality.',
+        'Person; demonym ("Kurdish") → Nationality, but a plural demonym ("Syrians", a group of people) '
+        "→ Organisation, as re3d types it.",
         "",
         "### Spans (overlap matching)",
         "",
@@ -288,7 +289,11 @@ def entities_section(run: entities.EntityRun) -> list[str]:
         "",
         "Per document and type, the set of canonical names predicted is compared with the set of gold "
         "names (micro-averaged over documents; precision = shared / predicted, recall = shared / gold). "
-        "Predicted: the canonical `name` of every extractor mention in the text. Gold: each *named* "
+        "Only names are compared, on both sides: a span written as a name (after a leading determiner, "
+        'every word capitalised, a number or a connector: "Army of the Victorious Sect"), not a '
+        'description that contains one ("U.S. officials", "the government of Iraq"), which has no '
+        "canonical name; descriptions are judged by the span views. "
+        "Predicted: the canonical `name` of every such extractor mention in the text. Gold: each such "
         'gold span without a leading "the", canonicalised by the extractor itself: the gazetteer '
         'entry of the whole span ("Iraqi" → Iraq, "U.S." → United States); else the longest '
         'mention of the gold type the extractor finds in the span on its own ("Iraqi Prime Minister '
