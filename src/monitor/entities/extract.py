@@ -61,7 +61,10 @@ _SENTENCE_STARTS = (
     "March No Not Now November October On One Of Our Over Other Since She So Some Still Such Saturday "
     "Sunday September Under Until We What When Where Which While Who Why With Wednesday Yet Yes You Your "
     "January June July Last Just Also Did Do Does Is Are Was Were Would Could Should Let Like Perhaps "
-    "Instead Indeed Among Against Without Within Every Few Several Only Much Once Many Though Thus"
+    "Instead Indeed Among Against Without Within Every Few Several Only Much Once Many Though Thus "
+    # Prepositions that introduce a place: kept out of the phrase so that "Near Rawah" is a phrase
+    # "Rawah" with the place cue "Near" before it (see `_place_cue`).
+    "Near Outside Inside Around Across Towards Into"
 )
 
 
@@ -112,21 +115,42 @@ _LOC_AFTER_RE = re.compile(
     r"neighbou?rhood|area|airport|airfield|dam|border|camp|refinery)\b"
 )
 # Country or demonym followed by a force or state body: "Iraqi security forces", "U.S. troops".
+# "U.S.-led coalition" too: the "-led" is part of the token after a country name.
 _FORCES_RE = re.compile(
-    r"[ \t]+((?:(?:security|government|armed|military|special|federal|national|coalition|border|"
-    r"naval|ground|regime|pro-government|opposition|rebel|intelligence)[ \t]+)?"
+    r"(?:-led)?[ \t]+((?:(?:security|government|armed|military|special|federal|national|coalition|border|"
+    r"naval|ground|regime|pro-government|opposition|rebel|intelligence|state)[ \t]+)?"
     r"(?:forces|troops|army|military|government|police|navy|authorities|regime|soldiers|"
-    r"intelligence|coast guard|air force|marines))\b"
+    r"intelligence|coast guard|air force|marines|coalition|officials|fighters|militias?|militiamen|"
+    r"rebels|insurgents|service members|servicemen|media|television|TV|news agency))\b"
 )
-_ACRONYM_RE = re.compile(r"[A-Z][A-Z&]{1,5}")
+# Words that make the unknown name after them an organisation: "the German company Züblin",
+# "the militant group Jund al-Aqsa", "the DNS operator Network Solutions".
+_ORG_CUES = _words(
+    """company firm group agency operator broadcaster channel network newspaper daily weekly magazine
+    airline carrier contractor manufacturer maker militia faction outfit charity organisation
+    organization movement party conglomerate insurer lender bank retailer startup"""
+)
+# Words after which capitalised words name an event, not an organisation or a person
+# ("Operation Inherent Resolve", "Exercise Eager Lion").
+_EVENT_HEADS = _words("Operation Exercise")
+# Armed services named by one word ("the Army said", "Navy Capt. Jeff Davis"): organisations on
+# their own; inside a longer name ("Iraqi Army", "Free Syrian Army") the head-word rule applies.
+_SERVICE_WORDS = _words("Army Navy Marines")
+# An ordinal right before a unit: "3rd Battalion", "507th Maintenance Group", "U.S. 5th Fleet".
+# Searched with `endpos` at the unit's start, so `\Z` anchors it there.
+_ORDINAL_BEFORE_RE = re.compile(r"\b\d{1,4}(?:st|nd|rd|th)[ \t]+\Z")
+# Up to 9 capitals: military and agency acronyms run long (NAVCENT, USCENTCOM, AFRICOM).
+_ACRONYM_RE = re.compile(r"[A-Z][A-Z&]{1,8}")
 _ROMAN_RE = re.compile(r"[IVXLC]+")
 _LATIN_WORD_RE = re.compile(r"[A-Za-z]+")
 _WORD_AFTER_RE = re.compile(r"[ \t]*,?[ \t]*([a-z][\w-]*)")
 _APPOSITION_RE = re.compile(r",[ \t]+(?:(?:the|a|an|who|as|is|its|their)[ \t]+)?((?:[\w'’-]+[ \t,]+){0,4})")
 _APPOSITION_WORD_RE = re.compile(r"[a-z][a-z-]*")
+_CLAUSE_END = frozenset(".,;:\n")  # what may follow a name that ends an attribution ("said Russell.")
 _MAX_CONTEXT = 40  # characters looked at before a phrase for a title, a verb of saying or "in"
-# What to do with a one-word phrase that is not in the gazetteer (cached per word).
-_SKIP, _COMPOUND, _NAME = 0, 1, 2
+# What to do with a one-word phrase that is not in the gazetteer (cached per word); _UNIT: an
+# organisation head word that is one when an ordinal precedes it ("3rd Battalion").
+_SKIP, _COMPOUND, _NAME, _UNIT = 0, 1, 2, 3
 # Per-word and per-phrase caches are bounded so that a long-running worker does not grow without limit.
 _CACHE_MAX = 200_000
 _SHIP_PREFIXES = _words("HMS USS HMAS HMCS HNLMS INS FS RFS MV SS")
@@ -281,7 +305,25 @@ class EntityExtractor:
                     if context and action.type == "country":  # type: ignore[union-attr]
                         self._forces(singles, body, start, m.end(), action)  # type: ignore[arg-type]
                 elif action == _COMPOUND:
-                    self._match_parts(matches, phrase, start, self.gz.table)
+                    hit = self._match_parts(matches, phrase, start, self.gz.table)
+                    if context and hit is not None and hit.type == "country" and phrase.endswith("-led"):
+                        self._forces(singles, body, start, m.end() - 4, hit)  # "US-led coalition"
+                elif action == _UNIT:
+                    ordinal = _ORDINAL_BEFORE_RE.search(body, max(0, start - 12), start)
+                    if ordinal is not None:  # "3rd Battalion", "5th Fleet"
+                        surface = body[ordinal.start() : m.end()]
+                        singles.extra.append(
+                            Mention(
+                                ordinal.start(),
+                                m.end(),
+                                "organisation",
+                                "org:" + slugify(surface),
+                                surface,
+                                surface,
+                                "name",
+                                source,  # type: ignore[arg-type]
+                            )
+                        )
                 elif action == _NAME and context:
                     idx = len(texts)
                     singles_plan.starts.append(start)
@@ -310,6 +352,10 @@ class EntityExtractor:
             target = self.gz.upper_table.get(word)
             if target is not None:
                 return target
+        if word in _SERVICE_WORDS:
+            return Target("organisation", "org:" + word.lower(), word)
+        if word in self.gz.org_heads:
+            return _UNIT  # "Battalion", "Fleet": an organisation only after an ordinal
         if word in _NEVER_NAME or word in _NO_START or word.lower() in self.gz.common_words:
             return _SKIP  # sentence-initial capital
         if "-" in word:
@@ -330,6 +376,13 @@ class EntityExtractor:
             if after and after.group(1) in self.gz.speech_verbs:
                 singles.persons.append((idx, idx + 1, None))
                 return
+        # '..., said Russell.': a verb of saying before a name that ends the clause.
+        if (
+            body[end : end + 1] in _CLAUSE_END
+            and _prev_word(body, singles.plan.starts[idx]) in self.gz.speech_verbs
+        ):
+            singles.persons.append((idx, idx + 1, None))
+            return
         singles.runs.append((idx, idx + 1, True))
 
     # -- the plan of a multi-word phrase --------------------------------------------------------------
@@ -467,6 +520,16 @@ class EntityExtractor:
         kinds = [flags.get(t) or self._flag(t) for t in texts]
         is_title = [k & _F_TITLE != 0 for k in kinds]
         is_name = [kinds[k] & _F_NAME != 0 and cover[k] is None for k in range(n)]
+        if texts[0] in _SERVICE_WORDS and n > 1 and is_title[1] and cover[0] is None:
+            plan.matches.append((plan.starts[0], plan.ends[0], self._single_action(texts[0])))  # type: ignore[arg-type]
+        if not _EVENT_HEADS.isdisjoint(texts):
+            # "Operation Inherent Resolve": the words after are an event's name, no person or place.
+            for k in range(n - 1):
+                if texts[k] in _EVENT_HEADS:
+                    j = k + 1
+                    while j < n and texts[j][:1].isupper() and cover[j] is None:
+                        is_name[j] = False
+                        j += 1
         # Name runs: maximal stretches of name-like tokens not covered by the gazetteer.
         runs: list[tuple[int, int]] = []
         i = 0
@@ -663,7 +726,8 @@ class EntityExtractor:
 
     def _resolve_runs(self, phrases: list[_Phrase], title: str, text: str) -> None:
         """Runs repeating a known person's full name, surname or given name count for that person;
-        other runs introduced as places ("in Daquq") become locations."""
+        runs after an organisation noun ("the company Zublin") are organisations; other runs
+        introduced as places ("in Daquq") become locations."""
         names: set[str] = set()
         for ph in phrases:
             texts = ph.plan.texts
@@ -671,6 +735,9 @@ class EntityExtractor:
                 parts = [t for t in texts[a:b] if t not in _NAME_PARTICLES]
                 names.add(" ".join(texts[a:b]))
                 names.add(parts[-1])
+                bare = _bare_surname(parts[-1])
+                if bare:
+                    names.add(bare)  # "Assad" after "Bashar al-Assad"
                 if len(parts) > 1:
                     names.add(parts[0])
         if names:
@@ -682,9 +749,18 @@ class EntityExtractor:
                 name = " ".join(plan.texts[a:b])
                 if name in names:
                     ph.persons.append((a, b, None))
+                    continue
+                body = title if ph.source == "title" else text
+                start = ph.offset + plan.starts[a]
+                if _prev_word(body, start) in _ORG_CUES:
+                    end = ph.offset + plan.ends[b - 1]
+                    surface = body[start:end]
+                    org_id = "org:" + slugify(surface)
+                    ph.extra.append(
+                        Mention(start, end, "organisation", org_id, surface, surface, "name", ph.source)
+                    )
                 elif maybe_place:
-                    body = title if ph.source == "title" else text
-                    start, end = ph.offset + plan.starts[a], ph.offset + plan.ends[b - 1]
+                    end = ph.offset + plan.ends[b - 1]
                     if _place_cue(body, start, end):
                         surface = body[start:end]
                         loc_id = "loc:" + slugify(surface)
@@ -703,6 +779,9 @@ class EntityExtractor:
                     full = " ".join(texts[a:b])
                     full_of.setdefault(parts[-1], full)
                     full_of.setdefault(parts[0], full)
+                    bare = _bare_surname(parts[-1])
+                    if bare:
+                        full_of.setdefault(bare, full)
         out: list[Mention] = []
         for ph in phrases:
             body = headline if ph.source == "title" else text
@@ -723,6 +802,11 @@ class EntityExtractor:
                     start, end = offset + plan.starts[s], offset + plan.ends[e - 1]
                     surface = _strip_the(body[start:end])
                     start = end - len(surface)
+                    if s == 0 and prefix == "org:" and start > 0 and body[start - 1] == " ":
+                        ordinal = _ORDINAL_BEFORE_RE.search(body, max(0, start - 12), start)
+                        if ordinal is not None:  # "321st Field Artillery Regiment"
+                            start = ordinal.start()
+                            surface = body[start:end]
                     out.append(
                         Mention(
                             start, end, mtype, prefix + slugify(surface), surface, surface, "name", source
@@ -754,6 +838,9 @@ def _in_spans(plan: _Plan, k: int) -> bool:
 
 def _entity(ms: list[Mention]) -> Entity:
     first = ms[0]
+    if len(ms) == 1:  # most entities: the general case below gives the same, at twice the cost
+        m = first
+        return Entity(m.type, m.name, m.entity_id, 1, (m.surface,), m.title or None, m.country)  # type: ignore[arg-type]
     surfaces = tuple(dict.fromkeys(m.surface for m in ms))
     name = first.name
     title = None
@@ -762,6 +849,23 @@ def _entity(ms: list[Mention]) -> Entity:
         name = max((m.name for m in ms), key=lambda s: (len(s.split()), len(s)))
         title = next((m.title for m in ms if m.title), None)
     return Entity(first.type, name, first.entity_id, len(ms), surfaces, title, first.country)  # type: ignore[arg-type]
+
+
+def _bare_surname(word: str) -> str:
+    """An Arabic surname without its article, as news writes it on later mentions ("al-Assad" ->
+    "Assad"); "" when there is none."""
+    if len(word) > 5 and word[2] == "-" and word[:2] in ("al", "Al", "el", "El"):
+        return word[3:]
+    return ""
+
+
+def _prev_word(body: str, start: int) -> str:
+    """The blank-separated word right before `start` when one space separates them ("" otherwise):
+    a cheaper `_word_before` (string methods only) for checks that run on every unknown name."""
+    j = start - 1
+    if j <= 0 or body[j] != " ":
+        return ""
+    return body[body.rfind(" ", max(0, j - 16), j) + 1 : j]
 
 
 def _word_before(body: str, start: int) -> tuple[str, int]:
@@ -783,7 +887,7 @@ def _place_cue(body: str, start: int, end: int) -> bool:
     if nxt in ("'", "’"):
         return False
     word, i = _word_before(body, start)
-    if word in _LOC_PREPOSITIONS:
+    if word in _LOC_PREPOSITIONS or word.lower() in _LOC_PREPOSITIONS:  # "near Rawah", "Near Rawah"
         return True
     if word == "of" and _word_before(body, i)[0] in _LOC_OF_NOUNS:
         return True
