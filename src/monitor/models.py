@@ -113,3 +113,4 @@ class ProcessedArticle:
     topics: list[TopicHit]
     entities: list[Entity]
     signature: bytes = b""  # MinHash of the clean text, for near-duplicate detection across sources
+    display_html: str | None = None  # the source's HTML made safe (nh3), for reading in the UI

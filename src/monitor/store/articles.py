@@ -198,7 +198,17 @@ def save_processed(
             if first is not None and first != article_id:
                 duplicates += 1
                 updates.append(
-                    (article_id, "duplicate", first, r.clean_text, r.language, r.content_hash, None, None)
+                    (
+                        article_id,
+                        "duplicate",
+                        first,
+                        r.clean_text,
+                        r.language,
+                        r.content_hash,
+                        None,
+                        None,
+                        None,
+                    )
                 )
                 continue
             first_by_hash[r.content_hash] = article_id
@@ -213,6 +223,7 @@ def save_processed(
                     r.content_hash,
                     taxonomy_version,
                     psycopg2.Binary(r.signature) if r.signature else None,
+                    r.display_html,
                 )
             )
             for t in r.topics:
@@ -231,12 +242,12 @@ def save_processed(
                       SET status = v.status, duplicate_of = v.duplicate_of, clean_text = v.clean_text,
                           language = v.language, content_hash = v.content_hash,
                           taxonomy_version = v.taxonomy_version, signature = v.signature,
-                          processed_at = now(), error = NULL
+                          display_html = v.display_html, processed_at = now(), error = NULL
                      FROM (VALUES %s) AS v (id, status, duplicate_of, clean_text, language, content_hash,
-                                            taxonomy_version, signature)
+                                            taxonomy_version, signature, display_html)
                     WHERE a.id = v.id""",
                 updates,
-                template="(%s::bigint, %s, %s::bigint, %s, %s, %s, %s, %s::bytea)",
+                template="(%s::bigint, %s, %s::bigint, %s, %s, %s, %s, %s::bytea, %s)",
                 page_size=1000,
             )
         if entity_rows:

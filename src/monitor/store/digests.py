@@ -192,6 +192,18 @@ def digest_selection(
     return _attach(conn, rows)
 
 
+def article_page(conn: Connection, article_id: int) -> tuple[ArticleRecord, str | None] | None:
+    """One processed article with its topics and entities, and its sanitised HTML if it has one."""
+    with conn.cursor() as cur:
+        cur.execute(_ARTICLE_SQL.format(where="a.id = %s"), (article_id,))
+        rows = cur.fetchall()
+        if not rows:
+            return None
+        cur.execute("SELECT display_html FROM articles WHERE id = %s", (article_id,))
+        row = cur.fetchone()
+    return _attach(conn, rows)[0], row[0] if row else None
+
+
 def iter_articles(
     conn: Connection, start: datetime, end: datetime, chunk: int = 1000
 ) -> Iterator[ArticleRecord]:

@@ -19,6 +19,7 @@ from fastapi import Depends, FastAPI, HTTPException, Query
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from monitor.store import digests as digest_store
 from monitor.store.db import Connection, connect
 
 _env = Environment(
@@ -96,8 +97,21 @@ def create_app(dsn: Callable[[], str], user: Callable[..., Any]) -> FastAPI:
                 results = cur.fetchall()
         return _env.get_template("search.html.j2").render(q=q, results=results, limit=SEARCH_LIMIT)
 
+    @app.get("/articles/{article_id}", response_class=HTMLResponse)
+    def article(article_id: int, conn: Db) -> HTMLResponse:
+        found = digest_store.article_page(conn, article_id)
+        if found is None:
+            raise HTTPException(status_code=404, detail=f"no processed article {article_id}")
+        record, body_html = found
+        page = _env.get_template("article.html.j2").render(a=record, body_html=body_html, root="../")
+        # Text from strangers is on this page: no script, frame or remote fetch may run, whatever the
+        # sanitiser missed (inline styles only, for the page's own CSS).
+        return HTMLResponse(page, headers={"Content-Security-Policy": _ARTICLE_CSP})
+
     return app
 
+
+_ARTICLE_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 
 # A lexeme in the text form of a tsquery: 'word', with quotes inside doubled.
 _LEXEME_RE = re.compile(r"'((?:[^']|'')*)'")
