@@ -151,6 +151,40 @@ NEGATIVES = {
         "A price war between supermarkets hit profits, and the chains fought a war of words "
         "over a format war in loyalty cards.",
     ),
+    "market report on an attack": (
+        "Oil prices climb",
+        "Oil prices rose on Monday after militant attacks on a pipeline, traders said. Shares in oil "
+        "companies gained, the stock exchange closed higher and investors expect interest rates to "
+        "stay on hold.",
+    ),
+    "retrospective 9/11 mention": (
+        "Airlines recover",
+        "Airlines said bookings are back to the level seen before the September 11 terror attacks.",
+    ),
+    "racketeering law against companies": (
+        "Court throws out tobacco case",
+        "The appeal court ruled that tobacco companies could not be sued under federal "
+        "anti-racketeering laws, the Racketeer Influenced and Corrupt Organizations Act.",
+    ),
+    "securities fraud": (
+        "Analyst guilty of share fraud",
+        "A stock analyst was convicted of racketeering and securities fraud for spreading rumours "
+        "to move share prices and extort money from companies, investors said.",
+    ),
+    "celebrity drug treatment": (
+        "Singer spared jail",
+        "The singer was spared jail but must complete drug treatment and attend Narcotics "
+        "Anonymous after she was found under the influence of cocaine.",
+    ),
+    "US Secret Service and a hacker": (
+        "Hacker charged over phone data",
+        "The Secret Service is investigating a hacker who stole customer records from a phone company.",
+    ),
+    "consumer tech crime": (
+        "Virus writers chase cash",
+        "Criminal gangs now write viruses to take over home PCs and send spam; anti-virus firms "
+        "urge net users to update their software.",
+    ),
 }
 
 
@@ -170,6 +204,38 @@ def test_negative_context_only_cancels_the_overlapping_occurrence(classifier: Cl
     evidence = evidence_of(hits, "terrorism")
     assert "car bomb*" in evidence
     assert "bomb" not in evidence
+
+
+def test_legal_process_words_do_not_count_as_organised_crime(classifier: Classifier) -> None:
+    hits = classifier.classify(
+        "",
+        "Police arrested members of a drug cartel. Prosecutors opened a criminal investigation and "
+        "criminal charges will follow.",
+    )
+    evidence = evidence_of(hits, "organised_crime")
+    assert "drug cartel*" in evidence
+    assert "criminal*" not in evidence
+
+
+def test_the_name_oscar_is_not_film_vocabulary(classifier: Classifier) -> None:
+    # "Oscar" is a common first name in Latin American news; only the award raises thresholds.
+    text = "A bomb damaged the house of mayor {} Rojas in an attack before dawn."
+    assert topic_ids(classifier.classify("", text.format("Oscar"))) == ["terrorism"]
+    assert classifier.classify("", text.format("Oscar")) == classifier.classify("", text.format("Pedro"))
+
+
+def test_murder_of_a_public_figure_is_terrorism_but_a_plain_murder_is_not(classifier: Classifier) -> None:
+    judge = classifier.classify(
+        "", "Police are investigating the murder of a judge who had received threats."
+    )
+    assert "terrorism" in topic_ids(judge)
+    assert (
+        classifier.classify("", "Police are investigating the murder of a shopkeeper in the old town.") == []
+    )
+    caps = classifier.classify(
+        "", "THE KILLING OF TWO JOURNALISTS IN THE CAPITAL WAS CONDEMNED BY THE GOVERNMENT."
+    )
+    assert "killing of a public figure" in evidence_of(caps, "terrorism")
 
 
 # -- evidence, scores, ordering ----------------------------------------------------------------
@@ -319,6 +385,35 @@ topics:
     hits = classifier.classify("", "Police found 9 mm rounds and 7.62mm rifles.")
     assert {e.term: e.count for e in hits[0].evidence} == {"calibre": 2, "rifle*": 1}
     assert classifier.classify("", "He won the air rifle contest.") == []
+
+
+def test_phrases_with_prefix_and_exact_words_after_the_first() -> None:
+    taxonomy = parse_taxonomy(
+        """
+version: "t"
+topics:
+  - id: demo
+    label: Demo
+    threshold: 1
+    terms:
+      en:
+        - {term: "drug lord*", weight: 1}
+        - {term: "arms smuggl* ring*", weight: 1}
+        - {term: "border post", weight: 1}
+"""
+    )
+    classifier = Classifier(taxonomy)
+
+    def counts(text: str) -> dict[str, int]:
+        hits = classifier.classify("", text)
+        return {e.term: e.count for e in hits[0].evidence} if hits else {}
+
+    assert counts("Drug lords and a drug lord; arms smugglers ring, arms smuggling rings.") == {
+        "drug lord*": 2,
+        "arms smuggl* ring*": 2,
+    }
+    assert counts("A drug lab, arms smugglers met, a border posting, the border post.") == {"border post": 1}
+    assert counts("The drug") == {}
 
 
 # -- article-level expectations ----------------------------------------------------------------

@@ -70,10 +70,10 @@ class _Phrase:
     words: tuple[_Word, ...]
     topic: int
     term: int
-    # The exact (non-prefix) words after the first: the phrase can only occur in a text whose
-    # vocabulary holds them all, a C-speed subset test that spares most position checks.
-    # The second word when it is an exact word ("" otherwise): a cheap first test before `_follows`.
+    # The second word ("" for a one-word phrase) and whether it is a prefix: tested inline, so a
+    # two-word phrase (most of them) never needs the slower `_follows`.
     second: str = ""
+    second_is_prefix: bool = False
 
 
 @dataclass(frozen=True)
@@ -155,8 +155,9 @@ class _LanguageMatcher:
 
     def _add(self, phrase: _Phrase) -> None:
         first, is_prefix = phrase.words[0]
-        if len(phrase.words) > 1 and not phrase.words[1][1]:
-            phrase = _Phrase(phrase.words, phrase.topic, phrase.term, phrase.words[1][0])
+        if len(phrase.words) > 1:
+            second, second_is_prefix = phrase.words[1]
+            phrase = _Phrase(phrase.words, phrase.topic, phrase.term, second, second_is_prefix)
         (self.prefix if is_prefix else self.exact)[first].append(phrase)
 
     def candidates(self, word: str) -> tuple[_Phrase, ...]:
@@ -202,13 +203,17 @@ class _LanguageMatcher:
                 found_at[i] = found
         for i in compress(range(n_words), found_at):
             for phrase in found_at[i]:  # type: ignore[union-attr]
-                end = i + len(phrase.words)
-                if end - i > 1:
+                length = len(phrase.words)
+                end = i + length
+                if length > 1:
                     if end > n_words:
                         continue
-                    if phrase.second and words[i + 1] != phrase.second:
+                    if phrase.second_is_prefix:
+                        if not words[i + 1].startswith(phrase.second):
+                            continue
+                    elif words[i + 1] != phrase.second:
                         continue
-                    if not _follows(phrase.words, words, i):
+                    if length > 2 and not _follows(phrase.words, words, i):
                         continue
                 if phrase.term < 0:
                     negatives[phrase.topic].append((i, end))
