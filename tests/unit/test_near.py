@@ -131,8 +131,10 @@ def test_window_eviction_bounds_memory_and_forgets_old_originals() -> None:
             T0 + timedelta(hours=26 + i),
         )
     assert len(index) <= 25
-    assert not any(key for key, bucket in index._buckets.items() if not bucket)
-    assert all(doc_id in index for bucket in index._buckets.values() for doc_id in bucket)
+    assert not any(key for table in index._bands for key, bucket in table.items() if not bucket)
+    assert all(
+        e.doc_id in index for table in index._bands for bucket in table.values() for e in bucket.values()
+    )
 
 
 def test_short_texts_are_never_near_duplicates() -> None:

@@ -42,6 +42,7 @@ import struct
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import compress
 
 import numpy as np
 
@@ -74,10 +75,6 @@ _BASE_INV = pow(_BASE, -1, 1 << 64)
 _DENSIFY_STEP = np.uint32(0x9E3779B1)  # offset added per bin of distance when an empty bin borrows
 _BIN_SHIFT = np.uint64(64 - 7)  # top 7 bits -> 128 bins
 _VALUE_SHIFT = np.uint64(64 - 7 - 32)  # the 32 bits right below the bin bits
-
-
-_NONE_COMMON = np.zeros(NUM_PERM, dtype=bool)
-_NONE_COMMON.flags.writeable = False
 
 
 class _Powers:
@@ -229,33 +226,38 @@ def _containment(j: float, size_a: float, size_b: float) -> float:
     return min(1.0, j * (size_a + size_b) / ((1.0 + j) * min(size_a, size_b)))
 
 
-_BAND_MULT = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9], dtype=np.uint64)[:ROWS]
-_BAND_SALT = np.arange(BANDS, dtype=np.uint64) * np.uint64(0xD6E8FEB86659FD93)
+_BAND_KEY = np.dtype((np.void, 4 * ROWS))  # the ROWS uint32 values of one band, as one bytes key
+_BIN_HIGH = np.arange(NUM_PERM, dtype=np.uint64) << np.uint64(32)
 
 
-def _band_keys(values: np.ndarray) -> list[int]:
-    """One integer per band; equal bands give equal keys, and the band number is part of the key."""
-    rows = values[: BANDS * ROWS].astype(np.uint64).reshape(BANDS, ROWS)
-    with np.errstate(over="ignore"):
-        return _mix((rows * _BAND_MULT).sum(axis=1, dtype=np.uint64) ^ _BAND_SALT).tolist()
+def _band_keys(values: np.ndarray) -> list[bytes]:
+    """Key i is the bytes of band i (equal bands, equal keys); the index keeps one table per band.
+
+    One numpy view and one C-level `tolist`: no hashing work in Python (the values are hashes already).
+    """
+    return values[: BANDS * ROWS].view(_BAND_KEY).tolist()
 
 
-def _value_keys(values: np.ndarray) -> np.ndarray:
+def _value_keys(values: np.ndarray) -> list[int]:
     """(bin, value) of every signature position as one integer: the unit of the shared-value counts."""
-    return (np.arange(NUM_PERM, dtype=np.uint64) << np.uint64(32)) | values.astype(np.uint64)
+    return (_BIN_HIGH | values).tolist()
 
 
-@dataclass
+@dataclass(slots=True, eq=False)  # eq=False: hashed by identity, collected in candidate sets
 class _Entry:
     doc_id: str
-    sig: Signature
+    values: np.ndarray  # uint32[NUM_PERM], the MinHash signature
+    size: int  # distinct shingles
     seen_at: datetime
     seq: int
-    root: str | None  # the original this document duplicates, None when it is an original
-    keys: list[int]  # LSH band keys
-    counted: np.ndarray  # (bin, value) keys this document added to the shared-value counts
-    common: np.ndarray | None = None  # cached `_common` of its values ...
-    common_version: int = -1  # ... valid while the index's _common_version equals this
+    group: str  # the original this document duplicates, or its own id when it is an original
+    is_copy: bool
+    bands: list[bytes]  # LSH band keys
+    counted: list[int]  # (bin, value) keys this document added to the shared-value counts
+
+
+def _arrival(entry: _Entry) -> tuple[datetime, int]:
+    return entry.seen_at, entry.seq
 
 
 class NearDuplicateIndex:
@@ -274,6 +276,11 @@ class NearDuplicateIndex:
     itself never makes a value common. A value present in `COMMON_GROUPS` or more groups is
     boilerplate or a stock phrase: positions holding one on either side are left out of the Jaccard
     estimate, and each set size is scaled down by its share of such positions.
+
+    **Cost.** Per document: one dictionary look-up per band (C-level), a handful of numpy operations
+    on the few candidates (scored together, not one by one), and one dictionary update per counted
+    value; no loop over bucket members. Buckets map a group to its newest member, so replacing the
+    member of a group is one assignment.
     """
 
     def __init__(
@@ -291,10 +298,10 @@ class NearDuplicateIndex:
         self.threshold = threshold
         self.min_contained_shingles = min_contained_shingles
         self._entries: dict[str, _Entry] = {}
-        self._buckets: dict[int, list[str]] = {}
+        # one table per band: band key -> {group: its newest member}, in insertion order
+        self._bands: list[dict[bytes, dict[str, str]]] = [{} for _ in range(BANDS)]
         self._groups_with: dict[int, int] = {}  # (bin, value) key -> number of groups holding it
         self._common_keys: set[int] = set()  # the keys held by COMMON_GROUPS groups or more
-        self._common_version = 0  # bumped whenever _common_keys changes (invalidates cached masks)
         self._expiry: list[tuple[datetime, int, str]] = []  # heap of (seen_at, seq, doc_id)
         self._seq = 0
         self._newest: datetime | None = None
@@ -312,127 +319,138 @@ class NearDuplicateIndex:
         containment; ties go to the earliest), so every copy of one text points at the same id.
         Adding an id that is already indexed returns the same answer and changes nothing.
         """
-        if doc_id in self._entries:  # fed twice: same answer, no second entry
-            return self._entries[doc_id].root
-        return self._add(doc_id, compute_signature(text), seen_at)
+        known = self._entries.get(doc_id)
+        if known is not None:  # fed twice: same answer, no second entry
+            return known.group if known.is_copy else None
+        sig = compute_signature(text)
+        return self._add(doc_id, sig.values, sig.size, seen_at)
 
     def add_signature(self, doc_id: str, sig: bytes, seen_at: datetime) -> str | None:
         """As `add`, from a stored `signature(text)`: rebuilds the index after a restart."""
-        if doc_id in self._entries:
-            return self._entries[doc_id].root
-        return self._add(doc_id, Signature.from_bytes(sig), seen_at)
+        known = self._entries.get(doc_id)
+        if known is not None:
+            return known.group if known.is_copy else None
+        parsed = Signature.from_bytes(sig)
+        return self._add(doc_id, parsed.values, parsed.size, seen_at)
 
-    def _add(self, doc_id: str, sig: Signature, seen_at: datetime) -> str | None:
+    def _add(self, doc_id: str, values: np.ndarray, size: int, seen_at: datetime) -> str | None:
         if self._newest is None or seen_at > self._newest:
             self._newest = seen_at
             self._evict(seen_at - self.window)
-        if sig.size < MIN_SHINGLES:  # too short to tell a copy from a shared phrase: not kept
+        if size < MIN_SHINGLES:  # too short to tell a copy from a shared phrase: not kept
             return None
-        keys = _band_keys(sig.values)
-        match = self._best_match(sig, seen_at, keys)
-        root = None if match is None else (match.root or match.doc_id)
+        bands = _band_keys(values)
+        keys = _value_keys(values)
+        buckets = list(map(dict.get, self._bands, bands))  # None where the band is new
+        match, differ = self._best_match(values, keys, size, seen_at, buckets)
+        root = None if match is None else match.group
         if seen_at < self._newest - self.window:
             return root  # arrived after its own window closed: answered, not kept
-        value_keys = _value_keys(sig.values)
-        if match is not None:  # a copy adds only what it does not share with the copy it matched
-            value_keys = value_keys[sig.values != match.sig.values]
-        counted = value_keys  # distinct already: the bin number is part of each key
-        counts = self._groups_with
-        for key in counted.tolist():
+        # an original counts all its values; a copy only those that differ from the copy it matched
+        counted = keys if differ is None else list(compress(keys, differ))
+        counts, common = self._groups_with, self._common_keys
+        for key in counted:  # distinct already: the bin number is part of each key
             n = counts.get(key, 0) + 1
             counts[key] = n
             if n == COMMON_GROUPS:
-                self._common_keys.add(key)
-                self._common_version += 1
+                common.add(key)
         self._seq += 1
-        self._entries[doc_id] = _Entry(doc_id, sig, seen_at, self._seq, root, keys, counted)
         group = root or doc_id
-        entries = self._entries
-        for key in keys:
-            bucket = self._buckets.setdefault(key, [])
+        entry = _Entry(doc_id, values, size, seen_at, self._seq, group, root is not None, bands, counted)
+        self._entries[doc_id] = entry
+        for table, key, bucket in zip(self._bands, bands, buckets, strict=True):
             # one member per group and band: the newest, so that a long run of copies stays reachable
             # after its first members leave the window, and syndication does not grow the buckets
-            for i, member in enumerate(bucket):
-                if (entries[member].root or member) == group:
-                    bucket[i] = doc_id
-                    break
+            if bucket is None:
+                table[key] = {group: entry}
             else:
-                bucket.append(doc_id)
+                bucket[group] = entry  # replacing keeps the group's place in the bucket
         heapq.heappush(self._expiry, (seen_at, self._seq, doc_id))
         return root
 
-    def _common(self, values: np.ndarray) -> np.ndarray:
-        """Mask of the signature positions whose value is held by COMMON_GROUPS groups or more."""
-        keys = _value_keys(values).tolist()
-        hits = self._common_keys.intersection(keys)
-        if not hits:
-            return _NONE_COMMON
-        return np.array([k in hits for k in keys], dtype=bool)
-
-    def _entry_common(self, entry: _Entry) -> np.ndarray:
-        """`_common` of an indexed document, cached until the set of common values next changes."""
-        if entry.common is None or entry.common_version != self._common_version:
-            entry.common = self._common(entry.sig.values)
-            entry.common_version = self._common_version
-        return entry.common
-
-    def _best_match(self, sig: Signature, seen_at: datetime, keys: list[int]) -> _Entry | None:
-        """The indexed document with the highest estimated containment >= threshold, earliest on ties."""
-        candidates: set[str] = set()
-        for key in keys:
-            bucket = self._buckets.get(key)
+    def _best_match(
+        self,
+        values: np.ndarray,
+        keys: list[int],
+        size: int,
+        seen_at: datetime,
+        buckets: list[dict[str, _Entry] | None],
+    ) -> tuple[_Entry | None, list[bool] | None]:
+        """The indexed document with the highest estimated containment >= threshold (earliest on ties),
+        and the signature positions where it differs from `values`."""
+        candidates: set[_Entry] = set()
+        for bucket in buckets:
             # a band shared by many groups is boilerplate: the document is reached by its other bands
-            if bucket and len(bucket) <= MAX_BUCKET:
-                candidates.update(bucket)
-        entries = [self._entries[c] for c in candidates]
-        entries = [e for e in entries if abs(e.seen_at - seen_at) <= self.window]
+            if bucket is not None and len(bucket) <= MAX_BUCKET:
+                candidates.update(bucket.values())
+        window = self.window
+        entries = [e for e in candidates if abs(e.seen_at - seen_at) <= window]
         if not entries:
-            return None
-        entries.sort(key=lambda e: (e.seen_at, e.seq))
-        raw = np.count_nonzero(np.stack([e.sig.values for e in entries]) == sig.values, axis=1)
-        # the refined score costs dictionary look-ups: only for the closest few candidates
-        order = np.argsort(-raw, kind="stable")[:MAX_VERIFIED]
-        common = self._common(sig.values)
-        best: _Entry | None = None
-        best_score = -1.0
-        for i in sorted(order.tolist()):
-            entry = entries[i]
-            score = self._score(sig, common, entry)
+            return None, None
+        entries.sort(key=_arrival)
+        stacked = np.array([e.values for e in entries])
+        equal = stacked == values
+        if len(entries) > MAX_VERIFIED:
+            # the refined score needs the shared-value look-ups: only for the closest few candidates
+            raw = np.count_nonzero(equal, axis=1)
+            keep = np.sort(np.argsort(-raw, kind="stable")[:MAX_VERIFIED])
+            entries = [entries[i] for i in keep.tolist()]
+            stacked, equal = stacked[keep], equal[keep]
+        # Per-position masks as 128-bit integers (bit i = position i): the score of a candidate is a
+        # few integer and float operations instead of a dozen numpy calls on 128-element arrays.
+        packed = np.packbits(equal, axis=1, bitorder="little").tobytes()
+        width = NUM_PERM // 8
+        mine = self._common_mask(keys)
+        others = (
+            [self._common_mask(row) for row in (_BIN_HIGH | stacked).tolist()] if self._common_keys else None
+        )
+        size_a = size * (1.0 - mine.bit_count() / NUM_PERM)
+        best, best_score = -1, -1.0
+        for i, entry in enumerate(entries):
+            theirs = others[i] if others is not None else 0
+            shared = mine | theirs
+            n = NUM_PERM - shared.bit_count()
+            if n < MIN_INFORMATIVE:  # too little evidence to call a copy
+                continue
+            equal_bits = int.from_bytes(packed[i * width : (i + 1) * width], "little")
+            j = (equal_bits & ~shared).bit_count() / n
+            if min(size, entry.size) < self.min_contained_shingles:
+                score = j
+            else:
+                size_b = entry.size * (1.0 - theirs.bit_count() / NUM_PERM)
+                score = _containment(j, size_a, size_b)
             if score >= self.threshold and score > best_score:
-                best, best_score = entry, score
-        return best
+                best, best_score = i, score
+        if best < 0:
+            return None, None
+        return entries[best], (~equal[best]).tolist()
 
-    def _score(self, sig: Signature, common: np.ndarray, entry: _Entry) -> float:
-        """Estimated containment (or Jaccard, for short texts) on the informative positions."""
-        other_common = self._entry_common(entry)
-        informative = ~(common | other_common)
-        n = int(np.count_nonzero(informative))
-        if n < MIN_INFORMATIVE:
-            return 0.0
-        j = np.count_nonzero((sig.values == entry.sig.values) & informative) / n
-        size_a = sig.size * (1.0 - np.count_nonzero(common) / NUM_PERM)
-        size_b = entry.sig.size * (1.0 - np.count_nonzero(other_common) / NUM_PERM)
-        if min(sig.size, entry.sig.size) < self.min_contained_shingles:
-            return j
-        return _containment(j, size_a, size_b)
+    def _common_mask(self, keys: list[int]) -> int:
+        """Bit i set when the value at position i is held by COMMON_GROUPS groups or more."""
+        mask = 0
+        for key in self._common_keys.intersection(keys):
+            mask |= 1 << (key >> 32)  # a key's high half is its position
+        return mask
 
     def _evict(self, cutoff: datetime) -> None:
+        counts, common = self._groups_with, self._common_keys
         while self._expiry and self._expiry[0][0] < cutoff:
             _, _, doc_id = heapq.heappop(self._expiry)
             entry = self._entries.pop(doc_id)
-            for key in entry.keys:
-                bucket = self._buckets.get(key)
-                if bucket and doc_id in bucket:  # absent when a newer copy of its group replaced it
-                    bucket.remove(doc_id)
+            group = entry.group
+            for table, key in zip(self._bands, entry.bands, strict=True):
+                bucket = table.get(key)
+                # absent or held by another member when a copy of its group replaced it (a late
+                # arrival replaced can leave before the member that replaced it)
+                if bucket is not None and bucket.get(group) is entry:
+                    del bucket[group]
                     if not bucket:
-                        del self._buckets[key]
-            counts = self._groups_with
-            for key in entry.counted.tolist():
+                        del table[key]
+            for key in entry.counted:
                 n = counts[key] - 1
                 if n:
                     counts[key] = n
                 else:
                     del counts[key]
                 if n == COMMON_GROUPS - 1:
-                    self._common_keys.discard(key)
-                    self._common_version += 1
+                    common.discard(key)
