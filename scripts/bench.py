@@ -12,7 +12,10 @@ Every figure is taken in the same run so they compare as ratios on a noisy machi
   in chunks of 1,000 items as a feed poller sees them, processing on all cores;
 - copy_rows_per_s: a plain COPY of the same rows into a bare table (what the database alone can take);
 - digest_300k_s: building the daily digest over a day of 300,000 processed articles;
-- peak_rss_mb: the largest resident size of this process (and of the processing workers).
+- dedupe_cluster_100k_s: near-duplicate detection + story clustering of 100,000 articles over 30 days
+  (scripts/bench_dedupe.py, in its own process: signatures on all cores, the ordered index work in one);
+- peak_rss_mb: the largest resident size of this process (and of the processing workers); the
+  end-to-end input is generated lazily, and e2e_detail.rss_mb_each_tenth shows memory along the run.
 """
 
 from __future__ import annotations
@@ -299,6 +302,20 @@ def bench_digest_300k() -> tuple[float, dict]:
     return first, {"articles": result.articles, "rebuild_s": round(again, 2), "subject": result.subject}
 
 
+def bench_dedupe_100k() -> dict | None:
+    """Near-duplicates + stories over 100k articles (scripts/bench_dedupe.py), in a process of its own
+    so that its generated input does not count in this process's memory figures."""
+    import subprocess
+
+    if not CORPUS.exists():
+        return None
+    script = Path(__file__).with_name("bench_dedupe.py")
+    done = subprocess.run(
+        [sys.executable, str(script), "--n", "100000", "--json"], capture_output=True, text=True, check=True
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--articles", type=int, default=20_000, help="articles for the end-to-end run")
@@ -326,6 +343,15 @@ def main() -> int:
     results["digest_300k_detail"] = digest
     results["digest_300k_s"] = round(seconds, 2)
     print(f"digest over {DIGEST_ARTICLES:,} articles:     {seconds:>9.2f} s")
+    dedupe = bench_dedupe_100k()
+    if dedupe is not None:
+        results["dedupe_cluster_100k_s"] = dedupe["dedupe_cluster_100k_s"]
+        results["dedupe_cluster_detail"] = dedupe
+        print(
+            f"dedupe + stories, 100,000 articles: {dedupe['dedupe_cluster_100k_s']:>8.1f} s "
+            f"({dedupe['docs_per_s']} docs/s; near index max {dedupe['near_index_max']} docs, "
+            f"live stories max {dedupe['live_stories_max']}, peak RSS {dedupe['peak_rss_mb']} MB)"
+        )
     self_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     results["peak_rss_mb"] = round(self_mb, 1)
