@@ -52,6 +52,10 @@ _CAPTOK = (
 # Lower-case words that may sit inside one name ("Organization for Security and Co-operation in
 # Europe", "Osama bin Laden"). Line breaks end a phrase: headings are lines of their own.
 _CONNECTORS = "of|the|and|for|de|del|della|di|da|do|dos|du|la|le|van|von|der|den|bin|ibn|al|el|y|in|at|on|&"
+# The Arabic article written apart and assimilated to the next word's first consonant ("Salah ad
+# Din", "Dayr az Zawr", "Ar Raqqah", "As Sulaymaniyah"): a connector only before that consonant, so
+# that English "as" and "an" still end a phrase ("Iran as Turkey").
+_SUN_ARTICLES = r"ad(?=[ \t]+D)|az(?=[ \t]+Z)|ar(?=[ \t]+R)|ash(?=[ \t]+Sh)|as(?=[ \t]+S)|an(?=[ \t]+N)"
 # Capitalised words that never start an entity but start many sentences. Excluding them inside
 # the regex (a third of all capitalised words in news) saves a Python round per word.
 _SENTENCE_STARTS = (
@@ -83,9 +87,9 @@ def _start_exclusion(words: str) -> str:
 # The look-behind after the first capital rejects a start inside a word ("iPhone") or an initialism.
 PHRASE_RE = re.compile(
     rf"[{_UP}](?<![\w.].){_start_exclusion(_SENTENCE_STARTS)}(?:{_CAPTOK_REST})"
-    rf"(?:[ \t]+(?:(?:{_CONNECTORS})[ \t]+)*(?:{_CAPTOK}))*"
+    rf"(?:[ \t]+(?:(?:{_CONNECTORS}|{_SUN_ARTICLES})[ \t]+)*(?:{_CAPTOK}))*"
 )
-_CONNECTOR_SET = frozenset(_CONNECTORS.split("|"))
+_CONNECTOR_SET = frozenset(_CONNECTORS.split("|")) | {"ad", "az", "ar", "ash", "as", "an"}
 
 
 def _words(text: str) -> frozenset[str]:

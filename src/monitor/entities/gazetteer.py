@@ -93,7 +93,8 @@ FOCUS_COUNTRIES = frozenset(
 FIRST_NAME_CITY_MIN_POPULATION = 1_000_000
 
 # Precedence when two sources give the same form (lower wins): country 0, organisation 1, other
-# named location 2, city 3, alternate city name 4, US state 5 ("Djibouti", "Kuwait" are countries).
+# named location 2, city 3, alternate city name 4, US state 5, province or other first-level
+# subdivision 6 ("Djibouti", "Kuwait" are countries; "Kirkuk", "Kandahar" alone are the cities).
 
 # Tokens: initialisms with dots (U.S.), words with inner hyphens/apostrophes (al-Qaeda, O'Brien), but
 # not a possessive "'s", which is left out of the token so "Russia's" looks up "Russia".
@@ -295,6 +296,135 @@ def _place_targets(table: dict[str, Target], common: frozenset[str], first_names
             _add(table, name, Target("place", f"geonames:{cont['geonameId']}", name, precedence=3))
 
 
+# ISO 3166-2 subdivision types too fine-grained to be news places (Slovenia's 212 municipalities,
+# Malta's local councils, Uganda's districts): their names are villages, or words elsewhere.
+_FINE_SUBDIVISIONS = frozenset(
+    """Municipality|District|Local council|Parish|Rayon|City with county rights|Commune|Quarter|
+    Urban municipality|Island council|Town|Town council|Ward|Borough|Administrative precinct|
+    Administrative atoll|State city|Special municipality|Island|City|Capital city|Metropolitan city|
+    Special city|Rural municipality|District municipality|Metropolitan district|London borough|
+    Council area|Unitary authority|Two-tier county|Urban community""".replace("\n    ", "").split("|")
+)
+# Words that make up subdivision names such as "Central", "North-West", "Upper East", "Far North",
+# "Gulf", "Littoral": alone, they are directions or common nouns ("the West", "the Gulf"), and
+# only the typed form ("Far North Region") names the subdivision.
+_GENERIC_PLACE_WORDS = frozenset(
+    """North South East West Northern Southern Eastern Western Central Centre Center Centrale Nord Sud
+    Est Ouest Norte Sur Leste Oeste Coast Gulf Lakes Upper Lower Far Middle Maritime Littoral Plateaux
+    Savanes Cascades Midlands Highlands Islands Capital Territory Federal District River Valle Mountain
+    Greater""".split()  # noqa: SIM905 (a word list reads better as text)
+)
+# The word news writes after a subdivision's name ("Helmand Province", "Rivers State"), by type.
+# Not "Department": in English news "X Department" is a police, fire or state department.
+_SUBDIVISION_WORDS = {
+    "Province": ("Province",),
+    "Governorate": ("Governorate", "Province"),
+    "Region": ("Region",),
+    "State": ("State",),
+    "County": ("County",),
+    "Prefecture": ("Prefecture",),
+    "Oblast": ("Oblast",),
+    "Administrative region": ("Oblast", "Krai", "Region"),
+    "Popularate": ("District",),
+}
+# Ukrainian and Russian subdivisions are named by an adjective ("Donetska oblast", "Rostovskaya
+# oblast'"); news writes the city they are named after: "Donetsk Oblast", "Rostov Oblast".
+_ADJECTIVE_RE = re.compile(r"^(\S+?)(ska|ka|sk|skaya|skiy|kaya|a|aya)\s+(?:oblast|kray)'?$")
+
+
+def _names_other_thing(target: Target | None) -> bool:
+    """Whether a form already names a country, organisation, region or US state (not a city: a
+    province is often named after its capital, "Lagos State")."""
+    return target is not None and target.precedence in (0, 1, 2, 5)
+
+
+def _subdivision_name(raw: str) -> str:
+    """The ISO name without its notes: "Catalunya [Cataluña]" -> "Catalunya", "Adygeya,
+    Respublika" -> "Adygeya", "Anhui Sheng" -> "Anhui"."""
+    name = re.sub(r"\s*[\[(].*", "", raw).split(",")[0].strip()
+    return re.sub(r" (?:Sheng|Shi|Zizhiqu)$", "", name)
+
+
+def _adjective_stems(name: str, table: dict[str, Target], country: str) -> list[str]:
+    """Cities of the same country an adjectival subdivision name may stand for ("Donetska oblast"
+    -> "Donetsk", "Odeska oblast" -> "Odesa", "Kharkivska oblast" -> "Kharkiv")."""
+    m = _ADJECTIVE_RE.match(fold(name))
+    if m is None:
+        return []
+    word = fold(name).split()[0]
+    candidates = []
+    for cut in (1, 3, 4, 5, 2):  # Donetsk-a, Kharkiv-ska, Rostov-skaya / Kursk-aya, Odes-ka
+        stem = word[:-cut]
+        candidates += [stem, stem + "a"]
+    out = []
+    for stem in candidates:
+        target = table.get(stem)
+        if target is not None and target.type == "place" and target.country == country:
+            out.append(stem)
+    return out[:1]
+
+
+def _subdivision_targets(
+    table: dict[str, Target], common: frozenset[str], first_names: frozenset[str]
+) -> None:
+    """First-level subdivisions of ISO 3166-2 (provinces, governorates, states, oblasts), and the
+    provinces under a region in the countries where security news is dense (Iraq's Kurdistan
+    Region, the Philippines). Their names alone when they are neither words, given names nor
+    surnames (place_stoplist.txt); always with the word news puts after them ("Plateau State",
+    "Rivers State" are safe where "Plateau" and "Rivers" are not). Added after the cities: a
+    province named after its capital ("Kirkuk") is the city unless the type word follows."""
+    stoplist = load_word_set("place_stoplist.txt")
+    types = {s.code: s.type for s in pycountry.subdivisions}
+    variants: dict[str, tuple[str, list[str]]] = {}
+    for line in _data_lines("subdivision_variants.tsv"):
+        code, display, forms = line.split("\t")
+        variants[code] = (display, forms.split("|"))
+    for sub in sorted(pycountry.subdivisions, key=lambda s: s.code):
+        country = sub.country_code
+        if country == "US" or sub.type in _FINE_SUBDIVISIONS:
+            continue  # US states come from GeoNames
+        parent = sub.parent_code
+        if parent and not (country in FOCUS_COUNTRIES and types.get(parent) == "Region"):
+            continue
+        name = fold(_subdivision_name(sub.name))
+        stems = _adjective_stems(name, table, country)
+        words = _SUBDIVISION_WORDS.get(sub.type, ())
+        if stems:
+            display = f"{stems[0]} {'Oblast' if 'oblast' in name else 'Krai'}"
+            mains: list[str] = []
+            typed = [f"{stems[0]} {w}" for w in ("Oblast", "Krai", "Region")]
+        else:
+            display = name
+            mains = [name]
+            for art in _ARTICLES:
+                if name.startswith(art) and len(name) - len(art) >= 4:
+                    mains.append(name[len(art) :])  # "Al Anbar" -> "Anbar"
+            # Not after a name that is something else ("Florida Department" of Uruguay would take
+            # "Florida Department of Law Enforcement"), nor after a direction ("Northern Region").
+            typed = [
+                f"{m} {w}"
+                for m in mains
+                for w in words
+                if not _names_other_thing(table.get(m))
+                and not set(re.split(r"[ -]", m)) <= _GENERIC_PLACE_WORDS
+            ]
+        display, extra = variants.get(sub.code, (display, []))
+        target = Target("place", f"iso3166-2:{sub.code}", display, country=country, precedence=6)
+        for form in mains:
+            if (
+                len(form) >= 4
+                and form[0].isupper()  # "ak Lak": a letter lost in folding ("Đắk Lắk")
+                and not set(re.split(r"[ -]", form)) <= _GENERIC_PLACE_WORDS
+                and form.replace(" ", "_") not in stoplist
+                and form.lower() not in common
+                and form.lower().rstrip("s") not in common
+                and form not in first_names
+            ):
+                _add(table, form, target)
+        for form in (*typed, *extra):
+            _add(table, form, target)
+
+
 def _org_targets(table: dict[str, Target]) -> None:
     for line in _data_lines("organisations.tsv"):
         slug, name, forms = line.split("\t")
@@ -350,6 +480,7 @@ def build_gazetteer() -> Gazetteer:
     _org_targets(table)
     _region_targets(table)
     _place_targets(table, common, first_names)
+    _subdivision_targets(table, common, first_names)
     upper = _upper_table(table, common, first_names)
     return Gazetteer(
         table=table,
