@@ -337,3 +337,65 @@ def test_canonical_names_compare_names_not_descriptions() -> None:
     descriptions = ("U.S. officials", "the government of Iraq", "ISIL-held buildings", "the Iraqi commander")
     for description in descriptions:
         assert not is_proper_name(description), description
+
+
+def test_provinces_and_states_are_places_with_their_country(ex: EntityExtractor) -> None:
+    text = (
+        "Troops moved from Al Anbar into northern Salah ad Din Province. Strikes hit Dayr az Zawr. "
+        "Fighting went on in Helmand and in Donetsk Oblast. Gunmen attacked villages in Plateau State."
+    )
+    places = {m.surface: (m.entity_id, m.country) for m in ex.mentions("", text) if m.type == "place"}
+    assert places["Al Anbar"] == ("iso3166-2:IQ-AN", "IQ")
+    assert places["Salah ad Din Province"] == ("iso3166-2:IQ-SD", "IQ")
+    assert places["Dayr az Zawr"][1] == "SY"
+    assert places["Helmand"] == ("iso3166-2:AF-HEL", "AF")
+    assert places["Donetsk Oblast"] == ("iso3166-2:UA-14", "UA")
+    assert places["Plateau State"] == ("iso3166-2:NG-PL", "NG")
+
+
+def test_province_names_that_are_words_or_names_are_not_places(ex: EntityExtractor) -> None:
+    text = (
+        "Meta said on Monday that Sheikh Sabah met officials from the West and the Gulf. Bayern won, "
+        "and the Florida Department of Law Enforcement said a Falcon jet landed on the Plateau."
+    )
+    assert not [m for m in ex.mentions("", text) if m.entity_id.startswith("iso3166-2:")]
+    assert "org:florida-department-of-law-enforcement" in ids(ex.extract("", text))
+
+
+def test_arabic_article_before_its_sun_letter_joins_a_name(ex: EntityExtractor) -> None:
+    found = {m.surface for m in ex.mentions("", "Clashes near Ar Raqqah and As Sulaymaniyah.")}
+    assert {"Ar Raqqah", "As Sulaymaniyah"} <= found
+    # English "as" between names does not join them.
+    assert {"Iran", "Turkey"} <= {m.surface for m in ex.mentions("", "Iran as Turkey said.")}
+
+
+def test_gold_names_drop_parts_possessives_and_roles() -> None:
+    from monitor.evaluation.entities import gold_canonical
+
+    def span(begin: int, value: str, typ: str) -> dict:
+        return {"begin": begin, "end": begin + len(value), "type": typ, "value": value}
+
+    gold = [
+        span(0, "Iraqi Army", "Organisation"),
+        span(6, "Army", "Organisation"),  # the same mention, annotated twice
+        span(20, "lieutenant Omar Haddad", "Person"),
+        span(50, "Haddad’s", "Person"),
+        span(70, "Woodbridge, Virginia", "Location"),
+        span(82, "Virginia", "Location"),  # a place of its own
+    ]
+    names = gold_canonical(gold, lambda text, typ: (typ, text))
+    assert names == {
+        ("Organisation", "iraqi-army"),
+        ("Person", "omar-haddad"),
+        ("Location", "woodbridge-virginia"),
+        ("Location", "virginia"),
+    }
+
+
+def test_roles_without_a_name_have_no_canonical_name() -> None:
+    from monitor.entities.extract import load_default_extractor
+    from monitor.evaluation.entities import extractor_canonicaliser
+
+    canonical = extractor_canonicaliser(load_default_extractor())
+    assert canonical("President of Syria", "Person") is None
+    assert canonical("Mr Colville", "Person") == ("Person", "Colville")

@@ -180,17 +180,42 @@ def span_errors(
     return wrong, missed
 
 
-Canonicaliser = Callable[[str, str], tuple[str, str]]  # (span text, gold type) -> (type, name)
+# (span text, gold type) -> (type, name); None for a span that names no one ("President of Syria").
+Canonicaliser = Callable[[str, str], tuple[str, str] | None]
 
 
 def gold_canonical(gold_entities: Iterable[dict[str, Any]], canonical: Canonicaliser) -> set[tuple[str, str]]:
     """(type, slug) of every named gold span of a document, normalised by `canonical`; a one-word
     person name then becomes the longer gold person name of the document it starts or ends, as the
-    extractor joins "Carter" to "Ash Carter"."""
+    extractor joins "Carter" to "Ash Carter".
+
+    Before that, three corrections of how re3d writes spans, none of which is a name of its own:
+    a person or organisation span inside a longer gold name of the same type is a part annotated
+    twice ("Army" inside "Iraqi Army", "Abu" inside "Abu Musab al-Zarqawi"), and only the longer
+    span counts (not for places: "Virginia" in "Woodbridge, Virginia" and "Mosul" in "Mosul Dam"
+    are places of their own); a
+    possessive is not part of a name ("Coe's" is Coe); a person's leading lower-case words are a
+    role ("lieutenant Muath al-Kasasbeh", "suicide bomber Sajida al-Rishawi"), not the name.
+    """
     from monitor.entities.gazetteer import slugify
 
-    named = [(e["type"], " ".join(e["value"].split())) for e in gold_entities if e["type"] in TYPES]
-    resolved = [canonical(_strip_the(v), t) for t, v in named if is_proper_name(v)]
+    names = []
+    for e in gold_entities:
+        if e["type"] in TYPES:
+            v = _strip_possessive(" ".join(e["value"].split()))
+            if e["type"] == "Person":
+                v = _strip_role(v)
+            if is_proper_name(v):
+                names.append((e["begin"], e["end"], e["type"], v))
+    resolved = []
+    for b, e, t, v in names:
+        if t in ("Person", "Organisation") and any(
+            o[2] == t and o[0] <= b and e <= o[1] and o[1] - o[0] > e - b and "," not in o[3] for o in names
+        ):
+            continue  # part of a longer name of its type
+        got = canonical(_strip_the(v), t)
+        if got is not None:
+            resolved.append(got)
     full_of: dict[str, str] = {}
     people = sorted({n for t, n in resolved if t == "Person"}, key=lambda n: (-len(n.split()), n))
     for name in people:  # longest name first: it wins
@@ -201,6 +226,26 @@ def gold_canonical(gold_entities: Iterable[dict[str, Any]], canonical: Canonical
     return {
         (t, slugify(full_of.get(n, n) if t == "Person" and len(n.split()) == 1 else n)) for t, n in resolved
     }
+
+
+def _strip_possessive(value: str) -> str:
+    return value[:-2] if value.endswith(("'s", "’s")) else value
+
+
+def _strip_role(value: str) -> str:
+    """A person span without the lower-case words before the name ("lieutenant Muath al-Kasasbeh"
+    -> "Muath al-Kasasbeh"); name particles ("al-Tanawi", "bin Laden") stay."""
+    words = value.split()
+    i = 0
+    while (
+        i < len(words) - 1
+        and words[i][:1].islower()
+        and words[i].lower() not in _NOT_NAMES
+        and words[i] not in _NAME_PARTICLES
+        and not (words[i][3:4].isupper() and words[i][2:3] == "-")
+    ):
+        i += 1
+    return " ".join(words[i:]) if i else value
 
 
 def extractor_canonicaliser(extractor: Any) -> Canonicaliser:
@@ -221,11 +266,13 @@ def extractor_canonicaliser(extractor: Any) -> Canonicaliser:
             target = gz.upper_table.get(key)
         return target
 
-    def canonical(text: str, gold_type: str) -> tuple[str, str]:
+    def canonical(text: str, gold_type: str) -> tuple[str, str] | None:
         if gold_type == "Person":
             words = text.split()
             while len(words) > 1 and words[0].lower().rstrip(".") in gz.titles:
                 words = words[1:]
+            if words[0].lower() in _NAME_CONNECTORS and words[0] not in _NAME_PARTICLES:
+                return None  # a role: "President of Syria", "Minister of Foreign Affairs of Iraq"
             text = " ".join(words)
         else:
             target = lookup(text)

@@ -292,7 +292,11 @@ def entities_section(run: entities.EntityRun) -> list[str]:
         "Only names are compared, on both sides: a span written as a name (after a leading determiner, "
         'every word capitalised, a number or a connector: "Army of the Victorious Sect"), not a '
         'description that contains one ("U.S. officials", "the government of Iraq"), which has no '
-        "canonical name; descriptions are judged by the span views. "
+        "canonical name; descriptions are judged by the span views. Gold spans are read as names: "
+        'without a possessive ("Coe’s" → Coe), people without the lower-case role before the name '
+        '("lieutenant Muath al-Kasasbeh"), a person or organisation span inside a longer gold name '
+        'of its type left out as the same mention annotated twice ("Army" inside "Iraqi Army"), and '
+        'a role with no name ("the President of Syria") left out. '
         "Predicted: the canonical `name` of every such extractor mention in the text. Gold: each such "
         'gold span without a leading "the", canonicalised by the extractor itself: the gazetteer '
         'entry of the whole span ("Iraqi" → Iraq, "U.S." → United States); else the longest '
