@@ -189,15 +189,16 @@ class StoryIndex:
         # duplicate group (its original's id) -> (story id, seen_at) of its latest copy in the window:
         # copies keep joining that story after the original itself has left the window
         self._group_story: dict[str, tuple[str, datetime]] = {}
-        self._assigned: list[tuple[datetime, int, str, bool]] = []  # heap: (seen_at, seq, id, is group)
-        self._assigned_seq = 0
+        # (seen_at, id, is a group) of what the window holds, in arrival order; late arrivals (older
+        # than the last one queued) wait in a heap. Both are drained as the window moves on.
+        self._assigned: deque[tuple[datetime, str, bool]] = deque()
+        self._late_assigned: list[tuple[datetime, int, str, bool]] = []
+        self._late_seq = 0
         self._df: Counter[str] = Counter()
         self._n_docs = 0
         self._window_docs: deque[tuple[datetime, list[str]]] = deque()  # (seen_at, distinct terms)
         self._late_docs: list[tuple[datetime, int, list[str]]] = []  # heap for out-of-order arrivals
-        self._late_seq = 0
         self._postings: dict[str, set[str]] = {}  # term or "e:"+entity -> live story ids
-        self._closing: list[tuple[datetime, str]] = []  # heap of (last_seen at push, story id)
         self._newest: datetime | None = None
 
     def __len__(self) -> int:
@@ -298,7 +299,6 @@ class StoryIndex:
         bisect.insort(story.articles, (article.seen_at, article.id))
         if first or article.seen_at > story.last_seen:
             story.last_seen = max(story.last_seen, article.seen_at)
-            heapq.heappush(self._closing, (story.last_seen, story.id))
         if article.seen_at < story.first_seen:  # a late article: dates widen, the id stays
             story.first_seen = article.seen_at
         if not story.title and article.title:
@@ -313,13 +313,19 @@ class StoryIndex:
 
     def _remember_group(self, group: str, story_id: str, seen_at: datetime) -> None:
         latest = self._group_story.get(group)
-        if latest is None or seen_at >= latest[1]:
-            self._group_story[group] = (story_id, seen_at)
+        if latest is None:
             self._push_assigned(seen_at, group, True)
+        elif seen_at < latest[1]:
+            return
+        # a refreshed group is queued again only when its first entry leaves the window (_expire)
+        self._group_story[group] = (story_id, seen_at)
 
     def _push_assigned(self, seen_at: datetime, key: str, is_group: bool) -> None:
-        self._assigned_seq += 1
-        heapq.heappush(self._assigned, (seen_at, self._assigned_seq, key, is_group))
+        if self._assigned and seen_at < self._assigned[-1][0]:
+            self._late_seq += 1
+            heapq.heappush(self._late_assigned, (seen_at, self._late_seq, key, is_group))
+        else:
+            self._assigned.append((seen_at, key, is_group))
 
     def _absorb(self, story: Story, bag: Counter[str], entities: set[str]) -> None:
         story.centroid.update(bag)
@@ -367,27 +373,42 @@ class StoryIndex:
                 self._n_docs -= 1
         # articles (and copies' groups) leaving the window are forgotten, also by the stories that
         # copies keep alive for longer: memory follows the window, not the life of a story
-        while self._assigned and self._assigned[0][0] < cutoff:
-            _, _, key, is_group = heapq.heappop(self._assigned)
+        # A story closes when its last article leaves the window: every article is queued, so the
+        # story's last one is met here (no separate queue of stories).
+        while (item := self._pop_assigned(cutoff)) is not None:
+            key, is_group = item
             if is_group:
                 latest = self._group_story.get(key)
-                if latest is not None and latest[1] < cutoff:
-                    del self._group_story[key]
+                if latest is not None:
+                    if latest[1] < cutoff:
+                        del self._group_story[key]
+                    else:  # refreshed by a later copy: queued again for then
+                        self._push_assigned(latest[1], key, True)
                 continue
             story_id = self._story_of.pop(key, None)
             story = self._stories.get(story_id) if story_id is not None else None
-            if story is not None and story.articles and story.articles[0][0] < cutoff:
+            if story is None:
+                continue
+            if story.last_seen < cutoff:
+                self._close(story)
+            elif story.articles[0][0] < cutoff:
                 del story.articles[: bisect.bisect_left(story.articles, (cutoff,))]
-        while self._closing and self._closing[0][0] < cutoff:
-            last_seen, story_id = heapq.heappop(self._closing)
-            story = self._stories.get(story_id)
-            if story is None or story.last_seen != last_seen:
-                continue  # stale entry: the story received articles since, or is already closed
-            del self._stories[story_id]  # its articles and groups have left the window already
-            for term in story.centroid:
-                self._unpost(term, story_id)
-            for entity in story.entities:
-                self._unpost("e:" + entity, story_id)
+
+    def _close(self, story: Story) -> None:
+        del self._stories[story.id]  # its articles and groups are leaving the window with it
+        for term in story.centroid:
+            self._unpost(term, story.id)
+        for entity in story.entities:
+            self._unpost("e:" + entity, story.id)
+
+    def _pop_assigned(self, cutoff: datetime) -> tuple[str, bool] | None:
+        if self._assigned and self._assigned[0][0] < cutoff:
+            _, key, is_group = self._assigned.popleft()
+            return key, is_group
+        if self._late_assigned and self._late_assigned[0][0] < cutoff:
+            _, _, key, is_group = heapq.heappop(self._late_assigned)
+            return key, is_group
+        return None
 
     def _pop_window_doc(self, cutoff: datetime) -> list[str] | None:
         if self._window_docs and self._window_docs[0][0] < cutoff:
