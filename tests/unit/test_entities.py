@@ -399,3 +399,15 @@ def test_roles_without_a_name_have_no_canonical_name() -> None:
     canonical = extractor_canonicaliser(load_default_extractor())
     assert canonical("President of Syria", "Person") is None
     assert canonical("Mr Colville", "Person") == ("Person", "Colville")
+
+
+def test_a_quoted_nickname_inside_a_name_leaves_one_person() -> None:
+    from monitor.entities.extract import load_default_extractor
+
+    text = (
+        '"We will strike again," said Col. John "J.D." Kettering, the task force spokesman. '
+        "Sgt. Richard 'Tex' Holloway was wounded. The \"Desert Hawks\" brigade withdrew."
+    )
+    people = {e.name for e in load_default_extractor().extract("", text) if e.type == "person"}
+    assert {"John Kettering", "Richard Holloway"} <= people
+    assert not people & {"John", "Kettering", "Richard", "Holloway", "J.D.", "Tex"}

@@ -90,6 +90,23 @@ PHRASE_RE = re.compile(
     rf"(?:[ \t]+(?:(?:{_CONNECTORS}|{_SUN_ARTICLES})[ \t]+)*(?:{_CAPTOK}))*"
 )
 _CONNECTOR_SET = frozenset(_CONNECTORS.split("|")) | {"ad", "az", "ar", "ash", "as", "an"}
+# A quoted nickname inside a name: Col. John "J.D." Dorrian, Richard 'Tex' Coe. The regex starts at
+# the quote (a cheap first character to search for); the name word before it is checked in Python.
+_NICKNAME_RE = re.compile(r"""['"‘“][A-Z][\w.'-]{0,14}['"’”](?=[ \t]+[A-Z])""")
+_NAME_BEFORE_RE = re.compile(rf"[{_UP}][\w.'-]*[ \t]+$")
+
+
+def _blank_nicknames(body: str) -> str:
+    """`body` with quoted nicknames between two name words replaced by spaces of the same length, so
+    that the phrase regex sees one name ("John      Dorrian") and every offset stays valid."""
+    if "'" not in body and '"' not in body and "‘" not in body and "“" not in body:
+        return body
+    out = None
+    for m in _NICKNAME_RE.finditer(body):
+        if _NAME_BEFORE_RE.search(body, max(0, m.start() - 30), m.start()):
+            out = out or list(body)
+            out[m.start() : m.end()] = " " * (m.end() - m.start())
+    return "".join(out) if out else body
 
 
 def _words(text: str) -> frozenset[str]:
@@ -263,7 +280,8 @@ class EntityExtractor:
             caps = _is_all_caps(body)
             # A Headline With Every Word Capitalised gives no signal for names or context.
             context = not caps and not (source == "title" and _is_title_case(body))
-            phrases.extend(self._phrases(body, source, caps, context))  # type: ignore[arg-type]
+            scan = _blank_nicknames(body) if not caps else body
+            phrases.extend(self._phrases(scan, source, caps, context))  # type: ignore[arg-type]
         self._resolve_runs(phrases, title, text)
         return self._emit(phrases, title, text)
 
