@@ -113,6 +113,10 @@ def _char_classes() -> np.ndarray:
     return table
 
 
+_ASCII_WORD = np.array([chr(i).isalnum() for i in range(256)], dtype=bool)
+_ASCII_WORD[128:] = False  # only indexed with ASCII bytes
+
+
 def _mix(x: np.ndarray) -> np.ndarray:
     """splitmix64 finaliser: spreads the weak low bits of the polynomial hash over all 64 bits."""
     with np.errstate(over="ignore"):
@@ -129,19 +133,25 @@ def shingle_hashes(text: str) -> np.ndarray:
     Words are what `text_fingerprint` sees (NFKC, case-folded, runs of letters and digits), found
     with a code-point class table instead of a regular expression: 10x faster on news text.
     """
-    folded = text.lower() if text.isascii() else unicodedata.normalize("NFKC", text).casefold()
-    cp = np.frombuffer(folded.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    cls = _char_classes()[cp]
-    visible = cls != _INVISIBLE
-    if not visible.all():
-        cp, cls = cp[visible], cls[visible]
-    word = cls == _WORD
-    chars = cp[word].astype(np.uint64)
-    if len(chars) == 0:
+    if text.isascii():  # most news text: one byte per character, a 256-entry class table
+        cp = np.frombuffer(text.encode("ascii").lower(), dtype=np.uint8)
+        word = _ASCII_WORD[cp]
+    else:
+        folded = unicodedata.normalize("NFKC", text).casefold()
+        cp = np.frombuffer(folded.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        cls = _char_classes()[cp]
+        visible = cls != _INVISIBLE
+        if not visible.all():
+            cp, cls = cp[visible], cls[visible]
+        word = cls == _WORD
+    at = np.flatnonzero(word)  # positions of the word characters
+    if len(at) == 0:
         return np.empty(0, dtype=np.uint64)
-    begins = word.copy()
-    begins[1:] &= ~word[:-1]
-    starts = np.flatnonzero(begins[word])  # word starts, as positions in `chars`
+    chars = cp[at].astype(np.uint64)
+    gap = np.empty(len(at), dtype=bool)
+    gap[0] = True
+    np.not_equal(at[1:] - at[:-1], 1, out=gap[1:])
+    starts = np.flatnonzero(gap)  # word starts, as positions in `chars`
     ends = np.append(starts[1:], len(chars))
     pw, inv = _POWERS.get(len(chars))
     with np.errstate(over="ignore"):
@@ -161,26 +171,31 @@ def shingle_hashes(text: str) -> np.ndarray:
     return shingles[keep]
 
 
+_BIN_EDGES = np.arange(NUM_PERM, dtype=np.uint64) << _BIN_SHIFT  # smallest hash of each bin
+_BIN_INDEX = np.arange(NUM_PERM)
+
+
 def _minhash(hashes: np.ndarray) -> np.ndarray:
     """One-permutation MinHash with rotation densification of `hashes` (sorted, distinct)."""
-    sig = np.zeros(NUM_PERM, dtype=np.uint32)
     if len(hashes) == 0:
-        return sig
-    bins = (hashes >> _BIN_SHIFT).astype(np.int64)
-    change = np.empty(len(bins), dtype=bool)
-    change[0] = True
-    np.not_equal(bins[1:], bins[:-1], out=change[1:])
-    first = np.flatnonzero(change)  # sorted input: a bin's first element is its minimum
-    filled = bins[first]
-    values = ((hashes[first] >> _VALUE_SHIFT) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+        return np.zeros(NUM_PERM, dtype=np.uint32)
+    # sorted input: the first hash at or above a bin's lower edge is the bin's minimum, if it is in it
+    first = np.searchsorted(hashes, _BIN_EDGES)
+    ends = np.append(first[1:], len(hashes))
+    occupied = first < ends
+    minima = ((hashes[np.minimum(first, len(hashes) - 1)] >> _VALUE_SHIFT) & np.uint64(0xFFFFFFFF)).astype(
+        np.uint32
+    )
+    if occupied.all():  # long texts: no bin to fill
+        return minima
+    filled = np.flatnonzero(occupied)
+    values = minima[filled]
     # every bin takes the value of the nearest filled bin at or to its right (circularly), plus an
     # offset per step so that a borrowed value never equals the donor bin's own value
-    pos = np.searchsorted(filled, np.arange(NUM_PERM))
-    donor = pos % len(filled)
-    distance = (filled[donor] - np.arange(NUM_PERM)) % NUM_PERM
+    donor = np.searchsorted(filled, _BIN_INDEX) % len(filled)
+    distance = (filled[donor] - _BIN_INDEX) % NUM_PERM
     with np.errstate(over="ignore"):
-        sig[:] = values[donor] + distance.astype(np.uint32) * _DENSIFY_STEP
-    return sig
+        return values[donor] + distance.astype(np.uint32) * _DENSIFY_STEP
 
 
 @dataclass(frozen=True)
@@ -228,6 +243,15 @@ def _containment(j: float, size_a: float, size_b: float) -> float:
 
 _BAND_KEY = np.dtype((np.void, 4 * ROWS))  # the ROWS uint32 values of one band, as one bytes key
 _BIN_HIGH = np.arange(NUM_PERM, dtype=np.uint64) << np.uint64(32)
+# Slot of a (bin, value) key in the index's table of common values: value xor a per-bin salt, low bits.
+_FILTER_BITS = 21  # 2M slots (20 MB): ~110k common values in a 7-day window share ~5 % of their slots
+_FILTER_MASK = (1 << _FILTER_BITS) - 1
+_FILTER_SALT = np.arange(NUM_PERM, dtype=np.uint32) * np.uint32(0x9E3779B1)
+_FILTER_SALTS = _FILTER_SALT.tolist()
+
+
+def _filter_slot(key: int) -> int:
+    return ((key & 0xFFFFFFFF) ^ _FILTER_SALTS[key >> 32]) & _FILTER_MASK
 
 
 def _band_keys(values: np.ndarray) -> list[bytes]:
@@ -253,6 +277,7 @@ class _Entry:
     group: str  # the original this document duplicates, or its own id when it is an original
     is_copy: bool
     bands: list[bytes]  # LSH band keys
+    buckets: list[dict[str, _Entry]]  # the bucket of each band it was put in (evicted without look-ups)
     counted: list[int]  # (bin, value) keys this document added to the shared-value counts
 
 
@@ -302,6 +327,12 @@ class NearDuplicateIndex:
         self._bands: list[dict[bytes, dict[str, str]]] = [{} for _ in range(BANDS)]
         self._groups_with: dict[int, int] = {}  # (bin, value) key -> number of groups holding it
         self._common_keys: set[int] = set()  # the keys held by COMMON_GROUPS groups or more
+        # The common keys again, as a direct-mapped table numpy can query for a whole stack of
+        # signatures at once: per slot, how many common keys fall in it and the xor of those keys.
+        # A slot holding one key holds exactly that key (xor of one); only slots shared by several
+        # (~5 %) are asked of the set. uint32 counts cannot overflow (a window holds fewer keys).
+        self._slot_count = np.zeros(1 << _FILTER_BITS, dtype=np.uint32)
+        self._slot_xor = np.zeros(1 << _FILTER_BITS, dtype=np.uint64)
         self._expiry: list[tuple[datetime, int, str]] = []  # heap of (seen_at, seq, doc_id)
         self._seq = 0
         self._newest: datetime | None = None
@@ -354,17 +385,22 @@ class NearDuplicateIndex:
             counts[key] = n
             if n == COMMON_GROUPS:
                 common.add(key)
+                self._flip(key, 1)
         self._seq += 1
         group = root or doc_id
-        entry = _Entry(doc_id, values, size, seen_at, self._seq, group, root is not None, bands, counted)
+        placed: list[dict[str, _Entry]] = []
+        entry = _Entry(
+            doc_id, values, size, seen_at, self._seq, group, root is not None, bands, placed, counted
+        )
         self._entries[doc_id] = entry
         for table, key, bucket in zip(self._bands, bands, buckets, strict=True):
             # one member per group and band: the newest, so that a long run of copies stays reachable
             # after its first members leave the window, and syndication does not grow the buckets
             if bucket is None:
-                table[key] = {group: entry}
+                bucket = table[key] = {group: entry}
             else:
                 bucket[group] = entry  # replacing keeps the group's place in the bucket
+            placed.append(bucket)
         heapq.heappush(self._expiry, (seen_at, self._seq, doc_id))
         return root
 
@@ -400,10 +436,9 @@ class NearDuplicateIndex:
         # few integer and float operations instead of a dozen numpy calls on 128-element arrays.
         packed = np.packbits(equal, axis=1, bitorder="little").tobytes()
         width = NUM_PERM // 8
-        mine = self._common_mask(keys)
-        others = (
-            [self._common_mask(row) for row in (_BIN_HIGH | stacked).tolist()] if self._common_keys else None
-        )
+        masks = self._common_masks(np.vstack((values, stacked))) if self._common_keys else None
+        mine = masks[0] if masks is not None else 0
+        others = masks[1:] if masks is not None else None
         size_a = size * (1.0 - mine.bit_count() / NUM_PERM)
         best, best_score = -1, -1.0
         for i, entry in enumerate(entries):
@@ -425,12 +460,27 @@ class NearDuplicateIndex:
             return None, None
         return entries[best], (~equal[best]).tolist()
 
-    def _common_mask(self, keys: list[int]) -> int:
-        """Bit i set when the value at position i is held by COMMON_GROUPS groups or more."""
-        mask = 0
-        for key in self._common_keys.intersection(keys):
-            mask |= 1 << (key >> 32)  # a key's high half is its position
-        return mask
+    def _flip(self, key: int, change: int) -> None:
+        """Add (change 1) or remove (-1) a common key in the slot table."""
+        slot = _filter_slot(key)
+        self._slot_count[slot] = int(self._slot_count[slot]) + change
+        self._slot_xor[slot] = int(self._slot_xor[slot]) ^ key
+
+    def _common_masks(self, rows: np.ndarray) -> list[int]:
+        """Per row of signatures, bit i set when the value at position i is held by COMMON_GROUPS
+        groups or more: the slot table answers for every position at once, the set for shared slots."""
+        slots = (rows ^ _FILTER_SALT) & np.uint32(_FILTER_MASK)
+        counts = self._slot_count[slots]
+        common = (counts == 1) & (self._slot_xor[slots] == (_BIN_HIGH | rows))
+        shared = np.flatnonzero(counts > 1)
+        if len(shared):
+            keys = self._common_keys
+            flat = common.reshape(-1)
+            for at, value in zip(shared.tolist(), rows.reshape(-1)[shared].tolist(), strict=True):
+                flat[at] = ((at % NUM_PERM) << 32 | value) in keys
+        packed = np.packbits(common, axis=1, bitorder="little").tobytes()
+        width = NUM_PERM // 8
+        return [int.from_bytes(packed[i : i + width], "little") for i in range(0, len(packed), width)]
 
     def _evict(self, cutoff: datetime) -> None:
         counts, common = self._groups_with, self._common_keys
@@ -438,13 +488,12 @@ class NearDuplicateIndex:
             _, _, doc_id = heapq.heappop(self._expiry)
             entry = self._entries.pop(doc_id)
             group = entry.group
-            for table, key in zip(self._bands, entry.bands, strict=True):
-                bucket = table.get(key)
-                # absent or held by another member when a copy of its group replaced it (a late
-                # arrival replaced can leave before the member that replaced it)
-                if bucket is not None and bucket.get(group) is entry:
+            for table, key, bucket in zip(self._bands, entry.bands, entry.buckets, strict=True):
+                # held by another member when a newer copy of its group replaced it
+                if bucket.get(group) is entry:
                     del bucket[group]
-                    if not bucket:
+                    # a late arrival's bucket may have been emptied and made anew since
+                    if not bucket and table.get(key) is bucket:
                         del table[key]
             for key in entry.counted:
                 n = counts[key] - 1
@@ -454,3 +503,4 @@ class NearDuplicateIndex:
                     del counts[key]
                 if n == COMMON_GROUPS - 1:
                     common.discard(key)
+                    self._flip(key, -1)
