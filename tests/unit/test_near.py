@@ -192,3 +192,28 @@ def test_deterministic_answers_for_the_same_stream() -> None:
     assert first == answers()
     assert first[0] is None and first[1] is None
     assert set(first[2:]) == {"d0", "d1"}
+
+
+def test_common_value_table_agrees_with_the_exact_set_and_late_arrivals_leave_cleanly() -> None:
+    """The numpy slot table of common values must answer exactly as the set of common keys, through
+    additions and evictions, also when documents arrive out of order."""
+    rng = random.Random(5)
+    index = NearDuplicateIndex(window=timedelta(hours=12))
+    texts = [ORIGINAL, OTHER, truncated(ORIGINAL, 0.7), f"{OTHER}\n{FOOTER}", f"{ORIGINAL}\n{FOOTER}"]
+    stream = []
+    for i in range(120):
+        base = texts[i % len(texts)]
+        late = timedelta(hours=rng.choice([0, 0, 0, -20]))  # some arrive after their window
+        stream.append((f"d{i}", words_changed(base, 2, i), T0 + timedelta(hours=i / 2) + late))
+    first = [index.add(d, t, s) for d, t, s in stream]
+    again = NearDuplicateIndex(window=timedelta(hours=12))
+    assert [again.add(d, t, s) for d, t, s in stream] == first
+    rows = np.stack([near.compute_signature(t).values for _, t, _ in stream[:20]])
+    expected = [
+        sum(1 << i for i, v in enumerate(row.tolist()) if (i << 32 | v) in index._common_keys) for row in rows
+    ]
+    assert index._common_masks(rows) == expected
+    assert any(expected)  # the footer and the syndicated texts made some values common
+    assert int(index._slot_count.sum()) == len(index._common_keys)
+    assert all(e.doc_id in index for table in index._bands for b in table.values() for e in b.values())
+    assert not any(not b for table in index._bands for b in table.values())

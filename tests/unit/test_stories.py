@@ -175,3 +175,37 @@ def test_same_stories_in_a_process_with_another_hash_seed() -> None:
             env={"PYTHONHASHSEED": seed, "PATH": ""},
         ).stdout
         assert json.loads(out) == expected
+
+
+def test_copies_follow_their_group_after_the_original_left_the_window() -> None:
+    """A wire text republished every day keeps one story: once its original has left the window,
+    the next copies join the story its latest copy joined, without any similarity work."""
+    index = StoryIndex(window=timedelta(hours=72))
+    t0 = datetime(2026, 3, 1, tzinfo=UTC)
+    assert index.add(StoryArticle("orig", "Wire", ORIGINAL, t0)) == "orig"
+    for day in range(1, 10):
+        copy = StoryArticle(
+            f"copy{day}", f"Headline {day}", "unrelated words", t0 + timedelta(days=day), (), None, "orig"
+        )
+        assert index.add(copy) == "orig"
+    story = index.story("orig")
+    assert story is not None
+    assert story.article_count == 10
+    # memory follows the window: only the articles of the last 72 h (inclusive) are kept by the story
+    assert story.article_ids == ["copy6", "copy7", "copy8", "copy9"]
+    assert index.story_of("orig") is None and index.story_of("copy9") == "orig"
+    assert len(index._story_of) == 4 and len(index._group_story) == 1
+    assert index._n_docs == 0  # copies never counted in the idf
+
+
+def test_a_copy_after_its_group_went_quiet_starts_over() -> None:
+    index = StoryIndex(window=timedelta(hours=72))
+    t0 = datetime(2026, 3, 1, tzinfo=UTC)
+    index.add(StoryArticle("orig", "Wire", ORIGINAL, t0))
+    late = StoryArticle("copy", "Wire again", ORIGINAL, t0 + timedelta(days=5), (), None, "orig")
+    assert index.add(late) == "copy"  # the story closed: the copy is compared like any article
+    again = StoryArticle(
+        "copy2", "Other", "unrelated words", t0 + timedelta(days=5, hours=1), (), None, "orig"
+    )
+    assert index.add(again) == "copy"  # and the next copies follow it
+    assert index.story("orig") is None
