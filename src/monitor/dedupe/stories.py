@@ -284,8 +284,8 @@ class StoryIndex:
         cos = 0.0
         if norm > 0 and story.norm > 0:
             centroid = story.weights
-            # fsum: exactly rounded, so the set's per-process iteration order cannot change the result
-            dot = math.fsum(weights[t] * centroid[t] for t in weights.keys() & centroid.keys())
+            # fsum: exactly rounded, so no iteration order can change the result
+            dot = math.fsum([w * centroid[t] for t, w in weights.items() if t in centroid])
             cos = dot / (norm * story.norm)
         if not entities or not story.entities:
             return cos
