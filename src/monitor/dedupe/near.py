@@ -42,7 +42,6 @@ import struct
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from itertools import compress
 
 import numpy as np
 
@@ -276,9 +275,9 @@ class _Entry:
     seq: int
     group: str  # the original this document duplicates, or its own id when it is an original
     is_copy: bool
-    bands: list[bytes]  # LSH band keys
+    bands: tuple[bytes, ...]  # LSH band keys
     buckets: list[dict[str, _Entry]]  # the bucket of each band it was put in (evicted without look-ups)
-    counted: list[int]  # (bin, value) keys this document added to the shared-value counts
+    counted: tuple[int, ...]  # (bin, value) keys this document added to the shared-value counts
 
 
 def _arrival(entry: _Entry) -> tuple[datetime, int]:
@@ -370,15 +369,17 @@ class NearDuplicateIndex:
             self._evict(seen_at - self.window)
         if size < MIN_SHINGLES:  # too short to tell a copy from a shared phrase: not kept
             return None
-        bands = _band_keys(values)
-        keys = _value_keys(values)
+        bands = tuple(_band_keys(values))  # tuples of atoms: the cyclic GC stops tracking them
         buckets = list(map(dict.get, self._bands, bands))  # None where the band is new
-        match, differ = self._best_match(values, keys, size, seen_at, buckets)
+        match, differ = self._best_match(values, size, seen_at, buckets)
         root = None if match is None else match.group
         if seen_at < self._newest - self.window:
             return root  # arrived after its own window closed: answered, not kept
         # an original counts all its values; a copy only those that differ from the copy it matched
-        counted = keys if differ is None else list(compress(keys, differ))
+        if differ is None:
+            counted = tuple(_value_keys(values))
+        else:
+            counted = tuple((_BIN_HIGH[differ] | values[differ]).tolist())
         counts, common = self._groups_with, self._common_keys
         for key in counted:  # distinct already: the bin number is part of each key
             n = counts.get(key, 0) + 1
@@ -407,11 +408,10 @@ class NearDuplicateIndex:
     def _best_match(
         self,
         values: np.ndarray,
-        keys: list[int],
         size: int,
         seen_at: datetime,
         buckets: list[dict[str, _Entry] | None],
-    ) -> tuple[_Entry | None, list[bool] | None]:
+    ) -> tuple[_Entry | None, np.ndarray | None]:
         """The indexed document with the highest estimated containment >= threshold (earliest on ties),
         and the signature positions where it differs from `values`."""
         candidates: set[_Entry] = set()
@@ -458,7 +458,7 @@ class NearDuplicateIndex:
                 best, best_score = i, score
         if best < 0:
             return None, None
-        return entries[best], (~equal[best]).tolist()
+        return entries[best], ~equal[best]
 
     def _flip(self, key: int, change: int) -> None:
         """Add (change 1) or remove (-1) a common key in the slot table."""
