@@ -116,6 +116,7 @@ def measure(
     # one core stays with this process (near-duplicates and stories are sequential), the others sign
     workers = max(1, (os.cpu_count() or 1) - 1) if workers is None else workers
     _DOCS = make_docs(n, days, corpus)
+    frozen_before = gc.get_freeze_count()
     gc.collect()
     gc.freeze()  # the input is not garbage: keep it out of the collector's passes (as processing does)
     near._char_classes()  # built once per process (0.3 s), before the fork: not a per-document cost
@@ -158,7 +159,8 @@ def measure(
     chunks.close()  # ends the pool
     total = time.perf_counter() - start
     _DOCS = []
-    gc.unfreeze()
+    if not frozen_before:  # a caller's own frozen objects stay frozen
+        gc.unfreeze()
     return {
         "dedupe_cluster_100k_s": round(total, 2),
         "docs_per_s": round(n / total),
