@@ -79,6 +79,16 @@ def main() -> int:
             driver.save_screenshot(str(args.out / f"monitor-{name}.png"))
             lines = driver.find_element(By.TAG_NAME, "body").text.splitlines()
             print(f"/security-monitor/{page}: " + " | ".join(lines[:6]))
+        # The first search result opens the article page (sanitised text, topics with evidence).
+        driver.get(f"{args.url}/security-monitor/search?q=terrorism")
+        links = driver.find_elements(By.CSS_SELECTOR, 'a[href^="articles/"]')
+        if links:
+            links[0].click()
+            time.sleep(2)
+            driver.save_screenshot(str(args.out / "monitor-article.png"))
+            lines = driver.find_element(By.TAG_NAME, "body").text.splitlines()
+            print(f"{driver.current_url.split(args.url)[-1]}: " + " | ".join(lines[:6]))
+            print(f"  scripts on the page: {len(driver.find_elements(By.TAG_NAME, 'script'))}")
     finally:
         driver.quit()
     print(f"screenshots in {args.out}")
