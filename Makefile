@@ -17,7 +17,7 @@ help:
 	@echo "make test-fast  the suite without the slow end-to-end tests"
 	@echo "make bench      throughput figures -> out/bench.json"
 	@echo "make lint       ruff"
-	@echo "make db-stop    stop the embedded PostgreSQL"
+	@echo "make db-stop    stop the embedded PostgreSQL servers (the monitor's and the tests')"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed; set PYTHON=python3.11")'
@@ -62,8 +62,11 @@ bench-load: $(VENV)/.dev
 eval: $(VENV)/.dev
 	$(BIN)/monitor eval --data ../shared/data --write docs/quality.md --floors eval/floors.json
 
+# Both embedded servers: the monitor's (.monitor/pgdata) and the one the tests share (.monitor/test-pgdata),
+# which `make test` leaves running so the next run starts in seconds.
 db-stop:
 	-$(BIN)/monitor db stop
+	-@if [ -d .monitor/test-pgdata ]; then $(BIN)/python -c 'from pathlib import Path; from monitor.store.db import stop_embedded_server; print("test PostgreSQL stopped" if stop_embedded_server(Path(".monitor/test-pgdata")) else "test PostgreSQL was not running")'; fi
 
 clean: down db-stop
 	rm -rf $(VENV) .monitor out .pytest_cache .ruff_cache
