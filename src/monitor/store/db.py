@@ -11,6 +11,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeAlias
 from urllib.parse import quote
 
 import psycopg2
@@ -22,7 +23,7 @@ from monitor.settings import Settings
 
 log = logging.getLogger(__name__)
 
-Connection = psycopg2.extensions.connection
+Connection: TypeAlias = psycopg2.extensions.connection
 
 # Any constant works; it only has to be the same for every process that migrates this database, so
 # two `monitor db migrate` (or two Airflow tasks) never apply the same file at once.
