@@ -126,6 +126,10 @@ _NEVER_NAME = _words(
 )
 # Connectors that may stand inside a person's name.
 _NAME_PARTICLES = _words("bin ibn al el van von de da der den la le du dos del di")
+# The same particles capitalised, as Belgian, Dutch, French, Portuguese and Arabic names write them
+# ("Annelies De Wilde", "Rafael Van der Berg", "Jean Le Pen", "Ahmed Al Rashid"). Each is also a
+# common word, a given name or a town ("Van"), so it counts as a particle only next to a name.
+_CAP_PARTICLES = _words("Bin Ibn Al El Van Von De Da Der Den La Le Du Dos Del Di")
 # Words before a phrase that make it a place: "in Daquq", "near Ayn Isa", "the village of Safina".
 _LOC_PREPOSITIONS = _words("in near outside around into towards toward across from")
 _LOC_OF_NOUNS = _words(
@@ -217,6 +221,9 @@ class _Plan:
     runs: list[tuple[int, int, bool]]  # other name runs; True when a place cue may make them places
     last_country: Target | None  # set when the phrase ends in a country or demonym
     last_country_start: int = 0
+    # Organisation spans that are a country's forces or state body ("Belgian Police", "Iraqi Army"),
+    # by first token: their id, the one `_forces` gives the same words in lower case.
+    force_ids: dict[int, str] | None = None
     empty: bool = False  # nothing to report, whatever the context
     needs_context: bool = False  # forces, open runs or runs that a place cue may turn into places
 
@@ -561,12 +568,16 @@ class EntityExtractor:
                 while j < n and cover[j] is None:
                     if is_name[j]:
                         j += 1
-                    elif texts[j] in _NAME_PARTICLES and j + 1 < n and is_name[j + 1]:
-                        j += 2
                     else:
-                        break
-                # Leading ordinary words are sentence-initial capitals ("However", "Experts").
-                while i < j and kinds[i] & _F_COMMON:
+                        k = j  # particles, possibly several ("van der"), then a name word
+                        while k < n and texts[k] in _NAME_PARTICLES and cover[k] is None:
+                            k += 1
+                        if k in (j, n) or not is_name[k]:
+                            break
+                        j = k + 1
+                # Leading ordinary words are sentence-initial capitals ("However", "Experts"), but
+                # not a particle that starts a surname ("De Wilde said").
+                while i < j and kinds[i] & _F_COMMON and not (texts[i] in _CAP_PARTICLES and i + 1 < j):
                     i += 1
                 if i < j:
                     runs.append((i, j))
@@ -575,7 +586,10 @@ class EntityExtractor:
                 i += 1
         loc_heads = self.gz.loc_heads
         for a, b in runs:
-            size = sum(1 for t in texts[a:b] if t not in _NAME_PARTICLES)
+            # Particles do not count, a capitalised one only inside the name ("Al Gore" is two words).
+            size = sum(1 for k in range(a, b) if texts[k] not in _NAME_PARTICLES) - sum(
+                1 for k in range(a + 1, b) if texts[k] in _CAP_PARTICLES
+            )
             if size > 4 or texts[b - 1] in loc_heads:
                 continue  # too long for a name, or a place ("Senkaku Islands")
             title = self._title_for(texts, is_title, a, b, size)
@@ -587,6 +601,7 @@ class EntityExtractor:
                 plan.runs.append((a, b, a == 0 and b == n and texts[-1] not in self.gz.loc_heads))
         if not self.gz.org_heads.isdisjoint(texts) or not self.gz.org_head_first.isdisjoint(texts):
             plan.orgs = self._head_spans(plan, cover, is_title, self.gz.org_heads, self.gz.org_head_first)
+            _force_ids(plan, cover)
         if not self.gz.loc_heads.isdisjoint(texts) or not self.gz.loc_head_first.isdisjoint(texts):
             plan.locs = self._head_spans(plan, cover, is_title, self.gz.loc_heads, self.gz.loc_head_first)
         for k in range(n):
@@ -691,9 +706,12 @@ class EntityExtractor:
             for a, b in plan.open_runs:
                 title = None
                 if a == 0 and before in self.gz.titles:
-                    title = before  # "spokesman John Kirby"
+                    # "spokesman John Kirby"; "The Minister of Justice, Joris Peeters"
+                    title = self._role_before(body, start) or before
                 elif after in self.gz.speech_verbs or (a == 0 and before in self.gz.speech_verbs):
                     title = ""
+                elif a == 0 and (role := self._role_before(body, start)):
+                    title = role  # "The Minister of the Interior, Annelies De Wilde, said"
                 else:
                     app = _APPOSITION_RE.match(body, end)
                     if app and any(w in self.gz.titles for w in _APPOSITION_WORD_RE.findall(app.group(1))):
@@ -702,6 +720,23 @@ class EntityExtractor:
                     ph.persons.append((a, b, title or None))
                 else:
                     ph.runs.append((a, b, a == 0))
+
+    def _role_before(self, body: str, start: int) -> str:
+        """A role set off by a comma before a name, with its complement: "Minister of the Interior"
+        in "The Minister of the Interior, Annelies De Wilde, ..."; "" when there is none. Only the
+        capitalised words and connectors right before the comma are read."""
+        before = body[max(0, start - _MAX_CONTEXT) : start].rstrip(" \t")
+        if not before.endswith(","):
+            return ""
+        words = before[:-1].split()
+        first = -1  # the first title word: "Minister" in "Minister of Justice"
+        for k in range(len(words) - 1, max(-1, len(words) - 7), -1):
+            word = words[k]
+            if word.lower() in self.gz.titles:
+                first = k
+            elif not (word[:1].isupper() or word in _CONNECTOR_SET):
+                break
+        return " ".join(words[first:]) if first >= 0 else ""
 
     def _forces(self, ph: _Phrase, body: str, start: int, end: int, country: Target) -> None:
         """A state's forces or government are an organisation: "Iraqi security forces", "U.S. troops"."""
@@ -754,14 +789,8 @@ class EntityExtractor:
         for ph in phrases:
             texts = ph.plan.texts
             for a, b, _ in ph.persons:
-                parts = [t for t in texts[a:b] if t not in _NAME_PARTICLES]
                 names.add(" ".join(texts[a:b]))
-                names.add(parts[-1])
-                bare = _bare_surname(parts[-1])
-                if bare:
-                    names.add(bare)  # "Assad" after "Bashar al-Assad"
-                if len(parts) > 1:
-                    names.add(parts[0])
+                names.update(_short_forms(texts[a:b]))
         if names:
             self._places_named_like_people(phrases, names, title, text)
         for ph in phrases:
@@ -796,14 +825,10 @@ class EntityExtractor:
         for ph in phrases:
             texts = ph.plan.texts
             for a, b, _ in ph.persons:
-                parts = [t for t in texts[a:b] if t not in _NAME_PARTICLES]
-                if len(parts) > 1:
+                if b - a > 1:
                     full = " ".join(texts[a:b])
-                    full_of.setdefault(parts[-1], full)
-                    full_of.setdefault(parts[0], full)
-                    bare = _bare_surname(parts[-1])
-                    if bare:
-                        full_of.setdefault(bare, full)
+                    for short in _short_forms(texts[a:b]):
+                        full_of.setdefault(short, full)
         out: list[Mention] = []
         for ph in phrases:
             body = headline if ph.source == "title" else text
@@ -824,6 +849,20 @@ class EntityExtractor:
                     start, end = offset + plan.starts[s], offset + plan.ends[e - 1]
                     surface = _strip_the(body[start:end])
                     start = end - len(surface)
+                    if plan.force_ids and s in plan.force_ids and prefix == "org:":
+                        out.append(
+                            Mention(
+                                start,
+                                end,
+                                "organisation",
+                                plan.force_ids[s],
+                                surface,
+                                surface,
+                                "name",
+                                source,
+                            )
+                        )
+                        continue
                     if s == 0 and prefix == "org:" and start > 0 and body[start - 1] == " ":
                         ordinal = _ORDINAL_BEFORE_RE.search(body, max(0, start - 12), start)
                         if ordinal is not None:  # "321st Field Artillery Regiment"
@@ -837,7 +876,7 @@ class EntityExtractor:
             out.extend(ph.extra)
             for a, b, role in ph.persons:
                 name = " ".join(plan.texts[a:b])
-                if b - a == 1:
+                if b - a == 1 or name in full_of:  # "Putin", "De Wilde"
                     name = full_of.get(name, name)
                 start, end = offset + plan.starts[a], offset + plan.ends[b - 1]
                 person_id = "person:" + slugify(name)
@@ -854,6 +893,24 @@ class EntityExtractor:
         return out
 
 
+def _force_ids(plan: _Plan, cover: list[Target | None]) -> None:
+    """Ids for organisation spans made of a country and words that `_forces` reads in lower case
+    ("Belgian Police", "Iraqi Security Forces", "U.S. Army"): one entity however they are
+    capitalised; a headline in Title Case capitalises every word."""
+    for s, e in plan.orgs:
+        country = cover[s]
+        if country is None or country.type != "country":
+            continue
+        k = s
+        while k < e and cover[k] is country:
+            k += 1
+        m = _FORCES_RE.fullmatch(" " + " ".join(plan.texts[k:e]).lower())
+        if m is not None:
+            if plan.force_ids is None:
+                plan.force_ids = {}
+            plan.force_ids[s] = f"org:{country.id.lower()}-{slugify(m.group(1))}"
+
+
 def _in_spans(plan: _Plan, k: int) -> bool:
     return any(s <= k < e for s, e in plan.orgs) or any(s <= k < e for s, e in plan.locs)
 
@@ -866,11 +923,43 @@ def _entity(ms: list[Mention]) -> Entity:
     surfaces = tuple(dict.fromkeys(m.surface for m in ms))
     name = first.name
     title = None
-    if first.type == "person":  # only people have a title, and several written forms of the name
+    if first.type == "organisation" and first.source == "title":
+        # A headline may capitalise every word ("Belgian Police Arrest ..."): the running text
+        # writes the name as the article means it ("Belgian police").
+        name = next((m.name for m in ms if m.source == "text"), name)
+    elif first.type == "person":  # only people have a title, and several written forms of the name
         # Display the longest form seen ("Nurtai Abykayev" over "Abykayev").
         name = max((m.name for m in ms), key=lambda s: (len(s.split()), len(s)))
         title = next((m.title for m in ms if m.title), None)
     return Entity(first.type, name, first.entity_id, len(ms), surfaces, title, first.country)  # type: ignore[arg-type]
+
+
+def _short_forms(words: list[str]) -> list[str]:
+    """The forms a later mention of a person may take: the surname, alone and with its particles
+    ("Wilde", "De Wilde", "Van der Berg" for "Rafael van der Berg"), the surname without its Arabic
+    article ("Assad") and the given name. Nothing but the name itself for a one-word name."""
+    parts = [
+        t
+        for k, t in enumerate(words)
+        if t not in _NAME_PARTICLES and not (k > 0 and t in _CAP_PARTICLES and k + 1 < len(words))
+    ]
+    if not parts:
+        return []
+    out = [parts[-1]]
+    bare = _bare_surname(parts[-1])
+    if bare:
+        out.append(bare)  # "Assad" after "Bashar al-Assad"
+    if len(parts) > 1:
+        out.append(parts[0])
+        # The surname with the particles before it ("De Wilde"), capitalised as a sentence starts it.
+        k = len(words) - 1
+        while k > 1 and (words[k - 1] in _NAME_PARTICLES or words[k - 1] in _CAP_PARTICLES):
+            k -= 1
+        if k < len(words) - 1:
+            tail = " ".join(words[k:])
+            out.append(tail)
+            out.append(tail[0].upper() + tail[1:])
+    return out
 
 
 def _bare_surname(word: str) -> str:
