@@ -54,20 +54,19 @@ def decode_text(data: bytes, name: str) -> tuple[str, str | None]:
         if exc.reason == "unexpected end of data":
             # Cut inside the last character (a size-capped download, a truncated copy): the rest is
             # fine UTF-8, and any single-byte guess would turn all of it into mojibake.
-            return data[: exc.start].decode(
-                "utf-8-sig"
-            ), f"not valid UTF-8 ({where}): truncated character dropped"
+            kept = data[: exc.start].decode("utf-8-sig")
+            return kept, f"not valid UTF-8 ({where}): truncated character dropped"
 
     damaged = _damaged_utf8(data)
     if damaged is not None:
-        text, bad = damaged
-        return text, f"not valid UTF-8 ({where}): {bad} invalid byte(s) read as cp1252"
-    text, encoding = _guess_encoding(data)
-    if text is None:
+        repaired, bad = damaged
+        return repaired, f"not valid UTF-8 ({where}): {bad} invalid byte(s) read as cp1252"
+    guessed, encoding = _guess_encoding(data)
+    if guessed is None:
         raise InputError(name, f"not valid UTF-8 ({where}) and no other encoding gives plausible text")
     note = f"not valid UTF-8 ({where}); decoded as {encoding}"
     logger.info("decoded with fallback encoding", extra={"source": name, "encoding": encoding})
-    return text, note
+    return guessed, note
 
 
 # UTF-8 with a few bad bytes (a cp1252 "é" pasted into a UTF-8 file, a damaged byte) has many valid
