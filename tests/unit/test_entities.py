@@ -441,3 +441,38 @@ def test_role_before_a_name_in_commas(ex: EntityExtractor) -> None:
     text = "The Minister of Justice, Joris Peeters, visited the court on Monday."
     person = by_id(ex.extract("", text))["person:joris-peeters"]
     assert person.title == "Minister of Justice"
+
+
+# -- organisation names ---------------------------------------------------------------------------
+
+
+def test_lower_case_arabic_article_before_a_known_organisation(ex: EntityExtractor) -> None:
+    found = by_id(ex.extract("", "Police said al-Shabaab and al Qaeda claimed the bombing."))
+    assert found["org:al-qaeda"].mentions == ("al Qaeda",)
+    assert "org:al-shabaab" in found
+
+
+def test_nested_head_words_make_one_organisation(ex: EntityExtractor) -> None:
+    text = "Officers of the 3rd Special Forces Group and the Joint Forces Land Component Command met."
+    orgs = {e.id for e in ex.extract("", text) if e.type == "organisation"}
+    assert orgs == {"org:3rd-special-forces-group", "org:joint-forces-land-component-command"}
+
+
+def test_and_joins_field_names_not_a_name_and_a_ministry(ex: EntityExtractor) -> None:
+    orgs = {
+        e.id
+        for e in ex.extract("", "Hamdan and Health Ministry officials met the Trade and Industry Ministry.")
+    }
+    assert "org:health-ministry" in orgs and "org:trade-and-industry-ministry" in orgs
+    assert not any(i.startswith("org:hamdan") for i in orgs)
+
+
+def test_armed_group_named_army_of(ex: EntityExtractor) -> None:
+    found = by_id(ex.extract("", "Fighters of the Army of the Righteous Path shelled the town."))
+    assert "org:army-of-the-righteous-path" in found
+
+
+def test_numbered_task_force_after_its_acronym(ex: EntityExtractor) -> None:
+    found = ids(ex.extract("", "The destroyer joined CTF 151 in the Gulf of Aden, NATO 2030 aside."))
+    assert "org:ctf-151" in found and "org:ctf" not in found
+    assert "org:nato" in found

@@ -130,6 +130,7 @@ _NAME_PARTICLES = _words("bin ibn al el van von de da der den la le du dos del d
 # ("Annelies De Wilde", "Rafael Van der Berg", "Jean Le Pen", "Ahmed Al Rashid"). Each is also a
 # common word, a given name or a town ("Van"), so it counts as a particle only next to a name.
 _CAP_PARTICLES = _words("Bin Ibn Al El Van Von De Da Der Den La Le Du Dos Del Di")
+_ALL_PARTICLES = _NAME_PARTICLES | _CAP_PARTICLES
 # Words before a phrase that make it a place: "in Daquq", "near Ayn Isa", "the village of Safina".
 _LOC_PREPOSITIONS = _words("in near outside around into towards toward across from")
 _LOC_OF_NOUNS = _words(
@@ -167,6 +168,12 @@ _ORDINAL_BEFORE_RE = re.compile(r"\b\d{1,4}(?:st|nd|rd|th)[ \t]+\Z")
 # Up to 9 capitals: military and agency acronyms run long (NAVCENT, USCENTCOM, AFRICOM).
 _ACRONYM_RE = re.compile(r"[A-Z][A-Z&]{1,8}")
 _ROMAN_RE = re.compile(r"[IVXLC]+")
+# The number of a unit after its acronym ("CTF 150"): up to 3 digits, so that years ("NATO 2030")
+# and amounts ("NHS 1.2bn", "CTF 50,000") stay out.
+# Gazetteer targets carry their source's precedence (0-6); a guessed organisation (an unknown
+# acronym, "Army") keeps the default: only those may take a unit number ("NATO 2030" stays NATO).
+_GUESSED = 9
+_UNIT_NUMBER_RE = re.compile(r"[ \t](\d{1,3})\b(?![.,/:]\d)")
 _LATIN_WORD_RE = re.compile(r"[A-Za-z]+")
 _WORD_AFTER_RE = re.compile(r"[ \t]*,?[ \t]*([a-z][\w-]*)")
 _APPOSITION_RE = re.compile(r",[ \t]+(?:(?:the|a|an|who|as|is|its|their)[ \t]+)?((?:[\w'’-]+[ \t,]+){0,4})")
@@ -266,6 +273,12 @@ class EntityExtractor:
         self._single_cache: dict[str, Target | int] = {}
         self._plan_cache: dict[str, _Plan] = {}
         self._token_flags: dict[str, int] = {}
+        # Gazetteer names that start with a lower-case Arabic article ("al-Qaeda", "al Qaeda",
+        # "al-Shabaab"): the phrase regex starts at a capital, so it finds "Qaeda" and `_phrases`
+        # puts the article back when the whole form is one of these.
+        self._article_forms = frozenset(
+            _article_form(key) for key in self.gz.table if key.startswith(("al-", "el-", "al ", "el "))
+        )
 
     # -- public API ---------------------------------------------------------------------------------
 
@@ -325,14 +338,26 @@ class EntityExtractor:
         for m in spans:
             phrase = m.group()
             start = m.start()
+            if start > 2 and body[start - 2] == "l" and body[start - 3] in "ae":
+                # "al-Qaeda": the article is no capital, so the phrase started after it.
+                wide = body[start - 3 : m.end()]
+                whole_word = start == 3 or not body[start - 4].isalnum()
+                if whole_word and _article_form(wide) in self._article_forms:
+                    phrase, start = wide, start - 3
             if " " not in phrase and "\t" not in phrase:
                 action = cache.get(phrase)
                 if action is None:
                     action = cache[phrase] = self._single_action(phrase)
                 if action.__class__ is Target:
-                    matches.append((start, m.end(), action))  # type: ignore[arg-type]
                     if context and action.type == "country":  # type: ignore[union-attr]
                         self._forces(singles, body, start, m.end(), action)  # type: ignore[arg-type]
+                    elif (
+                        action.precedence == _GUESSED  # type: ignore[union-attr]
+                        and body[m.end() + 1 : m.end() + 2].isdigit()
+                        and _numbered_unit(singles, body, m)
+                    ):
+                        continue  # "CTF 50"
+                    matches.append((start, m.end(), action))  # type: ignore[arg-type]
                 elif action == _COMPOUND:
                     hit = self._match_parts(matches, phrase, start, self.gz.table)
                     if context and hit is not None and hit.type == "country" and phrase.endswith("-led"):
@@ -587,9 +612,10 @@ class EntityExtractor:
         loc_heads = self.gz.loc_heads
         for a, b in runs:
             # Particles do not count, a capitalised one only inside the name ("Al Gore" is two words).
-            size = sum(1 for k in range(a, b) if texts[k] not in _NAME_PARTICLES) - sum(
-                1 for k in range(a + 1, b) if texts[k] in _CAP_PARTICLES
-            )
+            size = b - a
+            if not _ALL_PARTICLES.isdisjoint(texts[a:b]):
+                size -= sum(1 for k in range(a, b) if texts[k] in _NAME_PARTICLES)
+                size -= sum(1 for k in range(a + 1, b) if texts[k] in _CAP_PARTICLES)
             if size > 4 or texts[b - 1] in loc_heads:
                 continue  # too long for a name, or a place ("Senkaku Islands")
             title = self._title_for(texts, is_title, a, b, size)
@@ -601,7 +627,8 @@ class EntityExtractor:
                 plan.runs.append((a, b, a == 0 and b == n and texts[-1] not in self.gz.loc_heads))
         if not self.gz.org_heads.isdisjoint(texts) or not self.gz.org_head_first.isdisjoint(texts):
             plan.orgs = self._head_spans(plan, cover, is_title, self.gz.org_heads, self.gz.org_head_first)
-            _force_ids(plan, cover)
+            if plan.orgs:
+                _force_ids(plan, cover)
         if not self.gz.loc_heads.isdisjoint(texts) or not self.gz.loc_head_first.isdisjoint(texts):
             plan.locs = self._head_spans(plan, cover, is_title, self.gz.loc_heads, self.gz.loc_head_first)
         for k in range(n):
@@ -652,7 +679,7 @@ class EntityExtractor:
         def joinable(k: int) -> bool:
             if blocked[k] or is_title[k] or texts[k] in _NEVER_NAME:
                 return False
-            return cover[k] is not None or texts[k][:1].isupper()
+            return cover[k] is not None or texts[k][:1].isupper() or texts[k].startswith(("al-", "el-"))
 
         spans: list[tuple[int, int]] = []
         h = 0
@@ -666,8 +693,13 @@ class EntityExtractor:
                 while s > 0:
                     if joinable(s - 1):
                         s -= 1
-                    elif texts[s - 1] in ("and", "for", "&") and s > 1 and joinable(s - 2):
-                        s -= 2
+                    elif (
+                        texts[s - 1] in ("and", "for", "&")
+                        and s > 1
+                        and joinable(s - 2)
+                        and (texts[s - 1] != "and" or texts[s - 2].lower() in self.gz.common_words)
+                    ):
+                        s -= 2  # "Trade and Industry Ministry", not "Badr and Interior Ministry"
                     else:
                         break
             e = h + 1
@@ -685,6 +717,10 @@ class EntityExtractor:
                     else:
                         break
             if e - s >= 2:
+                # "5th Special Forces Group": the name ending at "Group" contains the one ending at
+                # "Forces", a part of the same mention, not a second one.
+                while spans and spans[-1][0] >= s:
+                    spans.pop()
                 spans.append((s, e))
             h = max(e, h + 1)
         return spans
@@ -707,10 +743,10 @@ class EntityExtractor:
                 title = None
                 if a == 0 and before in self.gz.titles:
                     # "spokesman John Kirby"; "The Minister of Justice, Joris Peeters"
-                    title = self._role_before(body, start) or before
+                    title = (body[start - 2] == "," and self._role_before(body, start)) or before
                 elif after in self.gz.speech_verbs or (a == 0 and before in self.gz.speech_verbs):
                     title = ""
-                elif a == 0 and (role := self._role_before(body, start)):
+                elif a == 0 and body[start - 2] == "," and (role := self._role_before(body, start)):
                     title = role  # "The Minister of the Interior, Annelies De Wilde, said"
                 else:
                     app = _APPOSITION_RE.match(body, end)
@@ -790,7 +826,7 @@ class EntityExtractor:
             texts = ph.plan.texts
             for a, b, _ in ph.persons:
                 names.add(" ".join(texts[a:b]))
-                names.update(_short_forms(texts[a:b]))
+                names.update(_short_forms(tuple(texts[a:b])))
         if names:
             self._places_named_like_people(phrases, names, title, text)
         for ph in phrases:
@@ -827,7 +863,7 @@ class EntityExtractor:
             for a, b, _ in ph.persons:
                 if b - a > 1:
                     full = " ".join(texts[a:b])
-                    for short in _short_forms(texts[a:b]):
+                    for short in _short_forms(tuple(texts[a:b])):
                         full_of.setdefault(short, full)
         out: list[Mention] = []
         for ph in phrases:
@@ -893,6 +929,30 @@ class EntityExtractor:
         return out
 
 
+def _numbered_unit(singles: _Phrase, body: str, m: re.Match[str]) -> bool:
+    """An unknown acronym with a number after it names a numbered unit: "CTF 50", "TF 55",
+    "JTF 2" (task forces). Added as its own mention; False when no number follows."""
+    if not m.group().isupper():
+        return False  # "Army 3": a service word, not an acronym
+    num = _UNIT_NUMBER_RE.match(body, m.end())
+    if num is None:
+        return False
+    surface = body[m.start() : num.end()]
+    singles.extra.append(
+        Mention(
+            m.start(),
+            num.end(),
+            "organisation",
+            "org:" + slugify(surface),
+            surface,
+            surface,
+            "name",
+            singles.source,
+        )  # type: ignore[arg-type]
+    )
+    return True
+
+
 def _force_ids(plan: _Plan, cover: list[Target | None]) -> None:
     """Ids for organisation spans made of a country and words that `_forces` reads in lower case
     ("Belgian Police", "Iraqi Security Forces", "U.S. Army"): one entity however they are
@@ -934,17 +994,28 @@ def _entity(ms: list[Mention]) -> Entity:
     return Entity(first.type, name, first.entity_id, len(ms), surfaces, title, first.country)  # type: ignore[arg-type]
 
 
-def _short_forms(words: list[str]) -> list[str]:
+def _article_form(phrase: str) -> str:
+    """The article and the word after it: "al Qaeda" of "al Qaeda in Iraq", "al-Qaeda" of
+    "al-Qaeda in Iraq"."""
+    parts = phrase.split(" ", 2)
+    return " ".join(parts[:2]) if phrase[2] == " " else parts[0]
+
+
+@functools.lru_cache(maxsize=65536)  # names repeat across articles
+def _short_forms(words: tuple[str, ...]) -> tuple[str, ...]:
     """The forms a later mention of a person may take: the surname, alone and with its particles
     ("Wilde", "De Wilde", "Van der Berg" for "Rafael van der Berg"), the surname without its Arabic
     article ("Assad") and the given name. Nothing but the name itself for a one-word name."""
-    parts = [
-        t
-        for k, t in enumerate(words)
-        if t not in _NAME_PARTICLES and not (k > 0 and t in _CAP_PARTICLES and k + 1 < len(words))
-    ]
-    if not parts:
-        return []
+    if _ALL_PARTICLES.isdisjoint(words):  # most names: no particle, nothing to leave out
+        parts = words
+    else:
+        parts = [
+            t
+            for k, t in enumerate(words)
+            if t not in _NAME_PARTICLES and not (k > 0 and t in _CAP_PARTICLES and k + 1 < len(words))
+        ]
+        if not parts:
+            return ()
     out = [parts[-1]]
     bare = _bare_surname(parts[-1])
     if bare:
@@ -959,7 +1030,7 @@ def _short_forms(words: list[str]) -> list[str]:
             tail = " ".join(words[k:])
             out.append(tail)
             out.append(tail[0].upper() + tail[1:])
-    return out
+    return tuple(out)
 
 
 def _bare_surname(word: str) -> str:
