@@ -476,3 +476,9 @@ def test_numbered_task_force_after_its_acronym(ex: EntityExtractor) -> None:
     found = ids(ex.extract("", "The destroyer joined CTF 151 in the Gulf of Aden, NATO 2030 aside."))
     assert "org:ctf-151" in found and "org:ctf" not in found
     assert "org:nato" in found
+
+
+def test_country_of_an_organisations_branch_counts(ex: EntityExtractor) -> None:
+    found = by_id(ex.extract("", "Leaders of al-Qaeda in Iraq were killed in a raid."))
+    assert found["org:al-qaeda"].mentions == ("al-Qaeda in Iraq",)
+    assert found["IQ"].mentions == ("Iraq",)

@@ -506,12 +506,27 @@ class EntityExtractor:
                 plan.matches.append((plan.starts[i], plan.ends[hit[0] - 1], hit[1]))
                 for k in range(i, hit[0]):
                     cover[k] = hit[1]
+                if hit[1].type == "organisation" and hit[0] - i > 2:
+                    self._country_of_branch(plan, table, i, hit[0])
                 i = hit[0]
                 continue
             if "-" in texts[i]:
                 cover[i] = self._match_parts(plan.matches, texts[i], plan.starts[i], table)
             i += 1
         return cover
+
+    def _country_of_branch(self, plan: _Plan, table: dict[str, Target], i: int, end: int) -> None:
+        """The country an organisation's branch is named after counts as a mention of that country
+        too: "Iraq" in "al-Qaeda in Iraq", "Libya" in "Islamic State in Libya". Only after "in":
+        in "Islamic State of Iraq and the Levant" the country is part of a name, not a place."""
+        texts = plan.texts
+        for k in range(i + 1, end - 1):
+            if texts[k] == "in":
+                rest = " ".join(texts[k + 1 : end])
+                target = table.get(rest)
+                if target is not None and target.type == "country":
+                    plan.matches.append((plan.starts[k + 1], plan.ends[end - 1], target))
+                return
 
     def _first_name_not_place(
         self, texts: list[str], i: int, target: Target, table: dict[str, Target]
