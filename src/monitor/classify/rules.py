@@ -19,12 +19,11 @@ How it works, and why:
 
 from __future__ import annotations
 
-import bisect
 import functools
 import importlib.resources
-import operator
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import compress, repeat
 
@@ -36,6 +35,7 @@ _WORD = re.compile(r"\w+")
 # blanks) and a split: all in C and about twice as fast as the regex, with the same words.
 _ASCII_WORD_TABLE = bytes(c if _WORD.fullmatch(chr(c)) else 32 for c in range(128)) + bytes([32] * 128)
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_TWO_WORD_CHARS = re.compile(r"\w\w")
 
 # A title states what the article is about; one mention there is worth two in the body.
 TITLE_FACTOR = 2.0
@@ -59,8 +59,23 @@ OFF_TOPIC_SCALE = 5.0
 _CACHE_LIMIT = 200_000
 
 _Word = tuple[str, bool]  # (text, is_prefix)
-_Scan = tuple[dict[int, list[tuple[int, int, int]]], dict[int, list[tuple[int, int]]], int]
+# An occurrence of a term is stored as (start, -end, term) so that a plain tuple sort puts it in
+# leftmost-longest order (longer first at one start, then lower term index) without a key function.
+_Occurrence = tuple[int, int, int]
+_Scan = tuple[dict[int, list[_Occurrence]], dict[int, list[tuple[int, int]]], int]
 _EMPTY_SCAN: _Scan = ({}, {}, 0)
+# What follows a phrase's first word: (topic, term, the words after the second one), term -1 for
+# negative context. The second word itself is the key that selected the entry.
+_Tail = tuple[int, int, tuple[_Word, ...]]
+# Everything a first word can start, precomputed once per distinct word so the per-article loop
+# does one dict lookup for the next word instead of testing every candidate phrase in turn:
+# (one-word phrases as (topic, term), exact second word -> tails, (second-word prefix, tails)).
+# A word that starts nothing maps to None (falsy, so compress() skips it).
+_Plan = tuple[
+    tuple[tuple[int, int], ...], dict[str, tuple[_Tail, ...]], tuple[tuple[str, tuple[_Tail, ...]], ...]
+]
+# Marks a word missing from the cache in the per-article lookup; truthy, so compress() keeps it.
+_UNKNOWN: _Plan = ((), {}, ())
 
 
 @dataclass(frozen=True)
@@ -84,6 +99,9 @@ class _Regex:
     # A lower-case string every match contains ("" when none is known): a C-speed `in` test that
     # skips the regex on the many articles that cannot match it.
     literal: str = ""
+    # True when every match starts with `literal` ('murder\w*\W+of ...'): the regex is then only
+    # tried where `str.find` puts the literal, instead of at each of the text's characters.
+    leading: bool = False
 
 
 # Under IGNORECASE these two lower-case letters match ASCII ones ("ſ" ~ "s", "ı" ~ "i"): a text
@@ -91,24 +109,31 @@ class _Regex:
 _CASE_FOLD_ALIASES = ("ſ", "ı")
 
 
-def _required_literal(pattern: str) -> str:
+def _required_literal(pattern: str) -> tuple[str, bool]:
     """The longest run of plain characters that every match of `pattern` contains, read from the
-    pattern's top level only (characters inside groups, branches and repeats are not required)."""
+    pattern's top level only (characters inside groups, branches and repeats are not required),
+    and whether every match starts with it (only \\b, ^ or $ before it)."""
     best = ""
     run = ""
+    leading = False
+    at_start = True
     for op, arg in re._parser.parse(pattern, re.IGNORECASE):  # type: ignore[attr-defined]
         if op is re._constants.LITERAL:  # type: ignore[attr-defined]
             run += chr(arg).lower()
         elif op is not re._constants.AT:  # type: ignore[attr-defined]  # \b, ^, $ take no text
-            best = max(best, run, key=len)
+            if len(run) > len(best):
+                best, leading = run, at_start
             run = ""
-    best = max(best, run, key=len)
+            at_start = False
+    if len(run) > len(best):
+        best, leading = run, at_start
     # Only ASCII is safe: other letters have several lower-case forms under IGNORECASE.
-    return best if best.isascii() else ""
+    return (best, leading) if best and best.isascii() else ("", False)
 
 
 def _compile_regex(pattern: str, topic: int, term: int) -> _Regex:
-    return _Regex(re.compile(pattern, re.IGNORECASE), topic, term, _required_literal(pattern))
+    literal, leading = _required_literal(pattern)
+    return _Regex(re.compile(pattern, re.IGNORECASE), topic, term, literal, leading)
 
 
 def saturation(count: float) -> float:
@@ -151,7 +176,7 @@ class _LanguageMatcher:
         self.prefix = dict(self.prefix)
         # Longest prefixes first so candidate order is stable; order does not change results.
         self.prefix_lengths = sorted({len(p) for p in self.prefix}, reverse=True)
-        self._cache: dict[str, tuple[_Phrase, ...]] = {}
+        self._cache: dict[str, _Plan | None] = {}
 
     def _add(self, phrase: _Phrase) -> None:
         first, is_prefix = phrase.words[0]
@@ -161,64 +186,77 @@ class _LanguageMatcher:
         (self.prefix if is_prefix else self.exact)[first].append(phrase)
 
     def candidates(self, word: str) -> tuple[_Phrase, ...]:
-        found = self._cache.get(word)
-        if found is not None:
-            return found
+        """Every phrase whose first word matches `word` (exactly or as a prefix)."""
         result = list(self.exact.get(word, ()))
         for length in self.prefix_lengths:
             if length <= len(word):
                 result.extend(self.prefix.get(word[:length], ()))
-        found = tuple(result)
+        return tuple(result)
+
+    def plan(self, word: str) -> _Plan | None:
+        """The phrases `word` starts, arranged for `scan` (see `_Plan`), cached per word."""
+        found = self._cache.get(word, _UNKNOWN)
+        if found is not _UNKNOWN:
+            return found
+        singles: list[tuple[int, int]] = []
+        exact_next: dict[str, list[_Tail]] = defaultdict(list)
+        prefix_next: dict[str, list[_Tail]] = defaultdict(list)
+        for phrase in self.candidates(word):
+            if len(phrase.words) == 1:
+                singles.append((phrase.topic, phrase.term))
+                continue
+            tail = (phrase.topic, phrase.term, phrase.words[2:])
+            (prefix_next if phrase.second_is_prefix else exact_next)[phrase.second].append(tail)
+        plan: _Plan | None = None
+        if singles or exact_next or prefix_next:
+            plan = (
+                tuple(singles),
+                {second: tuple(tails) for second, tails in exact_next.items()},
+                tuple((second, tuple(tails)) for second, tails in prefix_next.items()),
+            )
         if len(self._cache) >= _CACHE_LIMIT:
             self._cache.clear()
-        self._cache[word] = found
-        return found
+        self._cache[word] = plan
+        return plan
 
     def scan(self, text: str) -> _Scan:
         """Find occurrences in one text segment.
 
-        Returns term occurrences per topic as (start, end, term) word spans, negative spans per
-        topic as (start, end), and the number of words.
+        Returns term occurrences per topic as (start, -end, term) word spans (see `_Occurrence`),
+        negative spans per topic as (start, end), and the number of words.
         """
         lowered = text.lower()
         words = _words(lowered)
-        occurrences: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+        occurrences: dict[int, list[_Occurrence]] = defaultdict(list)
         negatives: dict[int, list[tuple[int, int]]] = defaultdict(list)
         n_words = len(words)
+        last = n_words - 1
         # The per-word loop runs in C: map() looks every word up in the cache and compress() keeps
-        # the positions of words that start some phrase (a few dozen per article); only those are
-        # visited in Python. Words never seen before (None) are looked up once and cached; their
-        # answers are patched in from a local dict, so a concurrent clear of the shared cache
-        # cannot lose them. The order of collection does not matter: `_resolve` sorts.
-        cache = self._cache
-        found_at = list(map(cache.get, words))
-        if None in found_at:
-            unknown = compress(range(n_words), map(operator.is_, found_at, repeat(None)))
-            fresh: dict[str, tuple[_Phrase, ...]] = {}
-            for i in unknown:
-                word = words[i]
-                found = fresh.get(word)
-                if found is None:
-                    found = fresh[word] = self.candidates(word)
-                found_at[i] = found
+        # the positions of words that start some phrase (a few dozen per article) or were never
+        # seen (_UNKNOWN); only those are visited in Python. The order of collection does not
+        # matter: `_resolve` sorts.
+        found_at = list(map(self._cache.get, words, repeat(_UNKNOWN)))
         for i in compress(range(n_words), found_at):
-            for phrase in found_at[i]:  # type: ignore[union-attr]
-                length = len(phrase.words)
-                end = i + length
-                if length > 1:
-                    if end > n_words:
-                        continue
-                    if phrase.second_is_prefix:
-                        if not words[i + 1].startswith(phrase.second):
-                            continue
-                    elif words[i + 1] != phrase.second:
-                        continue
-                    if length > 2 and not _follows(phrase.words, words, i):
-                        continue
-                if phrase.term < 0:
-                    negatives[phrase.topic].append((i, end))
+            plan = found_at[i]
+            if plan is _UNKNOWN:
+                plan = self.plan(words[i])
+            if plan is None:
+                continue
+            singles, exact_next, prefix_next = plan
+            for topic, term in singles:
+                if term < 0:
+                    negatives[topic].append((i, i + 1))
                 else:
-                    occurrences[phrase.topic].append((i, end, phrase.term))
+                    occurrences[topic].append((i, -i - 1, term))
+            if i == last:
+                continue
+            following = words[i + 1]
+            tails = exact_next.get(following)
+            if tails is not None:
+                _add_tails(tails, words, i, occurrences, negatives)
+            for second, tails in prefix_next:
+                if following.startswith(second):
+                    _add_tails(tails, words, i, occurrences, negatives)
         if self.regexes:
             self._scan_regexes(lowered, occurrences, negatives)
         return occurrences, negatives, n_words
@@ -226,33 +264,56 @@ class _LanguageMatcher:
     def _scan_regexes(
         self,
         lowered: str,
-        occurrences: dict[int, list[tuple[int, int, int]]],
+        occurrences: dict[int, list[_Occurrence]],
         negatives: dict[int, list[tuple[int, int]]],
     ) -> None:
         # Regex hits are converted to word spans so that they take part in the same overlap and
-        # negative-context rules as phrases. Most articles match no regex, so the word offsets
-        # are only computed once one does.
-        starts: list[int] = []
-        ends: list[int] = []
-        aliases = any(alias in lowered for alias in _CASE_FOLD_ALIASES)
+        # negative-context rules as phrases.
+        # A text in plain ASCII cannot hold a case-fold alias (str.isascii is O(1)).
+        aliases = not lowered.isascii() and any(alias in lowered for alias in _CASE_FOLD_ALIASES)
         for rx in self.regexes:
-            if rx.literal and rx.literal not in lowered and not aliases:
-                continue
-            for match in rx.pattern.finditer(lowered):
+            if rx.literal and not aliases:
+                if rx.literal not in lowered:
+                    continue
+                matches = _literal_matches(rx, lowered) if rx.leading else rx.pattern.finditer(lowered)
+            else:
+                matches = rx.pattern.finditer(lowered)
+            for match in matches:
                 if match.end() == match.start():
                     continue
-                if not ends:
-                    spans = [m.span() for m in _WORD.finditer(lowered)]
-                    starts = [start for start, _ in spans]
-                    ends = [end for _, end in spans]
-                first = bisect.bisect_right(ends, match.start())
-                last = bisect.bisect_left(starts, match.end())
+                first, last = _word_span(lowered, match.start(), match.end())
                 if last <= first:
                     continue
                 if rx.term < 0:
                     negatives[rx.topic].append((first, last))
                 else:
-                    occurrences[rx.topic].append((first, last, rx.term))
+                    occurrences[rx.topic].append((first, -last, rx.term))
+
+
+def _literal_matches(rx: _Regex, lowered: str) -> Iterator[re.Match[str]]:
+    """What `rx.pattern.finditer(lowered)` yields, for a regex whose matches all start with its
+    literal: the regex is tried only where the literal occurs. Same matches, because finditer takes
+    the leftmost match at or after the end of the previous one, and that can only start at a place
+    where the literal is."""
+    pos = 0
+    while (found := lowered.find(rx.literal, pos)) >= 0:
+        match = rx.pattern.match(lowered, found)
+        if match is None:
+            pos = found + 1
+            continue
+        yield match
+        # An empty match cannot occur (every match holds the literal), so finditer resumes here.
+        pos = match.end()
+
+
+def _word_span(lowered: str, start: int, end: int) -> tuple[int, int]:
+    """The words [first, last) that the characters [start, end) touch, as bisecting the `\\w+`
+    spans would give them: first = words ending at or before `start`, last = words beginning
+    before `end`. Counted on prefixes only when a regex matched (rare), never for every article."""
+    first = len(_words(lowered[:start]))
+    if 0 < start < len(lowered) and _TWO_WORD_CHARS.match(lowered, start - 1):
+        first -= 1  # the last counted word runs on past `start`
+    return first, len(_words(lowered[:end]))
 
 
 def _words(lowered: str) -> list[str]:
@@ -267,27 +328,46 @@ def _words(lowered: str) -> list[str]:
     return lowered.encode("ascii").translate(_ASCII_WORD_TABLE).decode("ascii").split()
 
 
-def _follows(phrase: tuple[_Word, ...], words: list[str], start: int) -> bool:
-    for offset in range(1, len(phrase)):
-        text, is_prefix = phrase[offset]
-        word = words[start + offset]
+def _add_tails(
+    tails: tuple[_Tail, ...],
+    words: list[str],
+    start: int,
+    occurrences: dict[int, list[_Occurrence]],
+    negatives: dict[int, list[tuple[int, int]]],
+) -> None:
+    """Record the phrases (first two words already matched at `start`) whose remaining words follow."""
+    for topic, term, rest in tails:
+        end = start + 2
+        if rest:
+            end += len(rest)
+            if end > len(words) or not _follows(rest, words, start + 2):
+                continue
+        if term < 0:
+            negatives[topic].append((start, end))
+        else:
+            occurrences[topic].append((start, -end, term))
+
+
+def _follows(rest: tuple[_Word, ...], words: list[str], at: int) -> bool:
+    for offset, (text, is_prefix) in enumerate(rest, at):
+        word = words[offset]
         if word != text and not (is_prefix and word.startswith(text)):
             return False
     return True
 
 
-def _resolve(occurrences: list[tuple[int, int, int]], negatives: list[tuple[int, int]]) -> dict[int, int]:
+def _resolve(occurrences: list[_Occurrence], negatives: list[tuple[int, int]]) -> dict[int, int]:
     """Leftmost-longest non-overlapping occurrences minus those touched by negative context.
 
     Returns term index -> count.
     """
     counts: dict[int, int] = {}
     covered_until = 0
-    for start, end, term in sorted(occurrences, key=lambda o: (o[0], o[0] - o[1], o[2])):
+    for start, neg_end, term in sorted(occurrences):
         if start < covered_until:
             continue
-        covered_until = end
-        if any(n_start < end and start < n_end for n_start, n_end in negatives):
+        covered_until = end = -neg_end
+        if negatives and any(n_start < end and start < n_end for n_start, n_end in negatives):
             continue
         counts[term] = counts.get(term, 0) + 1
     return counts
@@ -313,11 +393,11 @@ class Classifier:
         # international words (ISIS, NATO, Taliban) and keep recall above zero.
         return self._matchers[self.taxonomy.default_language]
 
-    def cache_state(self) -> dict[str, dict[str, tuple[_Phrase, ...]]]:
+    def cache_state(self) -> dict[str, dict[str, _Plan | None]]:
         """Copies of the per-word candidate caches, per language (for benchmarks)."""
         return {lang: dict(m._cache) for lang, m in self._matchers.items()}
 
-    def restore_cache_state(self, state: dict[str, dict[str, tuple[_Phrase, ...]]] | None) -> None:
+    def restore_cache_state(self, state: dict[str, dict[str, _Plan | None]] | None) -> None:
         """Puts caches back as `cache_state` returned them (copied); None empties them."""
         for lang, matcher in self._matchers.items():
             matcher._cache = dict((state or {}).get(lang, {}))
