@@ -187,7 +187,7 @@ _SKIP, _COMPOUND, _NAME, _UNIT = 0, 1, 2, 3
 _CACHE_MAX = 200_000
 _SHIP_PREFIXES = _words("HMS USS HMAS HMCS HNLMS INS FS RFS MV SS")
 _CAPITAL_RANK = 10**10  # the population rank the gazetteer gives capitals (see gazetteer._place_targets)
-_F_SEEN, _F_NAME, _F_TITLE, _F_COMMON = 1, 2, 4, 8  # token classes, see `_flag`
+_F_SEEN, _F_NAME, _F_TITLE, _F_COMMON, _F_ACRONYM, _F_HEAD = 1, 2, 4, 8, 16, 32  # token classes, see `_flag`
 _TYPE_ORDER = {"country": 0, "place": 1, "organisation": 2, "person": 3}
 
 
@@ -233,18 +233,26 @@ class _Plan:
     force_ids: dict[int, str] | None = None
     empty: bool = False  # nothing to report, whatever the context
     needs_context: bool = False  # forces, open runs or runs that a place cue may turn into places
+    # Neither people, runs nor context: what the plan found is what every occurrence reports.
+    plain: bool = False
 
     def seal(self) -> _Plan:
         """Turns the lists into tuples once the plan is complete, before it is cached. A tuple of
         numbers and strings leaves the garbage collector's lists at the first collection it survives;
         a list stays tracked for good. Cached plans held two thirds of the process's tracked objects,
         and each full collection walked them all (~15 % of the time of `extract` on unseen texts)."""
-        for name in _PLAN_LISTS:
-            setattr(self, name, tuple(getattr(self, name)))
+        # Spelled out rather than a loop over the field names: a new plan is sealed for every
+        # phrase not seen before, and getattr/setattr by name cost twice as much.
+        self.starts = tuple(self.starts)  # type: ignore[assignment]
+        self.ends = tuple(self.ends)  # type: ignore[assignment]
+        self.texts = tuple(self.texts)  # type: ignore[assignment]
+        self.matches = tuple(self.matches)  # type: ignore[assignment]
+        self.orgs = tuple(self.orgs)  # type: ignore[assignment]
+        self.locs = tuple(self.locs)  # type: ignore[assignment]
+        self.persons = tuple(self.persons)  # type: ignore[assignment]
+        self.open_runs = tuple(self.open_runs)  # type: ignore[assignment]
+        self.runs = tuple(self.runs)  # type: ignore[assignment]
         return self
-
-
-_PLAN_LISTS = ("starts", "ends", "texts", "matches", "orgs", "locs", "persons", "open_runs", "runs")
 
 
 class _Phrase:
@@ -273,6 +281,11 @@ class EntityExtractor:
         self._single_cache: dict[str, Target | int] = {}
         self._plan_cache: dict[str, _Plan] = {}
         self._token_flags: dict[str, int] = {}
+        # The head words of organisations and locations together: one look-up per token (in
+        # `_flag`) tells whether a phrase needs `_head_spans` at all.
+        self._any_head = (
+            self.gz.org_heads | self.gz.org_head_first | self.gz.loc_heads | self.gz.loc_head_first
+        )
         # Gazetteer names that start with a lower-case Arabic article ("al-Qaeda", "al Qaeda",
         # "al-Shabaab"): the phrase regex starts at a capital, so it finds "Qaeda" and `_phrases`
         # puts the article back when the whole form is one of these.
@@ -294,6 +307,9 @@ class EntityExtractor:
     def mentions(self, title: str, text: str) -> list[Mention]:
         """All mentions in title and text, in order (title first), spans relative to their source."""
         phrases: list[_Phrase] = []
+        # Occurrences of phrases whose plan says all there is (gazetteer matches, organisations,
+        # locations): (source, offset, plan), emitted as they are, without a `_Phrase`.
+        plain: list[tuple[str, int, _Plan]] = []
         for source, body in (("title", title), ("text", text)):
             if not body:
                 continue
@@ -301,9 +317,9 @@ class EntityExtractor:
             # A Headline With Every Word Capitalised gives no signal for names or context.
             context = not caps and not (source == "title" and _is_title_case(body))
             scan = _blank_nicknames(body) if not caps else body
-            phrases.extend(self._phrases(scan, source, caps, context))  # type: ignore[arg-type]
+            phrases.extend(self._phrases(scan, source, caps, context, plain))  # type: ignore[arg-type]
         self._resolve_runs(phrases, title, text)
-        return self._emit(phrases, title, text)
+        return self._emit(phrases, plain, title, text)
 
     def extract(self, title: str, text: str) -> list[Entity]:
         """Entities of the article, ordered by type (country, place, organisation, person), then
@@ -317,7 +333,9 @@ class EntityExtractor:
 
     # -- phrases ------------------------------------------------------------------------------------
 
-    def _phrases(self, body: str, source: str, caps: bool, context: bool) -> list[_Phrase]:
+    def _phrases(
+        self, body: str, source: str, caps: bool, context: bool, plain: list[tuple[str, int, _Plan]]
+    ) -> list[_Phrase]:
         if caps:
             # Every word is capitalised, and wire text breaks lines inside names ("SAN\nSALVADOR"):
             # the whole text is one phrase, matched against the upper-case table only.
@@ -390,9 +408,18 @@ class EntityExtractor:
                 plan = plans[phrase] = self._plan(phrase, False).seal()
             if plan.empty:
                 continue  # "Prime Minister", "However": nothing to report
-            ph = _Phrase(source, start, plan, list(plan.persons) if context else [])
-            if context and plan.needs_context:
-                self._apply_context(ph, body)
+            if context:
+                if plan.plain:
+                    plain.append((source, start, plan))
+                    continue
+                ph = _Phrase(source, start, plan, list(plan.persons))
+                if plan.needs_context:
+                    self._apply_context(ph, body)
+            elif not plan.runs:  # without context only the runs of a plan may still change
+                plain.append((source, start, plan))
+                continue
+            else:
+                ph = _Phrase(source, start, plan, [])
             out.append(ph)
         return out
 
@@ -445,14 +472,21 @@ class EntityExtractor:
         if caps:
             table, first = self.gz.upper_table, self.gz.upper_first_tokens
             found = [(t.start(), t.end(), t.group()) for t in TOKEN_RE.finditer(phrase)]
+            while found and found[0][2] in _NO_START:
+                del found[0]
+            if not found:
+                return _Plan([], [], [], [], [], [], [], [], [], None)
+            starts, ends, texts = (list(x) for x in zip(*found, strict=True))
         else:
             table, first = self.gz.table, self.gz.first_tokens
-            found = _split_phrase(phrase)
-        while found and found[0][2] in _NO_START:
-            del found[0]
-        if not found:
-            return _Plan([], [], [], [], [], [], [], [], [], None)
-        starts, ends, texts = (list(x) for x in zip(*found, strict=True))
+            starts, ends, texts = _split_phrase(phrase)
+            if texts[0] in _NO_START:
+                k = 1
+                while k < len(texts) and texts[k] in _NO_START:
+                    k += 1
+                if k == len(texts):
+                    return _Plan([], [], [], [], [], [], [], [], [], None)
+                del starts[:k], ends[:k], texts[:k]
         plan = _Plan(starts, ends, texts, [], [], [], [], [], [], None)
         cover = self._match(plan, table, first)
         if caps:
@@ -465,6 +499,7 @@ class EntityExtractor:
         if None in cover:
             self._analyse(plan, cover)
         plan.needs_context = bool(plan.last_country or plan.open_runs)
+        plan.plain = not (plan.needs_context or plan.runs or plan.persons)
         plan.empty = not (
             plan.needs_context or plan.runs or plan.matches or plan.orgs or plan.locs or plan.persons
         )
@@ -477,13 +512,19 @@ class EntityExtractor:
         cover: list[Target | None] = [None] * n
         i = 0
         while i < n:
-            longest = first.get(texts[i], 0)
+            token = texts[i]
+            longest = first.get(token)
             hit = None
-            for length in range(min(longest, n - i), 0, -1):
-                target = table.get(" ".join(texts[i : i + length]))
-                if target is not None:
-                    hit = (i + length, target)
-                    break
+            if longest is not None:  # most tokens start no gazetteer form: no join, no range
+                for length in range(min(longest, n - i), 1, -1):
+                    target = table.get(" ".join(texts[i : i + length]))
+                    if target is not None:
+                        hit = (i + length, target)
+                        break
+                else:
+                    target = table.get(token)
+                    if target is not None:
+                        hit = (i + 1, target)
             if hit and hit[0] == i + 1 and self._first_name_not_place(texts, i, hit[1], table):
                 i += 2  # the surname is no place either ("Jordan Henderson")
                 continue
@@ -510,8 +551,8 @@ class EntityExtractor:
                     self._country_of_branch(plan, table, i, hit[0])
                 i = hit[0]
                 continue
-            if "-" in texts[i]:
-                cover[i] = self._match_parts(plan.matches, texts[i], plan.starts[i], table)
+            if "-" in token:
+                cover[i] = self._match_parts(plan.matches, token, plan.starts[i], table)
             i += 1
         return cover
 
@@ -559,13 +600,27 @@ class EntityExtractor:
 
     def _flag(self, token: str) -> int:
         """Word classes of a token, cached: they depend on the token only."""
+        # `_is_name_token` inlined: both need the title look-up, done once here.
         kind = _F_SEEN
-        if self._is_name_token(token):
+        low = token.lower()
+        capital = token[:1].isupper()
+        is_title = low.rstrip(".") in self.gz.titles
+        if (
+            (capital or token.startswith(("al-", "el-", "bin-", "abu-")))
+            and not is_title
+            and token not in _NEVER_NAME
+            and token not in self.gz.org_heads
+            and not (len(token) > 1 and token.replace(".", "").isupper())
+        ):
             kind |= _F_NAME
-        if token[:1].isupper() and token.rstrip(".").lower() in self.gz.titles:
+        if capital and is_title:
             kind |= _F_TITLE
-        if token.lower() in self.gz.common_words:
+        if low in self.gz.common_words:
             kind |= _F_COMMON
+        if token.isupper() and _ACRONYM_RE.fullmatch(token):
+            kind |= _F_ACRONYM
+        if token in self._any_head:
+            kind |= _F_HEAD
         if len(self._token_flags) > _CACHE_MAX:
             self._token_flags.clear()
         self._token_flags[token] = kind
@@ -585,10 +640,13 @@ class EntityExtractor:
         """People, generic organisations and locations, and acronyms inside one phrase."""
         texts = plan.texts
         n = len(texts)
-        flags = self._token_flags
-        kinds = [flags.get(t) or self._flag(t) for t in texts]
-        is_title = [k & _F_TITLE != 0 for k in kinds]
-        is_name = [kinds[k] & _F_NAME != 0 and cover[k] is None for k in range(n)]
+        flags, flag = self._token_flags, self._flag
+        kinds = [flags.get(t) or flag(t) for t in texts]
+        union = 0
+        for kind in kinds:
+            union |= kind
+        is_title = [kind & _F_TITLE != 0 for kind in kinds]
+        is_name = [kind & _F_NAME != 0 and c is None for kind, c in zip(kinds, cover, strict=True)]
         if texts[0] in _SERVICE_WORDS and n > 1 and is_title[1] and cover[0] is None:
             plan.matches.append((plan.starts[0], plan.ends[0], self._single_action(texts[0])))  # type: ignore[arg-type]
         if not _EVENT_HEADS.isdisjoint(texts):
@@ -640,18 +698,19 @@ class EntityExtractor:
                 plan.open_runs.append((a, b))  # context decides: "Dana Vorobyova said"
             else:
                 plan.runs.append((a, b, a == 0 and b == n and texts[-1] not in self.gz.loc_heads))
-        if not self.gz.org_heads.isdisjoint(texts) or not self.gz.org_head_first.isdisjoint(texts):
-            plan.orgs = self._head_spans(plan, cover, is_title, self.gz.org_heads, self.gz.org_head_first)
-            if plan.orgs:
-                _force_ids(plan, cover)
-        if not self.gz.loc_heads.isdisjoint(texts) or not self.gz.loc_head_first.isdisjoint(texts):
-            plan.locs = self._head_spans(plan, cover, is_title, self.gz.loc_heads, self.gz.loc_head_first)
-        for k in range(n):
-            word = texts[k]
-            if cover[k] is None and word.isupper() and _ACRONYM_RE.fullmatch(word) and not _in_spans(plan, k):
-                target = self._single_action(word)
-                if target.__class__ is Target:
-                    plan.matches.append((plan.starts[k], plan.ends[k], target))  # type: ignore[arg-type]
+        if union & _F_HEAD:
+            if not self.gz.org_heads.isdisjoint(texts) or not self.gz.org_head_first.isdisjoint(texts):
+                plan.orgs = self._head_spans(plan, cover, is_title, self.gz.org_heads, self.gz.org_head_first)
+                if plan.orgs:
+                    _force_ids(plan, cover)
+            if not self.gz.loc_heads.isdisjoint(texts) or not self.gz.loc_head_first.isdisjoint(texts):
+                plan.locs = self._head_spans(plan, cover, is_title, self.gz.loc_heads, self.gz.loc_head_first)
+        if union & _F_ACRONYM:
+            for k in range(n):
+                if kinds[k] & _F_ACRONYM and cover[k] is None and not _in_spans(plan, k):
+                    target = self._single_action(texts[k])
+                    if target.__class__ is Target:
+                        plan.matches.append((plan.starts[k], plan.ends[k], target))  # type: ignore[arg-type]
 
     def _title_for(self, texts: list[str], is_title: list[bool], a: int, b: int, size: int) -> str | None:
         """The title of a person run ("" for a person without a title), or None when the words of
@@ -870,7 +929,9 @@ class EntityExtractor:
                             Mention(start, end, "location", loc_id, surface, surface, "name", ph.source)
                         )
 
-    def _emit(self, phrases: list[_Phrase], headline: str, text: str) -> list[Mention]:
+    def _emit(
+        self, phrases: list[_Phrase], plain: list[tuple[str, int, _Plan]], headline: str, text: str
+    ) -> list[Mention]:
         # Person ids: a one-word mention ("President Putin", "Karim") joins the full name it is part of.
         full_of: dict[str, str] = {}
         for ph in phrases:
@@ -881,49 +942,12 @@ class EntityExtractor:
                     for short in _short_forms(tuple(texts[a:b])):
                         full_of.setdefault(short, full)
         out: list[Mention] = []
+        for source, offset, plan in plain:
+            _emit_plan(out, plan, offset, headline if source == "title" else text, source)
         for ph in phrases:
             body = headline if ph.source == "title" else text
             plan, offset, source = ph.plan, ph.offset, ph.source
-            for start, end, t in plan.matches:
-                start += offset
-                end += offset
-                out.append(
-                    Mention(
-                        start, end, t.type, t.id, t.name, body[start:end], t.kind, source, None, t.country
-                    )
-                )
-            for spans, mtype, prefix in (
-                (plan.orgs, "organisation", "org:"),
-                (plan.locs, "location", "loc:"),
-            ):
-                for s, e in spans:
-                    start, end = offset + plan.starts[s], offset + plan.ends[e - 1]
-                    surface = _strip_the(body[start:end])
-                    start = end - len(surface)
-                    if plan.force_ids and s in plan.force_ids and prefix == "org:":
-                        out.append(
-                            Mention(
-                                start,
-                                end,
-                                "organisation",
-                                plan.force_ids[s],
-                                surface,
-                                surface,
-                                "name",
-                                source,
-                            )
-                        )
-                        continue
-                    if s == 0 and prefix == "org:" and start > 0 and body[start - 1] == " ":
-                        ordinal = _ORDINAL_BEFORE_RE.search(body, max(0, start - 12), start)
-                        if ordinal is not None:  # "321st Field Artillery Regiment"
-                            start = ordinal.start()
-                            surface = body[start:end]
-                    out.append(
-                        Mention(
-                            start, end, mtype, prefix + slugify(surface), surface, surface, "name", source
-                        )
-                    )  # type: ignore[arg-type]
+            _emit_plan(out, plan, offset, body, source)
             out.extend(ph.extra)
             for a, b, role in ph.persons:
                 name = " ".join(plan.texts[a:b])
@@ -942,6 +966,44 @@ class EntityExtractor:
             return sorted(titled, key=key) + sorted(body_mentions, key=key)
         out.sort(key=key)
         return out
+
+
+def _emit_plan(out: list[Mention], plan: _Plan, offset: int, body: str, source: str) -> None:
+    """The mentions a plan gives by itself (gazetteer matches, organisations, locations), at `offset`."""
+    for start, end, t in plan.matches:
+        start += offset
+        end += offset
+        out.append(
+            Mention(start, end, t.type, t.id, t.name, body[start:end], t.kind, source, None, t.country)
+        )  # type: ignore[arg-type]
+    if plan.orgs:
+        force_ids = plan.force_ids
+        for s, e in plan.orgs:
+            start, end = offset + plan.starts[s], offset + plan.ends[e - 1]
+            surface = _strip_the(body[start:end])
+            start = end - len(surface)
+            if force_ids and s in force_ids:
+                out.append(
+                    Mention(start, end, "organisation", force_ids[s], surface, surface, "name", source)
+                )  # type: ignore[arg-type]
+                continue
+            if s == 0 and start > 0 and body[start - 1] == " ":
+                ordinal = _ORDINAL_BEFORE_RE.search(body, max(0, start - 12), start)
+                if ordinal is not None:  # "321st Field Artillery Regiment"
+                    start = ordinal.start()
+                    surface = body[start:end]
+            out.append(
+                Mention(
+                    start, end, "organisation", "org:" + slugify(surface), surface, surface, "name", source
+                )
+            )  # type: ignore[arg-type]
+    for s, e in plan.locs:
+        start, end = offset + plan.starts[s], offset + plan.ends[e - 1]
+        surface = _strip_the(body[start:end])
+        start = end - len(surface)
+        out.append(
+            Mention(start, end, "location", "loc:" + slugify(surface), surface, surface, "name", source)
+        )  # type: ignore[arg-type]
 
 
 def _numbered_unit(singles: _Phrase, body: str, m: re.Match[str]) -> bool:
@@ -1091,17 +1153,31 @@ def _place_cue(body: str, start: int, end: int) -> bool:
     return nxt == " " and _LOC_AFTER_RE.match(body, end) is not None
 
 
-def _split_phrase(phrase: str) -> list[tuple[int, int, str]]:
-    """Tokens of a phrase found by PHRASE_RE, cut as TOKEN_RE would but without a regex: the phrase
-    is words separated by blanks, and only a title abbreviation or an initial ends in one dot."""
-    out = []
-    pos = 0
-    for word in phrase.split():
-        pos = phrase.index(word, pos)
-        token = word[:-1] if word[-1] == "." and word.count(".") == 1 else word
-        out.append((pos, pos + len(token), token))
-        pos += len(word)
-    return out
+def _split_phrase(phrase: str) -> tuple[list[int], list[int], list[str]]:
+    """Starts, ends and texts of the tokens of a phrase found by PHRASE_RE, cut as TOKEN_RE would
+    but without a regex: the phrase is words separated by blanks, and only a title abbreviation or
+    an initial ends in one dot."""
+    starts: list[int] = []
+    ends: list[int] = []
+    if "\t" in phrase or "  " in phrase:  # rare: more than one blank between words
+        words = phrase.split()
+        pos = 0
+        for word in words:
+            pos = phrase.index(word, pos)
+            starts.append(pos)
+            pos += len(word)
+    else:
+        words = phrase.split(" ")
+        pos = 0
+        for word in words:
+            starts.append(pos)
+            pos += len(word) + 1
+    texts = words
+    if "." in phrase:  # "Gen.", "J.": the dot is no part of the token, "U.S." keeps its dots
+        texts = [w[:-1] if w[-1] == "." and w.count(".") == 1 else w for w in words]
+    for start, token in zip(starts, texts, strict=True):
+        ends.append(start + len(token))
+    return starts, ends, texts
 
 
 def _strip_the(s: str) -> str:
