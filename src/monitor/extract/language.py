@@ -44,6 +44,17 @@ FAST_MIN_WORDS = 20
 # Words that are not pure ASCII (accents, other scripts) may be at most this share of the sample.
 FAST_MAX_NON_ASCII = 0.05
 _LETTER_RUN_RE = re.compile(r"[^\W\d_]+")
+_NON_ASCII_RE = re.compile(r"[^\x00-\x7f]")
+
+# Counting and splitting the ASCII part of a sample with bytes.translate (all in C, no per-character
+# Python objects): in ASCII, str.isalpha is exactly A-Z and a-z, str.isupper exactly A-Z, and the
+# letter runs of `_LETTER_RUN_RE` in lower-cased text are the runs of a-z.
+_ASCII_LETTERS = bytes(range(ord("A"), ord("Z") + 1)) + bytes(range(ord("a"), ord("z") + 1))
+_NOT_LETTER = bytes(c for c in range(256) if c not in _ASCII_LETTERS)
+_NOT_UPPER = bytes(c for c in range(256) if not ord("A") <= c <= ord("Z"))
+_LOWER_LETTERS_ELSE_BLANK = bytes(
+    c | 0x20 if c in _ASCII_LETTERS else 32 for c in range(256)
+)  # A-Z -> a-z (bit 0x20), a-z kept, everything else a blank
 
 _identifier: LanguageIdentifier | None = None
 _lock = threading.Lock()
@@ -93,10 +104,26 @@ def _sample(text: str) -> str:
     return text[: cut if cut > 0 else SAMPLE_CHARS]
 
 
+def _count_letters(sample: str) -> tuple[int, int]:
+    """sum(map(str.isalpha, sample)) and sum(map(str.isupper, sample)), with the ASCII characters
+    (nearly all of them in most news) counted by bytes.translate and only the others one by one."""
+    ascii_part = sample.encode("ascii", "ignore")
+    letters = len(ascii_part.translate(None, _NOT_LETTER))
+    upper = len(ascii_part.translate(None, _NOT_UPPER))
+    if len(ascii_part) < len(sample):
+        others = _NON_ASCII_RE.findall(sample)
+        letters += sum(map(str.isalpha, others))
+        upper += sum(map(str.isupper, others))
+    return letters, upper
+
+
 def _plainly_english(sample: str) -> bool:
     """Whether the sample is English beyond doubt: enough words, nearly all in ASCII, and at least
     FAST_MIN_RATIO of them English function words (C-speed: one regex, map() over a frozenset)."""
-    words = _LETTER_RUN_RE.findall(sample.lower())
+    if sample.isascii():
+        words = sample.encode("ascii").translate(_LOWER_LETTERS_ELSE_BLANK).decode("ascii").split()
+    else:
+        words = _LETTER_RUN_RE.findall(sample.lower())
     n = len(words)
     if n < FAST_MIN_WORDS:
         return False
@@ -108,12 +135,11 @@ def _plainly_english(sample: str) -> bool:
 def detect_language(text: str) -> str | None:
     """ISO 639-1 code of the text's language, or None when the text is too short to judge."""
     sample = _sample(text)
-    # map() over str methods runs in C: counting stays a small share of the call.
-    letters = sum(map(str.isalpha, sample))
+    letters, upper = _count_letters(sample)
     if letters < MIN_LETTERS:
         return None
     # The model was trained on ordinary casing; SHOUTED TEXT otherwise scores as odd languages.
-    if sum(map(str.isupper, sample)) > letters // 2:
+    if upper > letters // 2:
         sample = sample.lower()
     if _plainly_english(sample):
         return "en"
