@@ -13,7 +13,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
@@ -116,7 +116,7 @@ class ProcessReport:
 def _process_one(
     args: tuple[int, str, str, str, str | None],
 ) -> tuple[int, ProcessedArticle | None, str | None]:
-    """process_item for one claimed article, with its failure as data (runs in worker processes too)."""
+    """process_item for one claimed article, with its failure as data."""
     article_id, title, raw, raw_format, language = args
     try:
         result = process_item(
@@ -127,72 +127,157 @@ def _process_one(
     return article_id, result, None
 
 
+def _load_models() -> None:
+    """Models in memory before any fork, so workers share their pages instead of loading their own."""
+    from monitor.extract.language import preload
+
+    load_default_classifier()
+    load_default_extractor()
+    preload()  # otherwise every worker unpacks the language model on its first foreign text
+    near_signature("")  # builds the 1 MB code-point table once, not in every worker
+    # The models are millions of long-lived objects: moved out of the collector's sight, full
+    # collections stop walking them, and forked workers stop touching (copying) their pages.
+    gc.freeze()
+
+
+def _drain(conn: Connection, batch_size: int, limit: int | None) -> ProcessReport:
+    """Claim, process, save and commit batches on `conn` until nothing is left (or `limit`)."""
+    version = load_default_classifier().version
+    report = ProcessReport()
+    claimed = 0
+    while limit is None or claimed < limit:
+        size = batch_size if limit is None else min(batch_size, limit - claimed)
+        batch = article_store.claim_pending(conn, size)
+        if not batch:
+            conn.commit()
+            break
+        claimed += len(batch)
+        outcomes = [_process_one((a.id, a.title, a.raw, a.raw_format, a.declared_language)) for a in batch]
+        _save_batch(conn, outcomes, version, report)
+    return report
+
+
+# One connection per worker process and database, kept between calls: a persistent pool's workers
+# drain many times.
+_worker_connections: dict[str, Connection] = {}
+
+
+def _drain_in_worker(url: str, batch_size: int, limit: int | None) -> ProcessReport:
+    """`_drain` in a forked worker, on the worker's own connection (never the parent's socket)."""
+    from monitor.store.db import connect
+
+    conn = _worker_connections.get(url)
+    if conn is None or conn.closed:
+        conn = _worker_connections[url] = connect(url)
+    try:
+        return _drain(conn, batch_size, limit)
+    except BaseException:
+        # A connection that saw an error (the server went away) is not reused by the next call.
+        _worker_connections.pop(url, None)
+        conn.close()
+        raise
+
+
+class ProcessingWorkers:
+    """Forked processing workers. Each claims, processes, saves and commits its own batches on its
+    own connection: nothing but a few counts crosses between processes, the parent stays idle (an
+    ingest can run beside it), and the saves of one worker overlap the computing of the others.
+
+    Kept open by long-running callers (the benchmark, several process runs in one task) so that the
+    workers' per-word caches stay warm; `process_pending` opens one for a single call otherwise.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        import multiprocessing
+
+        from monitor.store.db import resolve_database_url
+
+        _load_models()
+        self.count = settings.process_workers
+        self.url = resolve_database_url(settings)
+        self.executor = ProcessPoolExecutor(self.count, mp_context=multiprocessing.get_context("fork"))
+        # All workers fork now, from this thread, not later while another thread may hold a lock.
+        self.executor.submit(int).result()
+
+    def drain(self, batch_size: int, limit: int | None, progress: Callable[[], None]) -> ProcessReport:
+        share = None if limit is None else -(-limit // self.count)
+        futures = [
+            self.executor.submit(_drain_in_worker, self.url, batch_size, share) for _ in range(self.count)
+        ]
+        while wait(futures, timeout=1.0).not_done:
+            progress()
+        report = ProcessReport()
+        errors = [f.exception() for f in futures if f.exception() is not None]
+        if errors:
+            # Every worker has stopped by now (a batch in flight stays `new`); the first error tells.
+            raise errors[0]  # type: ignore[misc]
+        for f in futures:
+            part = f.result()
+            report.processed += part.processed
+            report.duplicates += part.duplicates
+            report.failed += part.failed
+            report.batches += part.batches
+        return report
+
+    def close(self) -> None:
+        self.executor.shutdown()
+
+    def __enter__(self) -> ProcessingWorkers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def process_pending(
-    settings: Settings, conn: Connection, *, limit: int | None = None, show_progress: bool = False
+    settings: Settings,
+    conn: Connection,
+    *,
+    limit: int | None = None,
+    show_progress: bool = False,
+    workers: ProcessingWorkers | None = None,
 ) -> ProcessReport:
     """Process `status = new` articles in batches until none is left (or `limit` is reached).
 
     Each batch is one transaction: claimed with SKIP LOCKED, processed, written, committed. A crash
     loses at most the batches in flight, which stay `new` and are taken again by the next run.
 
-    With a backlog, the pure work runs in forked worker processes (one per core) and the database
-    work overlaps it: while batch n is written and committed on one connection, batch n+1 is already
-    claimed on a second connection (which holds its locks) and being computed.
+    With a backlog (or `workers` given), forked worker processes, one per core, each drain batches
+    on their own connections; otherwise this process does it on `conn`.
     """
-    classifier = load_default_classifier()
-    load_default_extractor()  # loaded before forking, so workers share the tables instead of rebuilding
-    # The models are millions of long-lived objects: moved out of the collector's sight, full
-    # collections stop walking them, and forked workers stop touching (copying) their pages.
-    gc.freeze()
-    report = ProcessReport()
     pending = article_store.count_pending(conn)
     conn.commit()
-    pool = None
-    connections = [conn]
-    if settings.process_workers > 1 and pending >= _PARALLEL_MIN_PENDING:
-        import multiprocessing
-
-        from monitor.extract.language import preload
-        from monitor.store.db import connect, resolve_database_url
-
-        preload()  # otherwise every worker unpacks the language model on its first foreign text
-        near_signature("")  # builds the 1 MB code-point table once, here, not in every worker
-        pool = ProcessPoolExecutor(settings.process_workers, mp_context=multiprocessing.get_context("fork"))
-        connections.append(connect(resolve_database_url(settings)))
+    if pending == 0:
+        return ProcessReport()
+    own = None
+    if workers is None and settings.process_workers > 1 and pending >= _PARALLEL_MIN_PENDING:
+        workers = own = ProcessingWorkers(settings)
     bar = _progress(pending, "process", show_progress)
-    claimed = 0
-
-    def claim(c: Connection) -> tuple[Connection, list[Any], Any] | None:
-        nonlocal claimed
-        size = settings.batch_size if limit is None else min(settings.batch_size, limit - claimed)
-        batch = article_store.claim_pending(c, size) if size > 0 else []
-        if not batch:
-            c.commit()
-            return None
-        claimed += len(batch)
-        work = [(a.id, a.title, a.raw, a.raw_format, a.declared_language) for a in batch]
-        # Executor.map submits everything at once: the workers start while this process goes on.
-        outcomes = pool.map(_process_one, work, chunksize=16) if pool else map(_process_one, work)
-        return c, batch, outcomes
-
     try:
-        turn = 0
-        current = claim(connections[0])
-        while current is not None:
-            turn += 1
-            following = claim(connections[turn % len(connections)]) if len(connections) > 1 else None
-            c, batch, outcomes = current
-            _save_batch(c, outcomes, classifier.version, report)
-            if bar is not None:
-                bar.update(len(batch))
-            current = following if len(connections) > 1 else claim(connections[0])
+        if workers is None:
+            load_default_classifier(), load_default_extractor()
+            gc.freeze()  # see _load_models
+            report = _drain(conn, settings.batch_size, limit)
+        else:
+            shown = 0
+
+            def progress() -> None:
+                nonlocal shown
+                if bar is not None:
+                    left = article_store.count_pending(conn)
+                    conn.commit()
+                    done = max(shown, pending - left)
+                    bar.update(done - shown)
+                    shown = done
+
+            report = workers.drain(settings.batch_size, limit, progress)
+        if bar is not None:
+            bar.update(max(0, report.processed + report.duplicates + report.failed - bar.n))
     finally:
         if bar is not None:
             bar.close()
-        if pool is not None:
-            pool.shutdown()
-        for extra in connections[1:]:
-            extra.close()
+        if own is not None:
+            own.close()
     return report
 
 
@@ -581,7 +666,7 @@ class DigestResult:
 def build_daily_digest(settings: Settings, conn: Connection, day: date) -> DigestResult:
     """Build, store and write the digest of `day`. A pure function of the database and the date."""
     start, end = digest_window(day, settings.timezone)
-    records = digest_store.digest_selection(
+    window, records = digest_store.read_window(
         conn, start, end, per_topic=settings.digest_max_per_topic, other_limit=_DIGEST_OTHER_LIMIT
     )
     articles = [
@@ -604,7 +689,7 @@ def build_daily_digest(settings: Settings, conn: Connection, day: date) -> Diges
         for r in records
     ]
     labels = {t.id: t.label for t in load_default_classifier().taxonomy.topics}  # taxonomy order
-    counts = day_counts(settings, conn, day, labels)
+    counts = day_counts(settings, conn, day, labels, window)
     spikes = detect_spikes(settings, conn, day, counts)
     digest = build_digest(
         articles,
@@ -638,11 +723,18 @@ def build_daily_digest(settings: Settings, conn: Connection, day: date) -> Diges
     return DigestResult(day, counts.total, subject, html_path, text_path, html, text, digest)
 
 
-def day_counts(settings: Settings, conn: Connection, day: date, labels: dict[str, str]) -> WindowCounts:
-    """The totals of a local day; a complete day's topic and country counts are also stored once, for
-    the spike baselines of the days after it."""
+def day_counts(
+    settings: Settings,
+    conn: Connection,
+    day: date,
+    labels: dict[str, str],
+    counts: WindowCounts | None = None,
+) -> WindowCounts:
+    """The totals of a local day (read unless `counts` already holds them); a complete day's topic
+    and country counts are also stored once, for the spike baselines of the days after it."""
     start, end = digest_window(day, settings.timezone)
-    counts = digest_store.window_counts(conn, start, end)
+    if counts is None:
+        counts = digest_store.window_counts(conn, start, end)
     if end <= datetime.now(UTC):  # only a finished day can be cached: today's counts still grow
         trend_store.store_day_counts(
             conn, day, settings.timezone, trend_store.counts_of_window(counts, labels)

@@ -258,7 +258,7 @@ def test_a_crash_after_the_server_accepted_the_mail_sends_it_twice(
 def test_parallel_processing_with_overlapped_batches_processes_each_article_once(
     db: Connection, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The backlog path: forked workers, two connections taking turns, small batches."""
+    """The backlog path: forked workers, each claiming and saving on its own connection."""
     monkeypatch.setattr(pipeline, "_PARALLEL_MIN_PENDING", 10)
     seed_articles(db, 61)
     report = pipeline.process_pending(replace(settings, batch_size=7, process_workers=2), db)
@@ -267,3 +267,70 @@ def test_parallel_processing_with_overlapped_batches_processes_each_article_once
     tagged = "SELECT count(*) FROM (SELECT article_id FROM article_topics GROUP BY article_id) t"
     assert count(db, tagged) == 61
     assert pipeline.process_pending(replace(settings, process_workers=2), db).processed == 0
+
+
+def test_workers_saving_the_same_text_at_once_keep_one_copy_and_lose_nothing(
+    db: Connection, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every batch holds the same three texts, so the workers' first batches race to save them."""
+    monkeypatch.setattr(pipeline, "_PARALLEL_MIN_PENDING", 10)
+    texts = [f"{topic} " * 4 for topic in TOPICS[:3]]  # over 200 characters: the title is not hashed
+    items = [(FeedItem(title=f"Copy {i}", raw=texts[i % 3]), f"c{i}") for i in range(120)]
+    articles.insert_items(db, source_id=None, origin="inbox", items=items)
+    db.commit()
+    report = pipeline.process_pending(replace(settings, batch_size=6, process_workers=2), db)
+    assert (report.processed, report.duplicates, report.failed) == (3, 117, 0)
+    assert count(db, "SELECT count(*) FROM articles WHERE status = 'processed'") == 3
+    assert count(db, "SELECT count(*) FROM articles WHERE status = 'duplicate'") == 117
+    # Every duplicate points at the processed copy of its own text.
+    assert (
+        count(
+            db,
+            """SELECT count(*) FROM articles d JOIN articles p ON p.id = d.duplicate_of
+                WHERE d.status = 'duplicate' AND p.status = 'processed'
+                  AND p.content_hash = d.content_hash""",
+        )
+        == 117
+    )
+
+
+def test_a_save_blocked_by_another_transactions_same_text_retries_as_its_duplicate(
+    db: Connection, database_url: str
+) -> None:
+    """The race made certain: two transactions save the same text, the first commits last."""
+    text = TOPICS[0] * 4
+    items = [(FeedItem(title=f"Copy {i}", raw=text), f"same{i}") for i in range(2)]
+    articles.insert_items(db, source_id=None, origin="inbox", items=items)
+    db.commit()
+    first, second = psycopg2.connect(database_url), psycopg2.connect(database_url)
+    try:
+        results = []
+        for conn in (first, second):
+            (claimed,) = articles.claim_pending(conn, 1)
+            article_id, result, error = pipeline._process_one(
+                (claimed.id, claimed.title, claimed.raw, claimed.raw_format, None)
+            )
+            assert result is not None, error
+            results.append((conn, article_id, result))
+        assert articles.save_processed(first, [results[0][1:]], "t") == (1, 0)
+        outcome: list[Any] = []
+
+        def save_second() -> None:
+            try:
+                outcome.append(articles.save_processed(second, [results[1][1:]], "t"))
+                second.commit()
+            except BaseException as exc:
+                outcome.append(exc)
+
+        saver = threading.Thread(target=save_second)
+        saver.start()
+        time.sleep(0.5)
+        assert saver.is_alive(), "the second save should wait for the first transaction"
+        first.commit()
+        saver.join(timeout=30)
+        assert outcome == [(0, 1)]
+    finally:
+        first.close()
+        second.close()
+    assert count(db, "SELECT count(*) FROM articles WHERE status = 'processed'") == 1
+    assert count(db, "SELECT count(*) FROM articles WHERE status = 'duplicate'") == 1

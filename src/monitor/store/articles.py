@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+import psycopg2.errors
 import psycopg2.extras
 
 from monitor.dedupe.fingerprints import canonical_url, text_fingerprint
@@ -172,14 +173,38 @@ def count_pending(conn: Connection) -> int:
         return int(row[0]) if row else 0
 
 
+# Tries of one batch's save when another worker's commit of the same text got in the way.
+_SAVE_ATTEMPTS = 3
+
+
 def save_processed(
     conn: Connection, results: Sequence[tuple[int, ProcessedArticle]], taxonomy_version: str
 ) -> tuple[int, int]:
     """Write processing results for claimed articles. Returns (processed, duplicates). Caller commits.
 
     An article whose clean text equals an already processed one is marked duplicate of it (the first
-    copy wins, by id) and gets no topics or entities of its own.
+    committed copy wins) and gets no topics or entities of its own. Safe with several workers saving
+    at once: a text another worker is saving at the same moment is caught by the unique index on
+    processed content, which waits for that commit and refuses; the save is then read and written
+    again (from a savepoint, so this transaction keeps its claim locks) and this copy becomes the
+    duplicate.
     """
+    for attempt in range(_SAVE_ATTEMPTS):
+        with conn.cursor() as cur:
+            cur.execute("SAVEPOINT save_processed")
+        try:
+            return _save_processed(conn, results, taxonomy_version)
+        except (psycopg2.errors.UniqueViolation, psycopg2.errors.DeadlockDetected):
+            with conn.cursor() as cur:
+                cur.execute("ROLLBACK TO SAVEPOINT save_processed")
+            if attempt == _SAVE_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _save_processed(
+    conn: Connection, results: Sequence[tuple[int, ProcessedArticle]], taxonomy_version: str
+) -> tuple[int, int]:
     processed = duplicates = 0
     with conn.cursor() as cur:
         hashes = sorted({r.content_hash for _, r in results})

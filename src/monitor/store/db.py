@@ -112,6 +112,15 @@ def connect(url: str) -> Connection:
     return conn
 
 
+def sibling_connection(conn: Connection) -> Connection:
+    """A second connection to the database of `conn`, with its parameters and password."""
+    params = conn.get_dsn_parameters()
+    password = conn.info.password
+    if password:
+        params["password"] = password
+    return psycopg2.connect(**params)
+
+
 @contextmanager
 def connection(url: str) -> Iterator[Connection]:
     conn = connect(url)
