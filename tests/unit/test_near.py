@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 import subprocess
 import sys
@@ -173,6 +174,28 @@ def test_signature_is_the_same_in_another_process() -> None:
         env={"PYTHONHASHSEED": "12345", "PATH": ""},
     ).stdout
     assert out == signature(ORIGINAL).hex()
+
+
+_ORIGINAL_DIGEST = "f9e1c5f37669732984207e60894cb625763921ef07b90a34a55808126e601419"
+
+
+@pytest.mark.parametrize(
+    ("text", "digest"),
+    [
+        (ORIGINAL, _ORIGINAL_DIGEST),  # ASCII: the byte path
+        # the same words through the code-point path: typographic apostrophes, soft hyphens
+        (ORIGINAL.replace("'", "\u2019").replace(" the ", " the\u00ad "), _ORIGINAL_DIGEST),
+        # 9 shingles: most bins empty and filled from their neighbours
+        (
+            "Bewaffnete griffen am Dienstag einen Grenzposten an; zwei Wächter starben, "
+            "sagten die „Behörden“.",
+            "c8e88f032caec3d9d01ac7c54c735fd538bc8ce8e90c37c1c4f7600841efef7f",
+        ),
+    ],
+)
+def test_signature_bytes_are_stable(text: str, digest: str) -> None:
+    """Signatures are stored beside articles and rebuild the index after a restart: pinned bytes."""
+    assert hashlib.sha256(signature(text)).hexdigest() == digest
 
 
 def test_deterministic_answers_for_the_same_stream() -> None:

@@ -36,7 +36,6 @@ by the bands; translations and rewritten texts are not near-duplicates (story cl
 
 from __future__ import annotations
 
-import functools
 import heapq
 import struct
 import unicodedata
@@ -44,6 +43,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
+
+from monitor.dedupe.fingerprints import INVISIBLE_CHARS, word_char_table
 
 SHINGLE_WORDS = 5  # 5-word shingles: short enough to survive edits, long enough to be rare across texts
 NUM_PERM = 128  # signature length; std. error of the Jaccard estimate ~ sqrt(J(1-J)/128) <= 0.044
@@ -94,107 +95,117 @@ class _Powers:
 
 
 _POWERS = _Powers()
-_SEPARATOR, _WORD, _INVISIBLE = 0, 1, 2
+_DROP_INVISIBLE = dict.fromkeys(map(ord, INVISIBLE_CHARS))
 # Multipliers that combine the hashes of the 5 words of a shingle (odd 64-bit constants).
 _SHINGLE_MULT = np.array(
     [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93, 0xFF51AFD7ED558CCD],
     dtype=np.uint64,
 )[:SHINGLE_WORDS]
-
-
-@functools.cache
-def _char_classes() -> np.ndarray:
-    """Class of every code point: word character (str.isalnum, i.e. regex \\w without "_"), invisible
-    (soft hyphen and zero-width characters, which hide inside words), or separator. Built once, 1 MB."""
-    table = np.zeros(0x110000, dtype=np.uint8)
-    table[[i for i in range(0x110000) if chr(i).isalnum()]] = _WORD
-    table[[ord(c) for c in "\u00ad\u200b\u200c\u200d\u2060\ufeff"]] = _INVISIBLE
-    return table
-
-
-_ASCII_WORD = np.array([chr(i).isalnum() for i in range(256)], dtype=bool)
-_ASCII_WORD[128:] = False  # only indexed with ASCII bytes
+# The code-point table is shared with text_fingerprint (same words); scripts warm it up by this name.
+_char_classes = word_char_table
+# ASCII bytes to b"\x01" (word character) or b"\x00", read by numpy as booleans.
+_ASCII_IS_WORD = bytes(chr(i).isalnum() for i in range(128)) + bytes(128)
+# splitmix64 constants as numpy scalars, made once: building them per call costs more than the shifts.
+_MIX_SHIFTS = (np.uint64(30), np.uint64(27), np.uint64(31))
+_MIX_MULTS = (np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB))
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
-    """splitmix64 finaliser: spreads the weak low bits of the polynomial hash over all 64 bits."""
-    with np.errstate(over="ignore"):
-        x = x ^ (x >> np.uint64(30))
-        x = x * np.uint64(0xBF58476D1CE4E5B9)
-        x = x ^ (x >> np.uint64(27))
-        x = x * np.uint64(0x94D049BB133111EB)
-        return x ^ (x >> np.uint64(31))
+    """splitmix64 finaliser, in place: spreads the weak low bits of the polynomial hash over all 64 bits.
+
+    uint64 array arithmetic wraps silently in numpy (only scalar overflow warns), as the hash wants.
+    """
+    s1, s2, s3 = _MIX_SHIFTS
+    m1, m2 = _MIX_MULTS
+    x ^= x >> s1
+    x *= m1
+    x ^= x >> s2
+    x *= m2
+    x ^= x >> s3
+    return x
 
 
 def shingle_hashes(text: str) -> np.ndarray:
     """Sorted, distinct 64-bit hashes of the 5-word shingles of `text` (one shingle if it is shorter).
 
     Words are what `text_fingerprint` sees (NFKC, case-folded, runs of letters and digits), found
-    with a code-point class table instead of a regular expression: 10x faster on news text.
+    with a code-point class table instead of a regular expression: 10x faster on news text. Each numpy
+    call costs about a microsecond whatever its size, so the steps are few and work in place.
     """
-    if text.isascii():  # most news text: one byte per character, a 256-entry class table
-        cp = np.frombuffer(text.encode("ascii").lower(), dtype=np.uint8)
-        word = _ASCII_WORD[cp]
+    if text.isascii():  # most news text: one byte per character, word bytes by one bytes.translate
+        data = text.encode("ascii")
+        cp = np.frombuffer(data.lower(), dtype=np.uint8)
+        # word flags with a False on either side, so that every word has a start and an end edge
+        padded = np.frombuffer(b"\0" + data.translate(_ASCII_IS_WORD) + b"\0", dtype=bool)
     else:
-        folded = unicodedata.normalize("NFKC", text).casefold()
-        cp = np.frombuffer(folded.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        cls = _char_classes()[cp]
-        visible = cls != _INVISIBLE
-        if not visible.all():
-            cp, cls = cp[visible], cls[visible]
-        word = cls == _WORD
-    at = np.flatnonzero(word)  # positions of the word characters
-    if len(at) == 0:
+        folded = unicodedata.normalize("NFKC", text)
+        if any(c in folded for c in INVISIBLE_CHARS):  # they hide inside words: dropped, not separators
+            folded = folded.translate(_DROP_INVISIBLE)
+        cp = np.frombuffer(folded.casefold().encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        padded = np.zeros(len(cp) + 2, dtype=bool)
+        padded[1:-1] = word_char_table().take(cp)  # take: faster than [] indexing
+    edges = (padded[1:] != padded[:-1]).nonzero()[0]  # word starts and ends, alternating
+    if len(edges) == 0:
         return np.empty(0, dtype=np.uint64)
-    chars = cp[at].astype(np.uint64)
-    gap = np.empty(len(at), dtype=bool)
-    gap[0] = True
-    np.not_equal(at[1:] - at[:-1], 1, out=gap[1:])
-    starts = np.flatnonzero(gap)  # word starts, as positions in `chars`
-    ends = np.append(starts[1:], len(chars))
-    pw, inv = _POWERS.get(len(chars))
-    with np.errstate(over="ignore"):
-        prefix = np.zeros(len(chars) + 1, dtype=np.uint64)
-        np.cumsum(chars * pw, dtype=np.uint64, out=prefix[1:])
-        words = _mix((prefix[ends] - prefix[starts]) * inv[starts] ^ (ends - starts).astype(np.uint64))
-        k = min(SHINGLE_WORDS, len(words))
-        m = len(words) - k + 1
-        shingles = words[:m] * _SHINGLE_MULT[0]
-        for j in range(1, k):
-            shingles = shingles + words[j : j + m] * _SHINGLE_MULT[j]
-        shingles = np.sort(_mix(shingles))
+    starts, ends = edges[::2], edges[1::2]
+    # Polynomial hash of every word from prefix sums over all characters: separators add terms too,
+    # but a word's span only covers its own characters, and scaling by BASE**-start makes the hash
+    # independent of where the word stands.
+    pw, inv = _POWERS.get(len(cp))
+    prefix = np.empty(len(cp) + 1, dtype=np.uint64)
+    prefix[0] = 0
+    np.cumsum(cp * pw, out=prefix[1:])
+    words = prefix[ends]
+    words -= prefix[starts]
+    words *= inv[starts]
+    words ^= (ends - starts).astype(np.uint64)
+    words = _mix(words)
+    k = min(SHINGLE_WORDS, len(words))
+    # all runs of k consecutive word hashes as the rows of a strided view of `words` (no copy), and
+    # their weighted sums mod 2**64 in one matrix product
+    windows = np.ndarray((len(words) - k + 1, k), dtype=np.uint64, buffer=words, strides=(8, 8))
+    shingles = _mix(windows @ _SHINGLE_MULT[:k])
+    shingles.sort()
     # distinct values (np.unique's hash-based path is several times slower on these small arrays)
-    keep = np.empty(len(shingles), dtype=bool)
-    keep[0] = True
-    np.not_equal(shingles[1:], shingles[:-1], out=keep[1:])
-    return shingles[keep]
+    repeated = (shingles[1:] == shingles[:-1]).nonzero()[0]
+    if len(repeated):
+        keep = np.ones(len(shingles), dtype=bool)
+        keep[repeated + 1] = False
+        return shingles[keep]
+    return shingles
 
 
 _BIN_EDGES = np.arange(NUM_PERM, dtype=np.uint64) << _BIN_SHIFT  # smallest hash of each bin
+_BIN_WIDTH = np.uint64(1) << _BIN_SHIFT
 _BIN_INDEX = np.arange(NUM_PERM)
+# offset of a value borrowed from `d` bins to the right, for d < 2 * NUM_PERM (uint32 wraps, as before)
+_BORROW_OFFSET = np.arange(2 * NUM_PERM, dtype=np.uint32) * _DENSIFY_STEP
 
 
 def _minhash(hashes: np.ndarray) -> np.ndarray:
     """One-permutation MinHash with rotation densification of `hashes` (sorted, distinct)."""
-    if len(hashes) == 0:
+    n = len(hashes)
+    if n == 0:
         return np.zeros(NUM_PERM, dtype=np.uint32)
     # sorted input: the first hash at or above a bin's lower edge is the bin's minimum, if it is in it
-    first = np.searchsorted(hashes, _BIN_EDGES)
-    ends = np.append(first[1:], len(hashes))
-    occupied = first < ends
-    minima = ((hashes[np.minimum(first, len(hashes) - 1)] >> _VALUE_SHIFT) & np.uint64(0xFFFFFFFF)).astype(
-        np.uint32
-    )
-    if occupied.all():  # long texts: no bin to fill
+    first = hashes.searchsorted(_BIN_EDGES)
+    np.minimum(first, n - 1, out=first)
+    lowest = hashes[first]
+    minima = (lowest >> _VALUE_SHIFT).astype(np.uint32)  # the cast keeps the low 32 bits
+    lowest -= _BIN_EDGES  # wraps to a huge value when `lowest` lies in an earlier bin
+    filled = (lowest < _BIN_WIDTH).nonzero()[0]
+    if len(filled) == NUM_PERM:  # long texts: no bin to fill
         return minima
-    filled = np.flatnonzero(occupied)
-    values = minima[filled]
     # every bin takes the value of the nearest filled bin at or to its right (circularly), plus an
-    # offset per step so that a borrowed value never equals the donor bin's own value
-    donor = np.searchsorted(filled, _BIN_INDEX) % len(filled)
-    distance = (filled[donor] - _BIN_INDEX) % NUM_PERM
-    with np.errstate(over="ignore"):
-        return values[donor] + distance.astype(np.uint32) * _DENSIFY_STEP
+    # offset per step so that a borrowed value never equals the donor bin's own value; the first
+    # filled bin, one turn further, serves the bins after the last one
+    ring = np.empty(len(filled) + 1, dtype=filled.dtype)
+    ring[:-1] = filled
+    ring[-1] = filled[0] + NUM_PERM
+    donor = ring[filled.searchsorted(_BIN_INDEX)]
+    borrowed = minima[donor & (NUM_PERM - 1)]
+    borrowed += _BORROW_OFFSET[donor - _BIN_INDEX]
+    return borrowed
 
 
 @dataclass(frozen=True)
@@ -225,7 +236,8 @@ def compute_signature(text: str) -> Signature:
 
 def signature(text: str) -> bytes:
     """The serialised signature of `text` (SIGNATURE_BYTES bytes) for storage beside the article."""
-    return compute_signature(text).to_bytes()
+    hashes = shingle_hashes(text)  # Signature.to_bytes without the intermediate object (per article)
+    return _SIG_HEADER.pack(_SIG_MAGIC, len(hashes)) + _minhash(hashes).astype("<u4").tobytes()
 
 
 def estimate(a: Signature, b: Signature) -> tuple[float, float]:
