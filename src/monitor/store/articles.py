@@ -12,7 +12,7 @@ import psycopg2.extras
 
 from monitor.dedupe.fingerprints import canonical_url, text_fingerprint
 from monitor.models import FeedItem, ProcessedArticle
-from monitor.store.db import Connection
+from monitor.store.db import Connection, copy_rows
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,39 @@ class IngestCounts:
 
 # Rows per INSERT statement: large enough to amortise round trips, small enough for one feed poll.
 _INSERT_PAGE = 500
+# Columns of the COPY-staged batches (insert_items, save_processed).
+_INCOMING_COLUMNS = (
+    "n",
+    "source_id",
+    "origin",
+    "origin_ref",
+    "guid",
+    "url",
+    "canonical_url",
+    "title",
+    "raw",
+    "raw_format",
+    "source_name",
+    "author",
+    "declared_language",
+    "published_at",
+    "first_seen_at",
+    "raw_hash",
+    "summary",
+)
+_BATCH_COLUMNS = (
+    "id",
+    "status",
+    "duplicate_of",
+    "clean_text",
+    "language",
+    "content_hash",
+    "taxonomy_version",
+    "signature",
+    "display_html",
+)
+_TOPIC_COLUMNS = ("article_id", "topic_id", "label", "score", "evidence", "taxonomy_version")
+_LINK_COLUMNS = ("article_id", "entity_id", "count", "mentions", "title")
 
 
 def insert_items(
@@ -52,16 +85,22 @@ def insert_items(
             # No conflict target: any of the unique indexes (canonical URL, source+GUID, raw hash) makes
             # a row a duplicate, which is exactly the rule we want. Within one statement the first of
             # two equal rows wins, as it would one statement at a time.
-            inserted = psycopg2.extras.execute_values(
+            # Staged with COPY (see save_processed), then inserted in arrival order.
+            cur.execute(
+                """CREATE TEMP TABLE IF NOT EXISTS incoming_batch (
+                       n int, source_id bigint, origin text, origin_ref text, guid text, url text,
+                       canonical_url text, title text, raw text STORAGE EXTERNAL, raw_format text,
+                       source_name text, author text, declared_language text, published_at timestamptz,
+                       first_seen_at timestamptz, raw_hash text, summary text STORAGE EXTERNAL
+                   ) ON COMMIT DELETE ROWS"""
+            )
+            copy_rows(
                 cur,
-                """INSERT INTO articles (source_id, origin, origin_ref, guid, url, canonical_url, title, raw,
-                                         raw_format, source_name, author, declared_language, published_at,
-                                         first_seen_at, raw_hash, summary)
-                   VALUES %s
-                   ON CONFLICT DO NOTHING
-                   RETURNING id, origin_ref, raw_hash""",
-                [
+                "incoming_batch",
+                _INCOMING_COLUMNS,
+                (
                     (
+                        n,
                         source_id,
                         origin,
                         ref,
@@ -79,12 +118,22 @@ def insert_items(
                         raw_hash,
                         item.summary,
                     )
-                    for item, ref, curl, raw_hash in part
-                ],
-                template="(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, coalesce(%s, now()), %s, %s)",
-                page_size=_INSERT_PAGE,
-                fetch=True,
+                    for n, (item, ref, curl, raw_hash) in enumerate(part)
+                ),
             )
+            cur.execute(
+                """INSERT INTO articles (source_id, origin, origin_ref, guid, url, canonical_url, title, raw,
+                                         raw_format, source_name, author, declared_language, published_at,
+                                         first_seen_at, raw_hash, summary)
+                   SELECT source_id, origin, origin_ref, guid, url, canonical_url, title, raw, raw_format,
+                          source_name, author, declared_language, published_at,
+                          coalesce(first_seen_at, now()), raw_hash, summary
+                     FROM incoming_batch ORDER BY n
+                   ON CONFLICT DO NOTHING
+                   RETURNING id, origin_ref, raw_hash"""
+            )
+            inserted = cur.fetchall()
+            cur.execute("TRUNCATE incoming_batch")
             fresh = {(ref, raw_hash): article_id for article_id, ref, raw_hash in inserted}
             sightings: list[tuple] = []
             repeats: list[tuple] = []
@@ -247,7 +296,7 @@ def _save_processed(
                     r.language,
                     r.content_hash,
                     taxonomy_version,
-                    psycopg2.Binary(r.signature) if r.signature else None,
+                    r.signature or None,
                     r.display_html,
                 )
             )
@@ -259,22 +308,28 @@ def _save_processed(
             for e in r.entities:
                 entity_rows.setdefault(e.id, (e.id, e.type, e.name, e.country))
                 link_rows.append((article_id, e.id, e.count, json.dumps(list(e.mentions)), e.title))
+        ids = [u[0] for u in updates]
         if updates:
-            # One statement per batch instead of one per article: the round trips were most of the cost.
-            psycopg2.extras.execute_values(
-                cur,
+            # COPY into a session table and one UPDATE from it: a VALUES list of 500 articles' texts
+            # cost the server more to parse than to apply (and the client as much to quote).
+            cur.execute(
+                """CREATE TEMP TABLE IF NOT EXISTS processed_batch (
+                       id bigint, status text, duplicate_of bigint, clean_text text STORAGE EXTERNAL,
+                       language text, content_hash text, taxonomy_version text, signature bytea,
+                       display_html text STORAGE EXTERNAL
+                   ) ON COMMIT DELETE ROWS"""
+            )
+            copy_rows(cur, "processed_batch", _BATCH_COLUMNS, updates)
+            cur.execute(
                 """UPDATE articles a
                       SET status = v.status, duplicate_of = v.duplicate_of, clean_text = v.clean_text,
                           language = v.language, content_hash = v.content_hash,
                           taxonomy_version = v.taxonomy_version, signature = v.signature,
                           display_html = v.display_html, processed_at = now(), error = NULL
-                     FROM (VALUES %s) AS v (id, status, duplicate_of, clean_text, language, content_hash,
-                                            taxonomy_version, signature, display_html)
-                    WHERE a.id = v.id""",
-                updates,
-                template="(%s::bigint, %s, %s::bigint, %s, %s, %s, %s, %s::bytea, %s)",
-                page_size=1000,
+                     FROM processed_batch v
+                    WHERE a.id = v.id"""
             )
+            cur.execute("TRUNCATE processed_batch")  # a retry from the savepoint starts empty
         if entity_rows:
             # Upsert relies on entities.id being the primary key; the first name seen for an id stays.
             psycopg2.extras.execute_values(
@@ -282,24 +337,15 @@ def _save_processed(
                 "INSERT INTO entities (id, type, name, country) VALUES %s ON CONFLICT (id) DO NOTHING",
                 sorted(entity_rows.values()),
             )
+        if ids:
+            # Claimed articles are `new`, so they have no topics or entities yet, unless an operator
+            # set an article back to `new` to process it again: then its old tags go.
+            cur.execute("DELETE FROM article_topics WHERE article_id = ANY(%s)", (ids,))
+            cur.execute("DELETE FROM article_entities WHERE article_id = ANY(%s)", (ids,))
         if topic_rows:
-            psycopg2.extras.execute_values(
-                cur,
-                """INSERT INTO article_topics (article_id, topic_id, label, score, evidence, taxonomy_version)
-                   VALUES %s
-                   ON CONFLICT (article_id, topic_id) DO UPDATE
-                      SET label = EXCLUDED.label, score = EXCLUDED.score, evidence = EXCLUDED.evidence,
-                          taxonomy_version = EXCLUDED.taxonomy_version""",
-                topic_rows,
-            )
+            copy_rows(cur, "article_topics", _TOPIC_COLUMNS, topic_rows)
         if link_rows:
-            psycopg2.extras.execute_values(
-                cur,
-                """INSERT INTO article_entities (article_id, entity_id, count, mentions, title) VALUES %s
-                   ON CONFLICT (article_id, entity_id) DO UPDATE
-                      SET count = EXCLUDED.count, mentions = EXCLUDED.mentions, title = EXCLUDED.title""",
-                link_rows,
-            )
+            copy_rows(cur, "article_entities", _LINK_COLUMNS, link_rows)
     return processed, duplicates
 
 

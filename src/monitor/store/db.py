@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import os
 import signal
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
-from typing import TypeAlias
+from typing import Any, TypeAlias
 from urllib.parse import quote
 
 import psycopg2
@@ -110,6 +112,29 @@ def connect(url: str) -> Connection:
     except psycopg2.OperationalError as exc:
         raise DatabaseError(f"cannot connect to the database: {str(exc).strip()}") from exc
     return conn
+
+
+def _copy_field(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        # COPY's text format: backslash, and the characters that end a field or a row, escaped
+        # (four C-level scans; str.translate goes through a dict per character).
+        return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "\\\\x" + bytes(value).hex()  # bytea's hex form, its backslash escaped for COPY
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def copy_rows(cur: Any, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """COPY `rows` into `table` (names from code, never from input). For batches of hundreds of rows
+    the server parses COPY's text far faster than an INSERT with a VALUES list of the same rows."""
+    text = "".join("\t".join(map(_copy_field, row)) + "\n" for row in rows)
+    cur.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", io.StringIO(text))
 
 
 def sibling_connection(conn: Connection) -> Connection:
