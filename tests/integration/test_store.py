@@ -132,3 +132,23 @@ def test_two_claimers_never_get_the_same_feed(db: Connection, database_url: str)
         assert len(sources.claim_due_feeds(db, now + timedelta(minutes=11), lease_minutes=10)) == 6
     finally:
         other.close()
+
+
+def test_copy_rows_keeps_every_awkward_value_exactly(db: Connection) -> None:
+    from datetime import UTC, datetime
+
+    from monitor.store.db import copy_rows
+
+    rows = [
+        (1, "tab\there, newline\nthere, return\rand a backslash \\N \\. \\\\", b"\x00\x01\\\xff", None, True),
+        (2, "\\", b"", datetime(2026, 11, 27, 12, 30, tzinfo=UTC), False),
+        (3, "", None, None, None),
+        (4, "Ünïcödé — ‘quotes’ 中文 \u2028 line separator", bytes(range(256)), None, True),
+    ]
+    with db.cursor() as cur:
+        cur.execute("CREATE TEMP TABLE awkward (id int, t text, b bytea, at timestamptz, flag boolean)")
+        copy_rows(cur, "awkward", ("id", "t", "b", "at", "flag"), rows)
+        cur.execute("SELECT id, t, b, at, flag FROM awkward ORDER BY id")
+        back = [(i, t, bytes(b) if b is not None else None, at, flag) for i, t, b, at, flag in cur.fetchall()]
+    db.rollback()
+    assert back == rows
