@@ -22,7 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from monitor.classify.rules import Classifier, load_default_classifier
-from monitor.dedupe.fingerprints import canonical_url, text_fingerprint
+from monitor.dedupe.fingerprints import canonical_url, text_fingerprint, word_char_table
 from monitor.dedupe.near import NearDuplicateIndex
 from monitor.dedupe.near import signature as near_signature
 from monitor.dedupe.stories import StoryArticle, StoryIndex
@@ -134,7 +134,7 @@ def _load_models() -> None:
     load_default_classifier()
     load_default_extractor()
     preload()  # otherwise every worker unpacks the language model on its first foreign text
-    near_signature("")  # builds the 1 MB code-point table once, not in every worker
+    word_char_table()  # the 1 MB code-point table of fingerprints and signatures, built once
     # The models are millions of long-lived objects: moved out of the collector's sight, full
     # collections stop walking them, and forked workers stop touching (copying) their pages.
     gc.freeze()
