@@ -182,7 +182,8 @@ _CLAUSE_END = frozenset(".,;:\n")  # what may follow a name that ends an attribu
 _MAX_CONTEXT = 40  # characters looked at before a phrase for a title, a verb of saying or "in"
 # What to do with a one-word phrase that is not in the gazetteer (cached per word); _UNIT: an
 # organisation head word that is one when an ordinal precedes it ("3rd Battalion").
-_SKIP, _COMPOUND, _NAME, _UNIT = 0, 1, 2, 3
+# _GIVEN: a name that is also a given name, which a verb of saying after it makes a person.
+_SKIP, _COMPOUND, _NAME, _UNIT, _GIVEN = 0, 1, 2, 3, 4
 # Per-word and per-phrase caches are bounded so that a long-running worker does not grow without limit.
 _CACHE_MAX = 200_000
 _SHIP_PREFIXES = _words("HMS USS HMAS HMCS HNLMS INS FS RFS MV SS")
@@ -327,7 +328,11 @@ class EntityExtractor:
         groups: dict[str, list[Mention]] = {}
         for m in self.mentions(title, text):
             if m.type != "location":
-                groups.setdefault(m.entity_id, []).append(m)
+                group = groups.get(m.entity_id)
+                if group is None:  # not setdefault: that builds a list for every mention
+                    groups[m.entity_id] = [m]
+                else:
+                    group.append(m)
         entities = [_entity(ms) for ms in groups.values()]
         return sorted(entities, key=lambda e: (_TYPE_ORDER[e.type], -e.count, e.name, e.id))
 
@@ -353,12 +358,13 @@ class EntityExtractor:
         singles.single = True
         matches, texts = singles_plan.matches, singles_plan.texts
         out = [singles]
+        speech_verbs = self.gz.speech_verbs
         for m in spans:
-            phrase = m.group()
-            start = m.start()
+            start, end = m.span()
+            phrase = body[start:end]
             if start > 2 and body[start - 2] == "l" and body[start - 3] in "ae":
                 # "al-Qaeda": the article is no capital, so the phrase started after it.
-                wide = body[start - 3 : m.end()]
+                wide = body[start - 3 : end]
                 whole_word = start == 3 or not body[start - 4].isalnum()
                 if whole_word and _article_form(wide) in self._article_forms:
                     phrase, start = wide, start - 3
@@ -368,26 +374,47 @@ class EntityExtractor:
                     action = cache[phrase] = self._single_action(phrase)
                 if action.__class__ is Target:
                     if context and action.type == "country":  # type: ignore[union-attr]
-                        self._forces(singles, body, start, m.end(), action)  # type: ignore[arg-type]
+                        if _FORCES_RE.match(body, end) is not None:  # checked here: most are not
+                            self._forces(singles, body, start, end, action)  # type: ignore[arg-type]
                     elif (
                         action.precedence == _GUESSED  # type: ignore[union-attr]
-                        and body[m.end() + 1 : m.end() + 2].isdigit()
+                        and body[end + 1 : end + 2].isdigit()
                         and _numbered_unit(singles, body, m)
                     ):
                         continue  # "CTF 50"
-                    matches.append((start, m.end(), action))  # type: ignore[arg-type]
+                    matches.append((start, end, action))  # type: ignore[arg-type]
+                elif action in (_NAME, _GIVEN):
+                    if not context:
+                        continue
+                    # A lone unknown name: never a new person by itself (except a given name with a
+                    # verb of saying), but kept in case it repeats a known person's name or is
+                    # introduced as a place. Inlined: a third of all one-word phrases come here.
+                    idx = len(texts)
+                    singles_plan.starts.append(start)
+                    singles_plan.ends.append(end)
+                    texts.append(phrase)
+                    if action == _GIVEN:
+                        after = _WORD_AFTER_RE.match(body, end)
+                        if after and after.group(1) in speech_verbs:
+                            singles.persons.append((idx, idx + 1, None))
+                            continue
+                    # '..., said Russell.': a verb of saying before a name that ends the clause.
+                    if body[end : end + 1] in _CLAUSE_END and _prev_word(body, start) in speech_verbs:
+                        singles.persons.append((idx, idx + 1, None))
+                        continue
+                    singles.runs.append((idx, idx + 1, True))
                 elif action == _COMPOUND:
                     hit = self._match_parts(matches, phrase, start, self.gz.table)
                     if context and hit is not None and hit.type == "country" and phrase.endswith("-led"):
-                        self._forces(singles, body, start, m.end() - 4, hit)  # "US-led coalition"
+                        self._forces(singles, body, start, end - 4, hit)  # "US-led coalition"
                 elif action == _UNIT:
                     ordinal = _ORDINAL_BEFORE_RE.search(body, max(0, start - 12), start)
                     if ordinal is not None:  # "3rd Battalion", "5th Fleet"
-                        surface = body[ordinal.start() : m.end()]
+                        surface = body[ordinal.start() : end]
                         singles.extra.append(
                             Mention(
                                 ordinal.start(),
-                                m.end(),
+                                end,
                                 "organisation",
                                 "org:" + slugify(surface),
                                 surface,
@@ -396,12 +423,6 @@ class EntityExtractor:
                                 source,  # type: ignore[arg-type]
                             )
                         )
-                elif action == _NAME and context:
-                    idx = len(texts)
-                    singles_plan.starts.append(start)
-                    singles_plan.ends.append(m.end())
-                    texts.append(phrase)
-                    self._single_name(singles, body, phrase, idx)
                 continue
             plan = plans.get(phrase)
             if plan is None:
@@ -446,25 +467,9 @@ class EntityExtractor:
                 return _SKIP
             # An unknown acronym is almost always an organisation (NHS, KCNA, SNP).
             return Target("organisation", "org:" + word.lower(), word)
-        return _NAME if self._is_name_token(word) else _SKIP
-
-    def _single_name(self, singles: _Phrase, body: str, word: str, idx: int) -> None:
-        """A lone unknown name: never a new person by itself (except a given name with a verb of
-        saying), but kept in case it repeats a known person's name or is introduced as a place."""
-        end = singles.plan.ends[idx]
-        if word in self.gz.first_names:
-            after = _WORD_AFTER_RE.match(body, end)
-            if after and after.group(1) in self.gz.speech_verbs:
-                singles.persons.append((idx, idx + 1, None))
-                return
-        # '..., said Russell.': a verb of saying before a name that ends the clause.
-        if (
-            body[end : end + 1] in _CLAUSE_END
-            and _prev_word(body, singles.plan.starts[idx]) in self.gz.speech_verbs
-        ):
-            singles.persons.append((idx, idx + 1, None))
-            return
-        singles.runs.append((idx, idx + 1, True))
+        if not self._is_name_token(word):
+            return _SKIP
+        return _GIVEN if word in self.gz.first_names else _NAME
 
     # -- the plan of a multi-word phrase --------------------------------------------------------------
 
@@ -906,12 +911,12 @@ class EntityExtractor:
         for ph in phrases:
             plan = ph.plan
             runs = [*plan.runs, *ph.runs] if ph.runs else plan.runs
+            body = title if ph.source == "title" else text
             for a, b, maybe_place in runs:
-                name = " ".join(plan.texts[a:b])
+                name = plan.texts[a] if b == a + 1 else " ".join(plan.texts[a:b])
                 if name in names:
                     ph.persons.append((a, b, None))
                     continue
-                body = title if ph.source == "title" else text
                 start = ph.offset + plan.starts[a]
                 if _prev_word(body, start) in _ORG_CUES:
                     end = ph.offset + plan.ends[b - 1]
