@@ -168,7 +168,11 @@ def _drain_in_worker(url: str, batch_size: int, limit: int | None) -> ProcessRep
 
     conn = _worker_connections.get(url)
     if conn is None or conn.closed:
+        from multiprocessing.util import Finalize
+
         conn = _worker_connections[url] = connect(url)
+        # Closed when the worker exits (pool shutdown), not dropped mid-protocol by os._exit.
+        Finalize(conn, conn.close, exitpriority=10)
     try:
         return _drain(conn, batch_size, limit)
     except BaseException:
