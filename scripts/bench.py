@@ -190,6 +190,39 @@ def write_feeds(docs: Iterable[dict], folder: Path) -> list[Path]:
     return paths
 
 
+def _postgres_cpu_s() -> float | None:
+    """CPU seconds used so far by the embedded server: the postmaster, its exited children (backends,
+    autovacuum) and its live ones. None when the tests' server is not the embedded one."""
+    pidfile = REPO / ".monitor" / "test-pgdata" / "postmaster.pid"
+    if os.environ.get("MONITOR_TEST_DATABASE_URL") or not pidfile.exists():
+        return None
+
+    def times(pid: int) -> tuple[list[int], int]:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return [int(x) for x in fields[11:15]], int(fields[1])  # utime stime cutime cstime, ppid
+
+    postmaster = int(pidfile.read_text().split()[0])
+    total = sum(times(postmaster)[0])
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                (utime, stime, _, _), parent = times(int(entry))
+            except (OSError, ValueError, IndexError):
+                continue  # exited meanwhile
+            if parent == postmaster:
+                total += utime + stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+_CPU_PARTS = ("ingest", "workers", "postgres")
+
+
+def _cpu_s(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
 def bench_e2e(docs: Iterable[dict], total: int) -> tuple[float, float, dict]:
     """(e2e articles/s, COPY rows/s of the same rows, details).
 
@@ -238,6 +271,7 @@ def bench_e2e(docs: Iterable[dict], total: int) -> tuple[float, float, dict]:
                 pconn.close()
 
         processor = threading.Thread(target=process)
+        cpu_before = (_cpu_s(resource.RUSAGE_SELF), _cpu_s(resource.RUSAGE_CHILDREN), _postgres_cpu_s())
         start = time.perf_counter()
         processor.start()
         try:
@@ -259,6 +293,14 @@ def bench_e2e(docs: Iterable[dict], total: int) -> tuple[float, float, dict]:
             processor.join()
             workers.close()
         elapsed = time.perf_counter() - start
+        # Where the CPU went, per article: this process (parsing, storing), the processing workers
+        # (counted once they have exited), and PostgreSQL.
+        cpu_after = (_cpu_s(resource.RUSAGE_SELF), _cpu_s(resource.RUSAGE_CHILDREN), _postgres_cpu_s())
+        cpu_ms = {
+            name: round((after - before) * 1000 / total, 2)
+            for name, before, after in zip(_CPU_PARTS, cpu_before, cpu_after, strict=True)
+            if before is not None and after is not None
+        }
         if failure:
             raise failure[0]
         with conn.cursor() as cur, tempfile.TemporaryFile() as rows:
@@ -284,6 +326,8 @@ def bench_e2e(docs: Iterable[dict], total: int) -> tuple[float, float, dict]:
         "failed": sum(r.failed for r in processed),
         "ingest_per_s": round(new / ingest_s, 1),
         "seconds": round(elapsed, 1),
+        "cpu_ms_per_article": cpu_ms,
+        "cores_busy": round(sum(cpu_ms.values()) * total / 1000 / elapsed, 2),
         "rss_mb_each_tenth": rss_curve,
     }
     return total / elapsed, copy_per_s, detail
