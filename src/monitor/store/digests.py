@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -199,38 +199,85 @@ def read_window(
         sibling.close()
 
 
+# Rows read per topic before stories are collapsed: enough unless one story fills a topic's top rows,
+# in which case that topic is read again in full (exact either way).
+_CANDIDATES_PER_PICK = 20
+
+
 def digest_selection(
     conn: Connection, start: datetime, end: datetime, per_topic: int, other_limit: int
 ) -> list[ArticleRecord]:
     """The articles a digest shows (top `per_topic` of each topic in the digest's order: score, then
-    newest, then id; and the newest `other_limit` untagged ones). Totals: `window_counts`."""
-    args = {"start": start, "end": end, "per_topic": per_topic, "other": other_limit}
+    newest, then id, each story once with its best article; and the newest `other_limit` untagged
+    ones). Totals: `window_counts`.
+
+    Sorting all of a busy day's tagged rows to collapse stories cost most of the digest (a day of
+    300k articles: 120k rows, 0.5 s). Instead each topic's best rows are taken with a bounded top-N
+    sort, and stories are collapsed here: rows in ranking order, a story's first row is its best, so
+    if the rows read hold `per_topic` stories they hold the top `per_topic` stories. A topic where
+    they do not (one huge story) is read again without the bound.
+    """
+    limit = max(1, per_topic) * _CANDIDATES_PER_PICK
+    args = {"start": start, "end": end, "limit": limit}
+    picked: list[int] = []
     with conn.cursor() as cur:
         cur.execute("SET LOCAL work_mem = '64MB'")  # see window_counts
         cur.execute(
-            f"""{_WINDOW_IDS}
-                SELECT article_id FROM (
-                    SELECT best.article_id, row_number() OVER (
-                               PARTITION BY best.topic_id
-                               ORDER BY best.score DESC, best.first_seen_at DESC, best.article_id) AS rank
-                      FROM (
-                        -- each story once per topic: its best article for that topic
-                        SELECT DISTINCT ON (t.topic_id, w.story) t.topic_id, t.article_id, t.score,
-                               w.first_seen_at
-                          FROM article_topics t JOIN w ON w.id = t.article_id
-                         ORDER BY t.topic_id, w.story, t.score DESC, w.first_seen_at DESC, w.id) best
-                    ) ranked
-                 WHERE rank <= %(per_topic)s
-                UNION
-                (SELECT w.id FROM w
-                  WHERE NOT EXISTS (SELECT 1 FROM article_topics t WHERE t.article_id = w.id)
-                  ORDER BY w.first_seen_at DESC, w.id LIMIT %(other)s)""",
+            f"""{_WINDOW_IDS},
+                tw AS MATERIALIZED (
+                    SELECT t.topic_id, t.article_id, t.score, w.first_seen_at, w.story
+                      FROM article_topics t JOIN w ON w.id = t.article_id)
+                SELECT topics.topic_id, top.article_id, top.story
+                  FROM (SELECT DISTINCT topic_id FROM tw) topics
+                 CROSS JOIN LATERAL (
+                     SELECT article_id, story FROM tw WHERE tw.topic_id = topics.topic_id
+                      ORDER BY score DESC, first_seen_at DESC, article_id LIMIT %(limit)s) top""",
             args,
         )
-        ids = sorted(row[0] for row in cur.fetchall())
+        by_topic: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for topic_id, article_id, story in cur.fetchall():
+            by_topic[topic_id].append((article_id, story))  # in ranking order within a topic
+        for topic_id in sorted(by_topic):
+            best = _best_of_stories(by_topic[topic_id], per_topic)
+            if len(best) < per_topic and len(by_topic[topic_id]) == limit:
+                cur.execute(
+                    f"""{_WINDOW_IDS}
+                        SELECT t.article_id, w.story FROM article_topics t JOIN w ON w.id = t.article_id
+                         WHERE t.topic_id = %(topic)s
+                         ORDER BY t.score DESC, w.first_seen_at DESC, t.article_id""",
+                    {**args, "topic": topic_id},
+                )
+                best = _best_of_stories(cur.fetchall(), per_topic)
+            picked.extend(best)
+        # The newest untagged articles: read backwards along the window index, stopping at the limit.
+        cur.execute(
+            """SELECT a.id FROM articles a
+                WHERE a.status = 'processed' AND a.near_duplicate_of IS NULL
+                  AND a.first_seen_at >= %(start)s AND a.first_seen_at < %(end)s
+                  AND NOT EXISTS (SELECT 1 FROM article_topics t WHERE t.article_id = a.id)
+                ORDER BY a.first_seen_at DESC, a.id LIMIT %(other)s""",
+            {**args, "other": other_limit},
+        )
+        picked.extend(row[0] for row in cur.fetchall())
+        ids = sorted(set(picked))
         cur.execute(_ARTICLE_SQL.format(where="a.id = ANY(%s)"), (ids,))
         rows = cur.fetchall()
     return _attach(conn, rows)
+
+
+def _best_of_stories(ranked: Iterable[tuple[int, int]], count: int) -> list[int]:
+    """The first article of each story in `ranked` (article, story) rows, for the first `count` stories."""
+    seen: set[int] = set()
+    best: list[int] = []
+    if count <= 0:
+        return best
+    for article_id, story in ranked:
+        if story not in seen:
+            seen.add(story)
+            best.append(article_id)
+            if len(best) == count:
+                break
+    return best
 
 
 def article_page(conn: Connection, article_id: int) -> tuple[ArticleRecord, str | None] | None:
