@@ -136,7 +136,7 @@ def window_counts(conn: Connection, start: datetime, end: datetime) -> WindowCou
                     SELECT t.article_id, t.topic_id FROM article_topics t JOIN w ON w.id = t.article_id)
                 SELECT 'total', NULL, NULL, (SELECT count(*) FROM w)
                 UNION ALL
-                SELECT 'tagged', NULL, NULL, (SELECT count(DISTINCT article_id) FROM t)
+                SELECT 'tagged', NULL, NULL, (SELECT count(*) FROM (SELECT DISTINCT article_id FROM t) d)
                 UNION ALL
                 SELECT 'topic', topic_id, NULL, count(*) FROM t GROUP BY topic_id
                 UNION ALL
