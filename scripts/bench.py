@@ -333,10 +333,6 @@ def bench_e2e(docs: Iterable[dict], total: int) -> tuple[float, float, dict]:
     return total / elapsed, copy_per_s, detail
 
 
-def _copy_escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-
-
 def bench_digest_300k() -> tuple[float, dict]:
     """A day of 300k processed articles made in SQL (topics, countries, text), then the digest."""
     from monitor import pipeline
