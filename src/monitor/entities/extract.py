@@ -72,40 +72,65 @@ _SENTENCE_STARTS = (
 )
 
 
-def _start_exclusion(words: str) -> str:
-    """A look-ahead, placed after a phrase's first capital, that fails on the listed words: the
-    phrase regex keeps starting with a plain character class, which keeps it fast."""
+# The capitals that may start a name, most frequent in news first (see `_phrase_start`).
+# The Latin-1 ones are À-Ö and Ø-Þ (0xD7 is the multiplication sign).
+_UP_LETTERS = "TSACIMBPRWDHNEFUGOLKJYVZXQ" + "".join(chr(c) for c in range(0xC0, 0xDF) if c != 0xD7)
+
+
+def _phrase_start(words: str) -> str:
+    """The first capital of a phrase, as one alternative per letter that refuses the listed words
+    after it ("T(?!he\\b|his\\b ...)"). Every alternative starts with a literal, so the regex
+    engine still skips lower-case text with a character set, and a capital costs one comparison per
+    letter tried instead of a look-behind per excluded initial (a third of the scan's time)."""
     tails: dict[str, list[str]] = {}
     for w in words.split():
         tails.setdefault(w[0], []).append(re.escape(w[1:]))
-    branches = [
-        f"(?<={first})(?:{'|'.join(sorted(t, key=len, reverse=True))})\\b" for first, t in tails.items()
-    ]
-    return f"(?!{'|'.join(branches)})"
+    branches = []
+    for first in _UP_LETTERS:
+        rest = tails.get(first)
+        alternation = "|".join(sorted(rest, key=len, reverse=True)) if rest else ""
+        branches.append(f"{first}(?!(?:{alternation})\\b)" if rest else first)
+    return f"(?:{'|'.join(branches)})"
 
 
 # The look-behind after the first capital rejects a start inside a word ("iPhone") or an initialism.
 PHRASE_RE = re.compile(
-    rf"[{_UP}](?<![\w.].){_start_exclusion(_SENTENCE_STARTS)}(?:{_CAPTOK_REST})"
+    rf"{_phrase_start(_SENTENCE_STARTS)}(?<![\w.].)(?:{_CAPTOK_REST})"
     rf"(?:[ \t]+(?:(?:{_CONNECTORS}|{_SUN_ARTICLES})[ \t]+)*(?:{_CAPTOK}))*"
 )
 _CONNECTOR_SET = frozenset(_CONNECTORS.split("|")) | {"ad", "az", "ar", "ash", "as", "an"}
-# A quoted nickname inside a name: Col. John "J.D." Dorrian, Richard 'Tex' Coe. The regex starts at
-# the quote (a cheap first character to search for); the name word before it is checked in Python.
+# A quoted nickname inside a name: Col. John "J.D." Dorrian, Richard 'Tex' Coe. Matched only where
+# an opening quote stands before a capital; the name word before it is checked in Python.
 _NICKNAME_RE = re.compile(r"""['"‘“][A-Z][\w.'-]{0,14}['"’”](?=[ \t]+[A-Z])""")
+# Where those quotes are: one regex per quote character, because a pattern that starts with one
+# literal character is searched for with a fast scan, while one that starts with a set of
+# characters ("['\"‘“]") tests every character of the text against the set (8 % of `extract`).
+_QUOTE_BEFORE_CAPITAL = tuple((q, re.compile(q + "(?=[A-Z])")) for q in ("'", '"', "‘", "“"))
 _NAME_BEFORE_RE = re.compile(rf"[{_UP}][\w.'-]*[ \t]+$")
 
 
 def _blank_nicknames(body: str) -> str:
     """`body` with quoted nicknames between two name words replaced by spaces of the same length, so
     that the phrase regex sees one name ("John      Dorrian") and every offset stays valid."""
-    if "'" not in body and '"' not in body and "‘" not in body and "“" not in body:
+    candidates: list[int] = []
+    for quote, quote_re in _QUOTE_BEFORE_CAPITAL:
+        if quote in body:
+            candidates.extend(m.start() for m in quote_re.finditer(body))
+    if not candidates:
         return body
+    candidates.sort()
     out = None
-    for m in _NICKNAME_RE.finditer(body):
-        if _NAME_BEFORE_RE.search(body, max(0, m.start() - 30), m.start()):
+    pos = 0  # as `_NICKNAME_RE.finditer` would: a match starts at a candidate after the last match
+    for start in candidates:
+        if start < pos:
+            continue
+        m = _NICKNAME_RE.match(body, start)
+        if m is None:
+            continue
+        pos = m.end()
+        if _NAME_BEFORE_RE.search(body, max(0, start - 30), start):
             out = out or list(body)
-            out[m.start() : m.end()] = " " * (m.end() - m.start())
+            out[start:pos] = " " * (pos - start)
     return "".join(out) if out else body
 
 
