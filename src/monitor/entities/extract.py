@@ -270,6 +270,8 @@ class _Plan:
     needs_context: bool = False  # forces, open runs or runs that a place cue may turn into places
     # Neither people, runs nor context: what the plan found is what every occurrence reports.
     plain: bool = False
+    # The context can only add the forces of the country the phrase ends in ("Iraqi Army troops").
+    forces_only: bool = False
 
     def seal(self) -> _Plan:
         """Turns the lists into tuples once the plan is complete, before it is cached. A tuple of
@@ -486,7 +488,9 @@ class EntityExtractor:
             if plan.empty:
                 continue  # "Prime Minister", "However": nothing to report
             if context:
-                if plan.plain:
+                if plan.plain or (plan.forces_only and _FORCES_RE.match(body, start + plan.ends[-1]) is None):
+                    # The phrase ends in a country ("... in Iraq") with no forces after it, the most
+                    # common case of context: what the plan found is all there is.
                     plain.append((source, start, plan))
                     continue
                 ph = _Phrase(source, start, plan, list(plan.persons))
@@ -561,6 +565,7 @@ class EntityExtractor:
             self._analyse(plan, cover)
         plan.needs_context = bool(plan.last_country or plan.open_runs)
         plan.plain = not (plan.needs_context or plan.runs or plan.persons)
+        plan.forces_only = plan.last_country is not None and not (plan.open_runs or plan.runs or plan.persons)
         plan.empty = not (
             plan.needs_context or plan.runs or plan.matches or plan.orgs or plan.locs or plan.persons
         )
