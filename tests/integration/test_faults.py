@@ -334,3 +334,47 @@ def test_a_save_blocked_by_another_transactions_same_text_retries_as_its_duplica
         second.close()
     assert count(db, "SELECT count(*) FROM articles WHERE status = 'processed'") == 1
     assert count(db, "SELECT count(*) FROM articles WHERE status = 'duplicate'") == 1
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_batch_loses_nothing(db: Connection, settings: Settings) -> None:
+    """SIGKILL of one processing worker (the OOM killer, a crash in a C library): its batch was never
+    committed, so its claim locks go with its connection and the retry processes those articles."""
+    import os
+    import signal
+    from concurrent.futures.process import BrokenProcessPool
+
+    seed_articles(db, 900)
+    run_settings = replace(settings, batch_size=25, process_workers=2)
+    workers = pipeline.ProcessingWorkers(run_settings)
+    victim = next(iter(workers.executor._processes))  # a worker's pid (the pool forks them at start)
+    outcome: list[BaseException | pipeline.ProcessReport] = []
+
+    def run() -> None:
+        c = psycopg2.connect(settings.database_url)
+        try:
+            outcome.append(pipeline.process_pending(run_settings, c, workers=workers))
+        except BaseException as exc:
+            outcome.append(exc)
+        finally:
+            c.close()
+
+    runner = threading.Thread(target=run)
+    runner.start()
+    deadline = time.monotonic() + 120
+    while count(db, "SELECT count(*) FROM articles WHERE status <> 'new'") < 100:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    os.kill(victim, signal.SIGKILL)
+    runner.join(timeout=120)
+    workers.close()
+    assert len(outcome) == 1 and isinstance(outcome[0], BrokenProcessPool)
+    done = count(db, "SELECT count(*) FROM articles WHERE status <> 'new'")
+    assert 100 <= done < 900
+
+    retry = pipeline.process_pending(replace(settings, process_workers=1), db)
+    assert retry.processed == 900 - done
+    assert count(db, "SELECT count(*) FROM articles WHERE status = 'processed'") == 900
+    assert (
+        count(db, "SELECT count(*) FROM (SELECT article_id FROM article_topics GROUP BY article_id) t") == 900
+    )
