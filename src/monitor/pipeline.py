@@ -204,10 +204,12 @@ class ProcessingWorkers:
         self.executor.submit(int).result()
 
     def drain(self, batch_size: int, limit: int | None, progress: Callable[[], None]) -> ProcessReport:
-        share = None if limit is None else -(-limit // self.count)
-        futures = [
-            self.executor.submit(_drain_in_worker, self.url, batch_size, share) for _ in range(self.count)
+        # `limit` split exactly: the first `limit % count` workers take one more.
+        shares = [
+            None if limit is None else limit // self.count + (i < limit % self.count)
+            for i in range(self.count)
         ]
+        futures = [self.executor.submit(_drain_in_worker, self.url, batch_size, share) for share in shares]
         while wait(futures, timeout=1.0).not_done:
             progress()
         report = ProcessReport()

@@ -378,3 +378,13 @@ def test_a_worker_killed_mid_batch_loses_nothing(db: Connection, settings: Setti
     assert (
         count(db, "SELECT count(*) FROM (SELECT article_id FROM article_topics GROUP BY article_id) t") == 900
     )
+
+
+def test_a_limit_is_kept_exactly_by_parallel_workers(
+    db: Connection, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pipeline, "_PARALLEL_MIN_PENDING", 10)
+    seed_articles(db, 40)
+    report = pipeline.process_pending(replace(settings, batch_size=4, process_workers=2), db, limit=11)
+    assert report.processed == 11
+    assert count(db, "SELECT count(*) FROM articles WHERE status = 'new'") == 29
