@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import logging
 import shutil
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -182,6 +183,14 @@ def _drain_in_worker(url: str, batch_size: int, limit: int | None) -> ProcessRep
         raise
 
 
+def _default_sigterm() -> None:
+    """Forked workers die on SIGTERM, whatever the parent does with it. Airflow's task runner installs
+    a SIGTERM handler in the task process; inherited, it kept a worker alive when the pool, broken by
+    another worker's death, terminated the rest, and that worker went on processing after the run
+    had failed."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 class ProcessingWorkers:
     """Forked processing workers. Each claims, processes, saves and commits its own batches on its
     own connection: nothing but a few counts crosses between processes, the parent stays idle (an
@@ -199,7 +208,9 @@ class ProcessingWorkers:
         _load_models()
         self.count = settings.process_workers
         self.url = resolve_database_url(settings)
-        self.executor = ProcessPoolExecutor(self.count, mp_context=multiprocessing.get_context("fork"))
+        self.executor = ProcessPoolExecutor(
+            self.count, mp_context=multiprocessing.get_context("fork"), initializer=_default_sigterm
+        )
         # All workers fork now, from this thread, not later while another thread may hold a lock.
         self.executor.submit(int).result()
 

@@ -338,15 +338,28 @@ def test_a_save_blocked_by_another_transactions_same_text_retries_as_its_duplica
 
 @pytest.mark.slow
 def test_a_worker_killed_mid_batch_loses_nothing(db: Connection, settings: Settings) -> None:
-    """SIGKILL of one processing worker (the OOM killer, a crash in a C library): its batch was never
-    committed, so its claim locks go with its connection and the retry processes those articles."""
+    """SIGKILL of a processing worker (the OOM killer, a crash in a C library) while both workers hold
+    processed but uncommitted batches: the run fails, nothing of those batches is stored, and the
+    retry processes every article once."""
     import os
     import signal
     from concurrent.futures.process import BrokenProcessPool
 
-    seed_articles(db, 3000)  # far more than the workers finish before the kill lands
+    seed_articles(db, 200)
+    # As in an Airflow task: the task runner's SIGTERM handler is in this process when the pool forks.
+    previous = signal.signal(signal.SIGTERM, lambda *_: None)
+    others = """SELECT count(*) FROM pg_stat_activity
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()
+                   AND backend_type = 'client backend'"""
+    # Holding this lock makes every save wait at its first write, after claiming and processing.
+    blocker = psycopg2.connect(settings.database_url)
+    with blocker.cursor() as cur:
+        cur.execute("LOCK TABLE article_topics IN SHARE MODE")
     run_settings = replace(settings, batch_size=10, process_workers=2)
-    workers = pipeline.ProcessingWorkers(run_settings)
+    try:
+        workers = pipeline.ProcessingWorkers(run_settings)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     victim = next(iter(workers.executor._processes))  # a worker's pid (the pool forks them at start)
     outcome: list[BaseException | pipeline.ProcessReport] = []
 
@@ -361,22 +374,29 @@ def test_a_worker_killed_mid_batch_loses_nothing(db: Connection, settings: Setti
 
     runner = threading.Thread(target=run)
     runner.start()
+    waiting = f"{others} AND wait_event_type = 'Lock'"
     deadline = time.monotonic() + 120
-    while count(db, "SELECT count(*) FROM articles WHERE status <> 'new'") < 20:
+    try:
+        while count(db, waiting) < 2:  # both workers are in the middle of saving a batch
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        os.kill(victim, signal.SIGKILL)
+        runner.join(timeout=120)
+    finally:
+        blocker.rollback()
+        blocker.close()
+        workers.close()
+    assert len(outcome) == 1 and isinstance(outcome[0], BrokenProcessPool)
+    while count(db, others) > 0:  # the dead workers' sessions end once the lock is gone
         assert time.monotonic() < deadline
         time.sleep(0.05)
-    os.kill(victim, signal.SIGKILL)
-    runner.join(timeout=120)
-    workers.close()
-    assert len(outcome) == 1 and isinstance(outcome[0], BrokenProcessPool)
-    done = count(db, "SELECT count(*) FROM articles WHERE status <> 'new'")
-    assert 20 <= done < 3000
+    assert count(db, "SELECT count(*) FROM articles WHERE status = 'new'") == 200
+    assert count(db, "SELECT count(*) FROM article_topics") == 0
 
     retry = pipeline.process_pending(replace(settings, process_workers=1), db)
-    assert retry.processed == 3000 - done
-    assert count(db, "SELECT count(*) FROM articles WHERE status = 'processed'") == 3000
+    assert retry.processed == 200
     tagged = "SELECT count(*) FROM (SELECT article_id FROM article_topics GROUP BY article_id) t"
-    assert count(db, tagged) == 3000
+    assert count(db, tagged) == 200
 
 
 def test_a_limit_is_kept_exactly_by_parallel_workers(
