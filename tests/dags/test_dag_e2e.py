@@ -7,6 +7,7 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import signal
 import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -45,6 +46,16 @@ class Inbox:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
         return "250 OK"
+
+
+@pytest.fixture(autouse=True)
+def signal_handlers_restored() -> Iterator[None]:
+    """dag.test() runs tasks in this process, and Airflow's task runner installs its own SIGTERM
+    handler; later tests in the same process (forked processing workers) must not inherit it."""
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGUSR2)}
+    yield
+    for sig, handler in saved.items():
+        signal.signal(sig, handler)
 
 
 @pytest.fixture
