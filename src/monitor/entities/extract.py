@@ -246,6 +246,13 @@ class Mention(NamedTuple):
 _mention = functools.partial(tuple.__new__, Mention)
 
 
+def _named_org(start: int, end: int, surface: str, source: str) -> Mention:
+    """An organisation named by its own words ("3rd Battalion", "CTF 150"): its id is its slug."""
+    return _mention(
+        (start, end, "organisation", "org:" + slugify(surface), surface, surface, "name", source, None, None)
+    )
+
+
 @dataclass
 class _Plan:
     """What a multi-word phrase is, as far as its own words tell; cached per phrase text (half of
@@ -465,22 +472,7 @@ class EntityExtractor:
                     ordinal = _ORDINAL_BEFORE_RE.search(body, max(0, start - 12), start)
                     if ordinal is not None:  # "3rd Battalion", "5th Fleet"
                         surface = body[ordinal.start() : end]
-                        singles.extra.append(
-                            _mention(
-                                (
-                                    ordinal.start(),
-                                    end,
-                                    "organisation",
-                                    "org:" + slugify(surface),
-                                    surface,
-                                    surface,
-                                    "name",
-                                    source,
-                                    None,
-                                    None,
-                                )
-                            )
-                        )
+                        singles.extra.append(_named_org(ordinal.start(), end, surface, source))
                 continue
             plan = plans.get(phrase)
             if plan is None:
@@ -986,23 +978,7 @@ class EntityExtractor:
                 if _prev_word(body, start) in _ORG_CUES:
                     end = ph.offset + plan.ends[b - 1]
                     surface = body[start:end]
-                    org_id = "org:" + slugify(surface)
-                    ph.extra.append(
-                        _mention(
-                            (
-                                start,
-                                end,
-                                "organisation",
-                                org_id,
-                                surface,
-                                surface,
-                                "name",
-                                ph.source,
-                                None,
-                                None,
-                            )
-                        )
-                    )
+                    ph.extra.append(_named_org(start, end, surface, ph.source))
                 elif maybe_place:
                     end = ph.offset + plan.ends[b - 1]
                     if _place_cue(body, start, end):
@@ -1096,22 +1072,7 @@ def _emit_plan(out: list[Mention], plan: _Plan, offset: int, body: str, source: 
                 if ordinal is not None:  # "321st Field Artillery Regiment"
                     start = ordinal.start()
                     surface = body[start:end]
-            out.append(
-                _mention(
-                    (
-                        start,
-                        end,
-                        "organisation",
-                        "org:" + slugify(surface),
-                        surface,
-                        surface,
-                        "name",
-                        source,
-                        None,
-                        None,
-                    )
-                )
-            )
+            out.append(_named_org(start, end, surface, source))
     for s, e in plan.locs:
         start, end = offset + plan.starts[s], offset + plan.ends[e - 1]
         surface = _strip_the(body[start:end])
@@ -1143,22 +1104,7 @@ def _numbered_unit(singles: _Phrase, body: str, m: re.Match[str]) -> bool:
     if num is None:
         return False
     surface = body[m.start() : num.end()]
-    singles.extra.append(
-        _mention(
-            (
-                m.start(),
-                num.end(),
-                "organisation",
-                "org:" + slugify(surface),
-                surface,
-                surface,
-                "name",
-                singles.source,
-                None,
-                None,
-            )
-        )
-    )
+    singles.extra.append(_named_org(m.start(), num.end(), surface, singles.source))
     return True
 
 
