@@ -224,7 +224,7 @@ class ProcessingWorkers:
         while wait(futures, timeout=1.0).not_done:
             progress()
         report = ProcessReport()
-        errors = [f.exception() for f in futures if f.exception() is not None]
+        errors = [error for f in futures if (error := f.exception()) is not None]
         if errors:
             # Every worker has stopped by now (a batch in flight stays `new`); the first error tells.
             raise errors[0]  # type: ignore[misc]

@@ -169,9 +169,9 @@ def read_window(
 ) -> tuple[WindowCounts, list[ArticleRecord]]:
     """`window_counts` and `digest_selection` at once: the counts on a second connection that reads
     the same snapshot (exported from `conn`'s transaction), the selection on `conn`. Each is one
-    CPU-bound statement over the whole day, so two cores take about the time of the longer one (a
-    day of 300k articles: 1.0 s instead of 1.6 s). Sequential when `conn` is in autocommit mode (no
-    transaction to export from) or a second connection cannot be had."""
+    CPU-bound statement over the whole day, so two cores take about the time of the longer one.
+    Sequential when `conn` is in autocommit mode (no transaction to export from) or a second
+    connection cannot be had."""
     sibling = None
     if not conn.autocommit:
         try:
