@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import weakref
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -249,6 +251,35 @@ def test_processing_classifies_tags_and_is_idempotent(
     again = pipeline.process_pending(settings, db)
     assert again.processed == 0
     assert rows(db, "SELECT count(*) FROM article_topics") == before
+
+
+class _Cyclic:
+    """An object in a reference cycle: only the cyclic collector can free it."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_processing_runs_leave_the_callers_cyclic_garbage_collectable(
+    db: Connection, settings: Settings, tmp_path: Path
+) -> None:
+    # A long-running caller (the benchmark, a loop of runs) leaves garbage in cycles between runs, as
+    # story assignment does. Each run used to freeze everything alive, which made that garbage
+    # permanent: ~120 MB more per run.
+    sources.add_feed(db, (tmp_path / "feed.xml").as_uri(), "Wire", 30)
+    leaked = []
+    for n, item in enumerate(SECURITY_ITEMS):
+        (tmp_path / "feed.xml").write_bytes(rss([item]))
+        with db.cursor() as cur:
+            cur.execute("UPDATE sources SET next_fetch_at = now() - interval '1 minute'")
+        db.commit()
+        pipeline.ingest_due_feeds(settings, db)
+        garbage = _Cyclic()
+        leaked.append(weakref.ref(garbage))
+        del garbage
+        assert pipeline.process_pending(settings, db).processed == 1, n
+    gc.collect()
+    assert [ref() for ref in leaked] == [None, None]
 
 
 def test_same_text_under_another_headline_is_marked_duplicate(db: Connection, settings: Settings) -> None:
