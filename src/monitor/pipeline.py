@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import psycopg2
+
 from monitor.classify.rules import Classifier, load_default_classifier
 from monitor.dedupe.fingerprints import canonical_url, text_fingerprint, word_char_table
 from monitor.dedupe.near import NearDuplicateIndex
@@ -355,44 +357,62 @@ class StoryReport:
 def assign_stories(settings: Settings, conn: Connection, *, batch: int = 5000) -> StoryReport:
     """Give every processed article its story and, for syndicated copies, its original.
 
-    Runs in one process at a time (an advisory lock), in (first seen, id) order, because clustering
-    is incremental. The indexes are warmed with the articles already assigned within their windows,
-    and a story keeps the id it was stored with: the id of its first article.
+    Runs in one process at a time (an advisory lock, held for the whole call), in (first seen, id)
+    order, because clustering is incremental. The indexes are warmed once per call with the articles
+    already assigned within their windows, put back as they were stored (no search), and serve all of
+    the call's batches; a story keeps the id it was stored with: the id of its first article.
     """
     report = StoryReport()
-    while True:
-        if not story_store.try_lock(conn):
-            conn.rollback()
-            report.skipped = True
-            return report
-        pending = story_store.unassigned(conn, batch)
-        if not pending:
+    if not story_store.try_lock(conn):
+        conn.rollback()
+        report.skipped = True
+        return report
+    try:
+        indexes: tuple[NearDuplicateIndex, StoryIndex] | None = None
+        while True:
+            pending = story_store.unassigned(conn, batch)
+            if not pending:
+                conn.commit()
+                return report
+            if indexes is None:
+                indexes = _warm_story_indexes(settings, conn, pending[0].seen_at)
+            near, index = indexes
+            assignments: list[tuple[int, int, int | None]] = []
+            for row in pending:
+                original = None
+                if row.signature:
+                    original = near.add_signature(str(row.id), row.signature, row.seen_at)
+                story_id = int(index.add(_story_article(row, original)))
+                assignments.append((row.id, story_id, int(original) if original else None))
+                report.near_duplicates += original is not None
+                report.new_stories += story_id == row.id
+            story_store.save_assignments(conn, assignments)
+            story_store.refresh_stories(conn, [s for _, s, _ in assignments])
             conn.commit()
-            return report
-        first, last = pending[0].seen_at, pending[-1].seen_at
-        near = NearDuplicateIndex(window=settings.near_duplicate_window)
-        index = StoryIndex(window=settings.story_window)
-        stored: dict[str, int] = {}  # index story id -> stored story id, from warm members
-        warm = story_store.assigned_between(conn, first - settings.near_duplicate_window, last)
-        for row in warm:
-            if row.signature:
-                near.add_signature(str(row.id), row.signature, row.seen_at)
-            if row.seen_at >= first - settings.story_window:
-                dup = str(row.near_duplicate_of) if row.near_duplicate_of else None
-                story = index.add(_story_article(row, dup))
-                stored.setdefault(story, row.story_id or int(story))
-        assignments: list[tuple[int, int, int | None]] = []
-        for row in pending:
-            original = near.add_signature(str(row.id), row.signature, row.seen_at) if row.signature else None
-            story = index.add(_story_article(row, original))
-            story_id = stored.setdefault(story, int(story))
-            assignments.append((row.id, story_id, int(original) if original else None))
-            report.near_duplicates += original is not None
-            report.new_stories += story_id == row.id
-        story_store.save_assignments(conn, assignments)
-        story_store.refresh_stories(conn, [s for _, s, _ in assignments])
-        conn.commit()
-        report.assigned += len(assignments)
+            report.assigned += len(assignments)
+    finally:
+        try:
+            conn.rollback()
+            story_store.unlock(conn)
+            conn.commit()
+        except psycopg2.Error:  # the connection is gone, and its session lock with it
+            pass
+
+
+def _warm_story_indexes(
+    settings: Settings, conn: Connection, first: datetime
+) -> tuple[NearDuplicateIndex, StoryIndex]:
+    """The indexes as the stored assignments left them, for articles seen from `first` on: every
+    assigned article seen within each index's window before it (or after it: late arrivals join those)."""
+    near = NearDuplicateIndex(window=settings.near_duplicate_window)
+    for sig in story_store.signatures_since(conn, first - settings.near_duplicate_window):
+        original = str(sig.near_duplicate_of) if sig.near_duplicate_of else None
+        near.restore_signature(str(sig.id), sig.signature, sig.seen_at, original)
+    index = StoryIndex(window=settings.story_window)
+    for row in story_store.assigned_since(conn, first - settings.story_window):
+        dup = str(row.near_duplicate_of) if row.near_duplicate_of else None
+        index.restore(_story_article(row, dup), str(row.story_id))
+    return near, index
 
 
 def _story_article(row: story_store.StoryRow, duplicate_of: str | None) -> StoryArticle:

@@ -7,13 +7,16 @@ import json
 import random
 import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import psycopg2
 import pytest
 
 from monitor import cli, pipeline
 from monitor.models import FeedItem
 from monitor.settings import Settings
 from monitor.store import articles
+from monitor.store import stories as story_store
 from monitor.store.db import Connection
 
 WIRE = (
@@ -154,3 +157,51 @@ def test_cluster_command_is_offline(
     assert results["b"]["duplicate_of"] == "a" and results["b"]["story_id"] == results["a"]["story_id"]
     assert results["c"]["story_id"] != results["a"]["story_id"]
     assert "line 4" in err
+
+
+def test_a_run_per_article_gives_the_stories_of_one_run(db: Connection, settings: Settings) -> None:
+    # Each run warms its indexes from what earlier runs stored; the result must not depend on how
+    # arrivals were split into runs.
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "stories" / "articles.json"
+    docs = [
+        (a["id"], a["title"], a["text"], datetime.fromisoformat(a["seen_at"]), a["source"])
+        for a in json.loads(fixture.read_text(encoding="utf-8"))["articles"]
+    ]
+    _, _, text, seen, _ = docs[0]  # syndicated an hour later by another outlet, under its own headline
+    docs.append(("a01-copy", "Weapons convoy stopped at pass", text, seen + timedelta(hours=1), "Paper"))
+    docs.sort(key=lambda d: d[3])
+    for doc in docs:
+        add(db, *doc)
+        pipeline.process_pending(settings, db)
+        assert pipeline.assign_stories(settings, db).assigned == 1
+    per_run = stories_of(db)
+    assert per_run["a01-copy"] == (per_run["a01"][0], "a01")
+    with db.cursor() as cur:
+        cur.execute("UPDATE articles SET story_id = NULL, near_duplicate_of = NULL")
+        cur.execute("DELETE FROM stories")
+    db.commit()
+    assert pipeline.assign_stories(settings, db).assigned == len(docs)
+    assert stories_of(db) == per_run
+    events: dict[int, set[str]] = {}
+    for a in json.loads(fixture.read_text(encoding="utf-8"))["articles"]:
+        events.setdefault(per_run[a["id"]][0], set()).add(a["event"])
+    assert all(len(e) == 1 for e in events.values()) and len(events) == 4
+
+
+def test_one_assigner_at_a_time_and_the_lock_is_released(
+    db: Connection, settings: Settings, database_url: str
+) -> None:
+    feed_all(db, [0, 1])
+    pipeline.process_pending(settings, db)
+    other = psycopg2.connect(database_url)
+    try:
+        assert story_store.try_lock(other)
+        report = pipeline.assign_stories(settings, db)
+        assert report.skipped and report.assigned == 0
+        story_store.unlock(other)
+        other.commit()
+        assert pipeline.assign_stories(settings, db).assigned == 2
+        assert story_store.try_lock(other)  # the run let it go
+        story_store.unlock(other)
+    finally:
+        other.close()

@@ -240,3 +240,23 @@ def test_common_value_table_agrees_with_the_exact_set_and_late_arrivals_leave_cl
     assert int(index._slot_count.sum()) == len(index._common_keys)
     assert all(e.doc_id in index for table in index._bands for b in table.values() for e in b.values())
     assert not any(not b for table in index._bands for b in table.values())
+
+
+def test_an_index_restored_from_stored_answers_answers_the_next_documents_alike() -> None:
+    # A new run warms its index with the window's stored signatures and answers (no search), then
+    # adds the new documents: it must answer them as the index that saw everything did.
+    rng = random.Random(5)
+    stream = []
+    for i in range(40):
+        base = (ORIGINAL, OTHER, f"{OTHER} {FOOTER}")[i % 3]
+        text = words_changed(truncated(base, rng.uniform(0.45, 1.0)), 4, i)
+        stream.append((f"d{i}", signature(text), T0 + timedelta(hours=3 * i)))
+    whole = NearDuplicateIndex(window=timedelta(days=2))
+    answers = [whole.add_signature(d, sig, seen) for d, sig, seen in stream]
+    assert 0 < sum(a is not None for a in answers) < len(answers)
+    for cut in (10, 25):
+        restored = NearDuplicateIndex(window=timedelta(days=2))
+        for (d, sig, seen), answer in zip(stream[:cut], answers[:cut], strict=True):
+            restored.restore_signature(d, sig, seen, answer)
+        assert [restored.add_signature(d, sig, seen) for d, sig, seen in stream[cut:]] == answers[cut:]
+        assert len(restored) == len(whole)

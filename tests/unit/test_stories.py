@@ -209,3 +209,18 @@ def test_a_copy_after_its_group_went_quiet_starts_over() -> None:
     )
     assert index.add(again) == "copy"  # and the next copies follow it
     assert index.story("orig") is None
+
+
+def test_an_index_restored_from_stored_stories_assigns_the_next_articles_alike() -> None:
+    # A new run puts back the window's stored assignments (no search) and goes on: the next articles
+    # must get the stories the index that saw everything gave them, copies included.
+    copy = article(RAW[0], id="copy", seen_at=ARTICLES[0].seen_at + timedelta(minutes=30), duplicate_of="a01")
+    stream = sorted([*ARTICLES, copy], key=lambda a: (a.seen_at, a.id))
+    whole = StoryIndex()
+    stored = [whole.add(a) for a in stream]
+    assert len(set(stored)) == len(set(EVENT.values()))
+    for cut in range(1, len(stream)):
+        restored = StoryIndex()
+        for a, story in zip(stream[:cut], stored[:cut], strict=True):
+            restored.restore(a, story)
+        assert [restored.add(a) for a in stream[cut:]] == stored[cut:], cut

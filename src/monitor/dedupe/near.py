@@ -375,7 +375,24 @@ class NearDuplicateIndex:
         parsed = Signature.from_bytes(sig)
         return self._add(doc_id, parsed.values, parsed.size, seen_at)
 
-    def _add(self, doc_id: str, values: np.ndarray, size: int, seen_at: datetime) -> str | None:
+    def restore_signature(self, doc_id: str, sig: bytes, seen_at: datetime, original: str | None) -> None:
+        """Index a document whose answer is already known (`original`, as an earlier run stored it)
+        without searching for it: warming a new run with the window's stored documents costs a third
+        of adding them, and the index agrees with what was stored even where a search now would not
+        (an earlier copy has left the window since)."""
+        if doc_id in self._entries:
+            return
+        parsed = Signature.from_bytes(sig)
+        self._add(doc_id, parsed.values, parsed.size, seen_at, known=(original,))
+
+    def _add(
+        self,
+        doc_id: str,
+        values: np.ndarray,
+        size: int,
+        seen_at: datetime,
+        known: tuple[str | None] | None = None,
+    ) -> str | None:
         if self._newest is None or seen_at > self._newest:
             self._newest = seen_at
             self._evict(seen_at - self.window)
@@ -383,8 +400,34 @@ class NearDuplicateIndex:
             return None
         bands = tuple(_band_keys(values))  # tuples of atoms: the cyclic GC stops tracking them
         buckets = list(map(dict.get, self._bands, bands))  # None where the band is new
-        match, differ = self._best_match(values, size, seen_at, buckets)
-        root = None if match is None else match.group
+        if known is None:
+            match, differ = self._best_match(values, size, seen_at, buckets)
+            root = None if match is None else match.group
+        else:
+            root, differ = known[0], None
+            if root is not None:
+                # A copy counts the values it does not share with the copy it matched: searched again,
+                # among its group's members only (the best match overall was one of them), so the
+                # counts come out as the search left them. With none of them left in the window, it
+                # counts none (a copy must not make values look common).
+                members = {
+                    id(b[root]): b[root]
+                    for b in buckets
+                    if b is not None
+                    and root in b
+                    and len(b) <= MAX_BUCKET
+                    and abs(b[root].seen_at - seen_at) <= self.window
+                }
+                if len(members) == 1:  # the usual case: what the search would find, without scoring
+                    differ = values != next(iter(members.values())).values
+                elif members:
+                    group_only = [
+                        {root: b[root]} if b is not None and root in b and len(b) <= MAX_BUCKET else None
+                        for b in buckets
+                    ]
+                    differ = self._best_match(values, size, seen_at, group_only)[1]
+                if differ is None:
+                    differ = np.zeros(NUM_PERM, dtype=bool)
         if seen_at < self._newest - self.window:
             return root  # arrived after its own window closed: answered, not kept
         # an original counts all its values; a copy only those that differ from the copy it matched

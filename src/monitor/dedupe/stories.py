@@ -250,6 +250,33 @@ class StoryIndex:
             self._remember_group(group, story.id, article.seen_at)
         return story.id
 
+    def restore(self, article: StoryArticle, story_id: str) -> None:
+        """Put back an article an earlier run assigned to `story_id`, without searching: a new run is
+        warmed with the window's stored assignments, as `add` would have built them but in a fraction
+        of the time, and its stories are the stored ones even where a search now would differ."""
+        if article.id in self._story_of:
+            return
+        if self._newest is None or article.seen_at > self._newest:
+            self._newest = article.seen_at
+            self._expire(article.seen_at - self.window)
+        story = self._stories.get(story_id)
+        group = article.duplicate_of
+        if group is not None and story is not None:
+            followed = self._story_of.get(group) or self._group_story.get(group, ("",))[0]
+            if followed == story_id:  # a copy that joined its original's story: as in `add`
+                self._attach(story, article)
+                self._remember_group(group, story_id, article.seen_at)
+                return
+        bag = terms(article.title, article.text)
+        self._count_terms(article.seen_at, list(bag))
+        if story is None:
+            story = Story(story_id, article.title, article.seen_at, article.seen_at)
+            self._stories[story_id] = story
+        self._attach(story, article)
+        self._absorb(story, bag, set(article.entities))
+        if group is not None:
+            self._remember_group(group, story_id, article.seen_at)
+
     # -- assignment ------------------------------------------------------------------------------
 
     def _tfidf(self, counts: dict[str, int]) -> dict[str, float]:

@@ -28,11 +28,17 @@ class StoryRow:
 
 
 def try_lock(conn: Connection) -> bool:
-    """Take the story lock for this transaction; False when another process holds it."""
+    """Take the story lock for this session (until `unlock`, or until the connection ends); False
+    when another process holds it."""
     with conn.cursor() as cur:
-        cur.execute("SELECT pg_try_advisory_xact_lock(%s)", (_STORY_LOCK,))
+        cur.execute("SELECT pg_try_advisory_lock(%s)", (_STORY_LOCK,))
         row = cur.fetchone()
         return bool(row and row[0])
+
+
+def unlock(conn: Connection) -> None:
+    with conn.cursor() as cur:
+        cur.execute("SELECT pg_advisory_unlock(%s)", (_STORY_LOCK,))
 
 
 _ROWS = """
@@ -49,9 +55,11 @@ SELECT a.id, a.title, left(coalesce(a.clean_text, ''), 2000), a.first_seen_at,
 
 
 def _rows(conn: Connection, where: str, args: tuple) -> Iterator[StoryRow]:
-    with conn.cursor() as cur:
+    # A named (server-side) cursor streams the rows: a warm-up reads days of articles.
+    with conn.cursor(name="story_rows") as cur:
+        cur.itersize = 2000
         cur.execute(_ROWS.format(where=where), args)
-        for r in cur.fetchall():
+        for r in cur:
             yield StoryRow(
                 r[0],
                 r[1],
@@ -72,13 +80,34 @@ def unassigned(conn: Connection, limit: int) -> list[StoryRow]:
     return list(_rows(conn, where, (limit,)))
 
 
-def assigned_between(conn: Connection, start: datetime, end: datetime) -> list[StoryRow]:
-    """Articles already in stories, seen in [start, end]: they warm the indexes of a new run."""
-    return list(
-        _rows(
-            conn, "a.story_id IS NOT NULL AND a.first_seen_at >= %s AND a.first_seen_at <= %s", (start, end)
+def assigned_since(conn: Connection, start: datetime) -> Iterator[StoryRow]:
+    """Articles already in stories, seen since `start`, in assignment order: they warm the story index
+    of a new run (those seen after the articles it assigns too: a late article joins them)."""
+    return _rows(conn, "a.story_id IS NOT NULL AND a.first_seen_at >= %s", (start,))
+
+
+@dataclass(frozen=True)
+class SignatureRow:
+    id: int
+    seen_at: datetime
+    signature: bytes
+    near_duplicate_of: int | None
+
+
+def signatures_since(conn: Connection, start: datetime) -> Iterator[SignatureRow]:
+    """Signatures of the articles already in stories, seen since `start`, in assignment order: they warm
+    the near-duplicate index of a new run (its window is longer than the stories', and needs no text)."""
+    with conn.cursor(name="story_signatures") as cur:
+        cur.itersize = 5000
+        cur.execute(
+            """SELECT id, first_seen_at, signature, near_duplicate_of FROM articles
+                WHERE status = 'processed' AND story_id IS NOT NULL AND signature IS NOT NULL
+                  AND first_seen_at >= %s
+                ORDER BY first_seen_at, id""",
+            (start,),
         )
-    )
+        for r in cur:
+            yield SignatureRow(r[0], r[1], bytes(r[2]), r[3])
 
 
 def save_assignments(conn: Connection, rows: Sequence[tuple[int, int, int | None]]) -> None:
