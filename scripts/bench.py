@@ -13,6 +13,9 @@ Every figure is taken in the same run so they compare as ratios on a noisy machi
   side by side as the feed and processing DAGs run, processing on all cores;
 - copy_rows_per_s: a plain COPY of the same rows into a bare table (what the database alone can take);
 - digest_300k_s: building the daily digest over a day of 300,000 processed articles;
+- story_runs: the processing DAG's second step (`assign_stories`) on the end-to-end database, in a
+  process of its own: first over the whole backlog, then in a run as the next feed poll makes one
+  (STORY_RUN_NEW new articles processed, then assigned with the backlog inside the story windows);
 - dedupe_cluster_100k_s: near-duplicate detection + story clustering of 100,000 articles over 30 days
   (scripts/bench_dedupe.py, in its own process: signatures on all cores, the ordered index work in one);
 - peak_rss_mb: the largest resident size of this process (and of the processing workers); the
@@ -46,6 +49,7 @@ REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "data" / "corpus" / "news_articles_2017.jsonl"
 CHUNK = 1000  # items per feed document: a large real feed
 DIGEST_ARTICLES = 300_000
+STORY_RUN_NEW = 1000  # one feed document of new articles: what one processing run takes
 COUNTRIES = ["UA", "SY", "AF", "ML", "CO", "MX", "KZ"]
 
 
@@ -223,7 +227,7 @@ def _cpu_s(who: int) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def bench_e2e(docs: Iterable[dict], total: int) -> tuple[float, float, dict]:
+def bench_e2e(docs: Iterable[dict], total: int, later: list[dict]) -> tuple[float, float, dict]:
     """(e2e articles/s, COPY rows/s of the same rows, details).
 
     Ingest and processing run side by side, as the feed DAG and the asset-triggered processing DAG
@@ -317,6 +321,9 @@ def bench_e2e(docs: Iterable[dict], total: int) -> tuple[float, float, dict]:
             conn.commit()
             copy_per_s = n_rows / (time.perf_counter() - t)
         conn.close()
+        later_feed = Path(tmp) / "later.xml"
+        later_feed.write_bytes(rss(later))
+        story_runs = bench_story_runs(url, later_feed)
     assert left == 0, f"{left} articles left unprocessed"
     detail = {
         "articles": total,
@@ -329,8 +336,65 @@ def bench_e2e(docs: Iterable[dict], total: int) -> tuple[float, float, dict]:
         "cpu_ms_per_article": cpu_ms,
         "cores_busy": round(sum(cpu_ms.values()) * total / 1000 / elapsed, 2),
         "rss_mb_each_tenth": rss_curve,
+        "story_runs": story_runs,
     }
     return total / elapsed, copy_per_s, detail
+
+
+def bench_story_runs(url: str, later_feed: Path) -> dict:
+    """`assign_stories` on the end-to-end database, in a process of its own (its memory is its own
+    figure): over the whole backlog, then in the next run, after `later_feed` was stored and processed."""
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, __file__, "--story-runs", url, str(later_feed)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _story_runs(url: str, later_feed: Path) -> dict:
+    from monitor import pipeline
+    from monitor.entities.extract import use_cache_dir
+    from monitor.ingest.feeds import parse_feed
+    from monitor.settings import Settings
+    from monitor.store import articles
+
+    settings = replace(Settings(), database_url=url, progress=False, batch_size=500)
+    use_cache_dir(settings.cache_dir)
+    conn = psycopg2.connect(url)
+    start = time.perf_counter()
+    backlog = pipeline.assign_stories(settings, conn)
+    backlog_s = time.perf_counter() - start
+    backlog_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    with conn.cursor() as cur:
+        cur.execute("SELECT id FROM sources ORDER BY id LIMIT 1")
+        source_id = cur.fetchone()[0]
+    parsed = parse_feed(later_feed.read_bytes(), "bench-later", content_type="application/rss+xml")
+    items = [(i, i.url or "") for i in parsed.items]
+    articles.insert_items(conn, source_id=source_id, origin="feed", items=items)
+    conn.commit()
+    start = time.perf_counter()
+    processed = pipeline.process_pending(settings, conn)
+    process_s = time.perf_counter() - start
+    start = time.perf_counter()
+    run = pipeline.assign_stories(settings, conn)
+    run_s = time.perf_counter() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    conn.close()
+    return {
+        "backlog_articles": backlog.assigned,
+        "backlog_s": round(backlog_s, 1),
+        "backlog_per_s": round(backlog.assigned / backlog_s, 1) if backlog_s else None,
+        "backlog_peak_rss_mb": round(backlog_mb, 1),
+        "run_new_articles": processed.processed + processed.duplicates,
+        "run_process_s": round(process_s, 2),
+        "run_stories_assigned": run.assigned,
+        "run_stories_s": round(run_s, 2),
+        "peak_rss_mb": round(peak_mb, 1),
+    }
 
 
 def bench_digest_300k() -> tuple[float, dict]:
@@ -409,7 +473,11 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--articles", type=int, default=20_000, help="articles for the end-to-end run")
     parser.add_argument("--output", default=str(REPO / "out" / "bench.json"))
+    parser.add_argument("--story-runs", nargs=2, metavar=("URL", "FEED"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.story_runs:  # the child of bench_story_runs
+        print(json.dumps(_story_runs(args.story_runs[0], Path(args.story_runs[1]))))
+        return 0
     corpus, source = load_corpus()
     # The per-stage figures use the first 6,000 articles; the end-to-end run streams all of them.
     docs = list(resample(corpus, min(args.articles, 6000)))
@@ -422,12 +490,23 @@ def main() -> int:
     results["classify_per_s"] = round(bench_classify_cli(docs), 1)
     print(f"monitor classify, all cores:     {results['classify_per_s']:>9.1f} articles/s (wall time)")
     del docs
-    e2e, copy_per_s, detail = bench_e2e(resample(corpus, args.articles), args.articles)
+    # The articles of the run after the end-to-end one: the next ones of the same resampled stream.
+    later = list(islice(resample(corpus, args.articles + STORY_RUN_NEW), args.articles, None))
+    e2e, copy_per_s, detail = bench_e2e(resample(corpus, args.articles), args.articles, later)
     results["e2e_per_s"] = round(e2e, 1)
     results["copy_rows_per_s"] = round(copy_per_s, 1)
     results["e2e_detail"] = detail
     print(f"ingest+process e2e:              {results['e2e_per_s']:>9.1f} articles/s  {detail}")
     print(f"plain COPY of the same rows:     {results['copy_rows_per_s']:>9.1f} rows/s")
+    runs = detail["story_runs"]
+    print(
+        f"stories over the backlog:        {runs['backlog_per_s']:>9.1f} articles/s "
+        f"({runs['backlog_articles']} in {runs['backlog_s']} s, peak RSS {runs['backlog_peak_rss_mb']} MB)"
+    )
+    print(
+        f"next run, {runs['run_new_articles']} new articles: process {runs['run_process_s']} s, "
+        f"stories {runs['run_stories_s']} s (peak RSS {runs['peak_rss_mb']} MB)"
+    )
     seconds, digest = bench_digest_300k()
     results["digest_300k_detail"] = digest
     results["digest_300k_s"] = round(seconds, 2)
