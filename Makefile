@@ -50,6 +50,7 @@ test-fast: $(VENV)/.dev
 lint: $(VENV)/.dev
 	$(BIN)/ruff check src tests scripts
 	$(BIN)/ruff format --check src tests scripts
+	$(BIN)/mypy src
 
 bench: $(VENV)/.dev
 	$(BIN)/python scripts/bench.py

@@ -335,7 +335,7 @@ class NearDuplicateIndex:
         self.min_contained_shingles = min_contained_shingles
         self._entries: dict[str, _Entry] = {}
         # one table per band: band key -> {group: its newest member}, in insertion order
-        self._bands: list[dict[bytes, dict[str, str]]] = [{} for _ in range(BANDS)]
+        self._bands: list[dict[bytes, dict[str, _Entry]]] = [{} for _ in range(BANDS)]
         self._groups_with: dict[int, int] = {}  # (bin, value) key -> number of groups holding it
         self._common_keys: set[int] = set()  # the keys held by COMMON_GROUPS groups or more
         # The common keys again, as a direct-mapped table numpy can query for a whole stack of
@@ -449,11 +449,11 @@ class NearDuplicateIndex:
             doc_id, values, size, seen_at, self._seq, group, root is not None, bands, placed, counted
         )
         self._entries[doc_id] = entry
-        for table, key, bucket in zip(self._bands, bands, buckets, strict=True):
+        for table, band_key, bucket in zip(self._bands, bands, buckets, strict=True):
             # one member per group and band: the newest, so that a long run of copies stays reachable
             # after its first members leave the window, and syndication does not grow the buckets
             if bucket is None:
-                bucket = table[key] = {group: entry}
+                bucket = table[band_key] = {group: entry}
             else:
                 bucket[group] = entry  # replacing keeps the group's place in the bucket
             placed.append(bucket)
@@ -543,13 +543,13 @@ class NearDuplicateIndex:
             _, _, doc_id = heapq.heappop(self._expiry)
             entry = self._entries.pop(doc_id)
             group = entry.group
-            for table, key, bucket in zip(self._bands, entry.bands, entry.buckets, strict=True):
+            for table, band_key, bucket in zip(self._bands, entry.bands, entry.buckets, strict=True):
                 # held by another member when a newer copy of its group replaced it
                 if bucket.get(group) is entry:
                     del bucket[group]
                     # a late arrival's bucket may have been emptied and made anew since
-                    if not bucket and table.get(key) is bucket:
-                        del table[key]
+                    if not bucket and table.get(band_key) is bucket:
+                        del table[band_key]
             for key in entry.counted:
                 n = counts[key] - 1
                 if n:

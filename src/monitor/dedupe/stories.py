@@ -402,8 +402,8 @@ class StoryIndex:
         # copies keep alive for longer: memory follows the window, not the life of a story
         # A story closes when its last article leaves the window: every article is queued, so the
         # story's last one is met here (no separate queue of stories).
-        while (item := self._pop_assigned(cutoff)) is not None:
-            key, is_group = item
+        while (assigned := self._pop_assigned(cutoff)) is not None:
+            key, is_group = assigned
             if is_group:
                 latest = self._group_story.get(key)
                 if latest is not None:

@@ -1195,7 +1195,7 @@ def _short_forms(words: tuple[str, ...]) -> tuple[str, ...]:
     ("Wilde", "De Wilde", "Van der Berg" for "Rafael van der Berg"), the surname without its Arabic
     article ("Assad") and the given name. Nothing but the name itself for a one-word name."""
     if _ALL_PARTICLES.isdisjoint(words):  # most names: no particle, nothing to leave out
-        parts = words
+        parts: tuple[str, ...] | list[str] = words
     else:
         parts = [
             t

@@ -177,16 +177,16 @@ def _country_targets(table: dict[str, Target]) -> dict[str, str]:
         display[code] = variants[code][0]
     for country in pycountry.countries:
         code = country.alpha_2
-        names = [getattr(country, a, None) for a in ("common_name", "name", "official_name")]
-        names = [n for n in names if n]
+        found = [getattr(country, a, None) for a in ("common_name", "name", "official_name")]
+        names: list[str] = [n for n in found if n]
         display.setdefault(code, names[0] if "," not in names[0] else names[0].split(",")[0])
         for n in names:
             # "Korea, Republic of" style names never appear like that in running text.
             if "," not in n and "(" not in n:
                 _add(table, n, Target("country", code, display[code], precedence=0))
     display.setdefault("XK", "Kosovo")  # not in ISO 3166-1, but the user-assigned code is common
-    for code, forms in variants.items():
-        for form in forms:
+    for code, variant_forms in variants.items():
+        for form in variant_forms:
             _add(table, form, Target("country", code, display[code], precedence=0))
     for line in _data_lines("demonyms.tsv"):
         code, forms = line.split("\t")
@@ -225,7 +225,7 @@ def _city_forms(
     # Transliterations differ more ("Termez" for "Tirmiz", "Kiev" for "Kyiv"); they are accepted
     # where they matter and translations into other languages are rare: focus countries, big cities.
     loose = city["countrycode"] in FOCUS_COUNTRIES or city["population"] >= 1_000_000
-    alts = []
+    alts: list[str] = []
     for alt in city.get("alternatenames", []):
         alt_fold = fold(alt)
         if (

@@ -11,12 +11,14 @@ import re
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import trafilatura
 from bs4 import BeautifulSoup, Comment, Declaration, Doctype, NavigableString, ProcessingInstruction, Tag
+from bs4.element import PageElement
 from lxml.etree import HTMLParser, ParserError, XPath
 from lxml.html import HtmlElement
+from trafilatura.settings import Document
 
 from monitor.extract.language import detect_language
 from monitor.extract.normalize import normalize_whitespace
@@ -58,7 +60,7 @@ def _node_text(root: Tag) -> str:
     An explicit stack instead of recursion: real pages nest deeper than Python's recursion limit.
     """
     parts: list[str] = []
-    stack: list[Tag | NavigableString | str] = [root]
+    stack: list[PageElement | str] = [root]  # Tag.contents is typed list[PageElement]
     while stack:
         node = stack.pop()
         if isinstance(node, str) and not isinstance(node, NavigableString):
@@ -205,8 +207,8 @@ def html_to_text(html: str) -> str:
 def _page_title(soup: BeautifulSoup) -> str | None:
     for selector in ('meta[property="og:title"]', 'meta[name="twitter:title"]'):
         meta = soup.select_one(selector)
-        if meta and isinstance(meta.get("content"), str) and meta["content"].strip():
-            return normalize_whitespace(str(meta["content"]))
+        if meta and isinstance(content := meta.get("content"), str) and content.strip():
+            return normalize_whitespace(str(content))
     if soup.title and soup.title.string:
         return normalize_whitespace(str(soup.title.string)) or None
     heading = soup.find("h1")
@@ -463,15 +465,19 @@ def extract_page(data: bytes, url: str | None = None) -> ExtractedPage:
         _prune_page(tree)
         lead = _lead(tree)
 
-    document = None
+    document: Document | None = None
     try:
-        document = trafilatura.bare_extraction(
-            tree if tree is not None else data,
-            url=url,
-            with_metadata=True,
-            include_comments=False,  # reader comments are not the article
-            include_tables=True,
-            date_extraction_params=DATE_PARAMS,
+        # bare_extraction is typed Document | dict | None for every call: a dict only with as_dict=True
+        document = cast(
+            "Document | None",
+            trafilatura.bare_extraction(
+                tree if tree is not None else data,
+                url=url,
+                with_metadata=True,
+                include_comments=False,  # reader comments are not the article
+                include_tables=True,
+                date_extraction_params=DATE_PARAMS,
+            ),
         )
     except Exception:  # trafilatura/lxml can fail on hostile markup; the fallback still applies
         logger.warning("trafilatura failed; falling back to html_to_text", exc_info=True, extra={"url": url})
