@@ -16,7 +16,7 @@ help:
 	@echo "make test       the whole test suite (embedded PostgreSQL unless MONITOR_TEST_DATABASE_URL is set)"
 	@echo "make test-fast  the suite without the slow end-to-end tests"
 	@echo "make bench      throughput figures -> out/bench.json"
-	@echo "make lint       ruff"
+	@echo "make lint       ruff and mypy"
 	@echo "make db-stop    stop the embedded PostgreSQL servers (the monitor's and the tests')"
 
 $(BIN)/python:
