@@ -8,7 +8,7 @@ PIP    := $(BIN)/pip install --disable-pip-version-check -q -c constraints.txt
 # pytest-xdist workers: each is its own test session with its own database.
 TEST_WORKERS ?= 2
 
-.PHONY: help up down demo test test-fast lint bench bench-load eval clean db-stop
+.PHONY: help up down demo test test-fast lint bench bench-load eval clean db-stop browser
 
 help:
 	@echo "make up         Airflow (UI on http://localhost:8080) + embedded PostgreSQL + SMTP sink; make down stops it"
@@ -41,8 +41,20 @@ down:
 demo: $(VENV)/.core
 	$(BIN)/monitor demo
 
-test: $(VENV)/.dev
+test: $(VENV)/.dev browser
 	$(BIN)/pytest -q -n $(TEST_WORKERS)
+
+# The UI tests (tests/ui) drive Debian's headless Chromium. Installed when missing and this user may
+# (root, as in CI); otherwise said once, and the UI tests skip (in CI they fail instead).
+browser:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's chromium and chromium-driver for the UI tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	  else \
+	    echo "note: the UI tests need Debian's chromium and chromium-driver: sudo apt-get install chromium chromium-driver"; \
+	  fi; \
+	fi
 
 test-fast: $(VENV)/.dev
 	$(BIN)/pytest -q -x -m "not slow"
