@@ -10,78 +10,23 @@ resolves no host but 127.0.0.1, so an attempt to reach another is recorded, neve
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 import uvicorn
 from airflow.api_fastapi.core_api.security import get_user
-from selenium import webdriver
-from selenium.common.exceptions import NoAlertPresentException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
-from monitor import pipeline
-from monitor.settings import Settings
-from monitor.store import sources
-from monitor.store.db import Connection
+from browsing import assert_nothing_ran_or_left, requested_urls
 from monitor.web.app import create_app
-
-HOSTILE_FEED = Path(__file__).resolve().parents[1] / "fixtures" / "ui" / "hostile_wire.xml"
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-# What the page may contain only if a stranger's markup got through as markup.
-ACTIVE = ", ".join(
-    [
-        *("script", "iframe", "object", "embed", "svg", "form", "base", "meta[http-equiv]"),
-        *("link[rel=stylesheet]", "[onerror]", "[onload]", "[onmouseover]", "a[href^='javascript:']"),
-    ]
-)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[WebDriver]:
-    if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
-        missing = "Debian's chromium and chromium-driver are not installed (make test installs them as root)"
-        if os.environ.get("CI"):
-            pytest.fail(missing)
-        pytest.skip(missing + ": sudo apt-get install chromium chromium-driver")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",  # tests may run as root
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        # Every host but the test server resolves to nothing: an attempt shows in the log below and
-        # never leaves the machine.
-        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-        "--window-size=1280,900",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(30)
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 @pytest.fixture
@@ -104,48 +49,6 @@ def site(database_url: str) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(10)
-
-
-@pytest.fixture
-def hostile_article(db: Connection, settings: Settings, tmp_path: Path) -> int:
-    """The hostile feed ingested and processed, and today's digest built; the article's id."""
-    feed = tmp_path / "wire.xml"
-    feed.write_bytes(HOSTILE_FEED.read_bytes())
-    sources.add_feed(db, feed.as_uri(), "Wire", 30)
-    pipeline.ingest_due_feeds(settings, db)
-    assert pipeline.process_pending(settings, db).processed == 1
-    pipeline.build_daily_digest(settings, db, datetime.now(UTC).date())
-    with db.cursor() as cur:
-        cur.execute("SELECT id FROM articles")
-        ((article_id,),) = cur.fetchall()
-    db.commit()
-    return article_id
-
-
-def requested_urls(driver: WebDriver) -> list[str]:
-    """Every URL the browser asked for since the last call (the log is drained when read)."""
-    urls = []
-    for entry in driver.get_log("performance"):
-        message = json.loads(entry["message"])["message"]
-        if message["method"] == "Network.requestWillBeSent":
-            urls.append(message["params"]["request"]["url"])
-    return urls
-
-
-def assert_nothing_ran_or_left(driver: WebDriver, site: str) -> None:
-    assert driver.title != "PWNED"
-    with pytest.raises(NoAlertPresentException):
-        driver.switch_to.alert.text  # noqa: B018 - reading it is how an open alert shows
-    assert urlsplit(driver.current_url).netloc == urlsplit(site).netloc
-    # The search form is the monitor's own; anything else on the list came from a source or a query.
-    active = driver.execute_script(
-        """return Array.from(document.querySelectorAll(arguments[0]))
-                  .filter(e => !e.matches("form[action='search']")).map(e => e.outerHTML.slice(0, 80))""",
-        ACTIVE,
-    )
-    assert active == []
-    elsewhere = [u for u in requested_urls(driver) if not u.startswith((site, "data:", "about:"))]
-    assert elsewhere == []
 
 
 def test_from_the_digest_list_to_the_days_digest(browser: WebDriver, site: str, hostile_article: int) -> None:
