@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from monitor.errors import ConfigError
@@ -23,6 +24,23 @@ _REPO_ROOT = Path(__file__).resolve().parents[2]
 INBOX_CLAIMED = "claimed"
 
 USER_AGENT = "security-media-monitor/0.1 (+https://github.com/security-media-monitor/monitor)"
+
+
+def redact_url(url: str | None) -> str | None:
+    """`url` with its password replaced by *** (in the user part and in a `password=` parameter)."""
+    if not url:
+        return url
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if parts.password is not None:
+        userinfo, _, host = netloc.rpartition("@")
+        netloc = f"{userinfo.partition(':')[0]}:***@{host}"
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        if any(k == "password" for k, _ in pairs):
+            query = urlencode([(k, "***" if k == "password" else v) for k, v in pairs], safe="/*")
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
@@ -152,6 +170,14 @@ class Settings:
     progress: bool = True
     # Built lookup tables (the gazetteer) shared between processes; None: rebuild in every process.
     cache_dir: Path | None = None
+
+    def __repr__(self) -> str:
+        # Settings end up in logs and tracebacks (an Airflow task's, a bug report's): the passwords in
+        # the connection URLs must not.
+        shown = {f.name: getattr(self, f.name) for f in fields(self)}
+        for name in ("database_url", "smtp_url"):
+            shown[name] = redact_url(shown[name])
+        return f"Settings({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
 
     @property
     def pgdata(self) -> Path:
