@@ -377,17 +377,18 @@ def assign_stories(settings: Settings, conn: Connection, *, batch: int = 5000) -
             if indexes is None:
                 indexes = _warm_story_indexes(settings, conn, pending[0].seen_at)
             near, index = indexes
-            assignments: list[tuple[int, int, int | None]] = []
+            assignments: list[tuple[int, int, int | None, bytes | None]] = []
             for row in pending:
-                original = None
+                original = mask = None
                 if row.signature:
                     original = near.add_signature(str(row.id), row.signature, row.seen_at)
+                    mask = near.copy_mask(str(row.id))
                 story_id = int(index.add(_story_article(row, original)))
-                assignments.append((row.id, story_id, int(original) if original else None))
+                assignments.append((row.id, story_id, int(original) if original else None, mask))
                 report.near_duplicates += original is not None
                 report.new_stories += story_id == row.id
             story_store.save_assignments(conn, assignments)
-            story_store.refresh_stories(conn, [s for _, s, _ in assignments])
+            story_store.refresh_stories(conn, [a[1] for a in assignments])
             conn.commit()
             report.assigned += len(assignments)
     finally:
@@ -407,7 +408,7 @@ def _warm_story_indexes(
     near = NearDuplicateIndex(window=settings.near_duplicate_window)
     for sig in story_store.signatures_since(conn, first - settings.near_duplicate_window):
         original = str(sig.near_duplicate_of) if sig.near_duplicate_of else None
-        near.restore_signature(str(sig.id), sig.signature, sig.seen_at, original)
+        near.restore_signature(str(sig.id), sig.signature, sig.seen_at, original, sig.copy_mask)
     index = StoryIndex(window=settings.story_window)
     for row in story_store.assigned_since(conn, first - settings.story_window):
         dup = str(row.near_duplicate_of) if row.near_duplicate_of else None

@@ -253,10 +253,13 @@ def test_an_index_restored_from_stored_answers_answers_the_next_documents_alike(
         stream.append((f"d{i}", signature(text), T0 + timedelta(hours=3 * i)))
     whole = NearDuplicateIndex(window=timedelta(days=2))
     answers = [whole.add_signature(d, sig, seen) for d, sig, seen in stream]
+    masks = [whole.copy_mask(d) for d, _, _ in stream]  # stored beside the answers
     assert 0 < sum(a is not None for a in answers) < len(answers)
+    assert [m is not None for m in masks[-10:]] == [a is not None for a in answers[-10:]]
     for cut in (10, 25):
-        restored = NearDuplicateIndex(window=timedelta(days=2))
-        for (d, sig, seen), answer in zip(stream[:cut], answers[:cut], strict=True):
-            restored.restore_signature(d, sig, seen, answer)
-        assert [restored.add_signature(d, sig, seen) for d, sig, seen in stream[cut:]] == answers[cut:]
-        assert len(restored) == len(whole)
+        for with_masks in (True, False):  # without: articles stored before the masks were
+            restored = NearDuplicateIndex(window=timedelta(days=2))
+            for (d, sig, seen), answer, mask in zip(stream[:cut], answers[:cut], masks[:cut], strict=True):
+                restored.restore_signature(d, sig, seen, answer, mask if with_masks else None)
+            assert [restored.add_signature(d, sig, seen) for d, sig, seen in stream[cut:]] == answers[cut:]
+            assert restored._groups_with == whole._groups_with  # the shared-value counts, exactly

@@ -375,15 +375,33 @@ class NearDuplicateIndex:
         parsed = Signature.from_bytes(sig)
         return self._add(doc_id, parsed.values, parsed.size, seen_at)
 
-    def restore_signature(self, doc_id: str, sig: bytes, seen_at: datetime, original: str | None) -> None:
-        """Index a document whose answer is already known (`original`, as an earlier run stored it)
-        without searching for it: warming a new run with the window's stored documents costs a third
-        of adding them, and the index agrees with what was stored even where a search now would not
-        (an earlier copy has left the window since)."""
+    def copy_mask(self, doc_id: str) -> bytes | None:
+        """For an indexed copy, the signature positions where it differs from the copy it matched
+        (NUM_PERM bits, little-endian): stored beside its answer, it lets `restore_signature` put the
+        copy back without searching again. None for an original or a document not kept."""
+        entry = self._entries.get(doc_id)
+        if entry is None or not entry.is_copy:
+            return None
+        mask = np.zeros(NUM_PERM, dtype=bool)
+        mask[[key >> 32 for key in entry.counted]] = True  # a counted key is (bin << 32) | value
+        return np.packbits(mask, bitorder="little").tobytes()
+
+    def restore_signature(
+        self, doc_id: str, sig: bytes, seen_at: datetime, original: str | None, mask: bytes | None = None
+    ) -> None:
+        """Index a document whose answer is already known (`original`, as an earlier run stored it,
+        and for a copy its `copy_mask`) without searching for it: warming a new run with the window's
+        stored documents, and the index agrees with what was stored even where a search now would
+        not (an earlier copy has left the window since). Without the mask, a copy's match is searched
+        among its own group's members."""
         if doc_id in self._entries:
             return
         parsed = Signature.from_bytes(sig)
-        self._add(doc_id, parsed.values, parsed.size, seen_at, known=(original,))
+        differ = None
+        if original is not None and mask is not None:
+            bits = np.unpackbits(np.frombuffer(mask, dtype=np.uint8), bitorder="little")
+            differ = bits[:NUM_PERM].astype(bool)
+        self._add(doc_id, parsed.values, parsed.size, seen_at, known=(original, differ))
 
     def _add(
         self,
@@ -391,7 +409,7 @@ class NearDuplicateIndex:
         values: np.ndarray,
         size: int,
         seen_at: datetime,
-        known: tuple[str | None] | None = None,
+        known: tuple[str | None, np.ndarray | None] | None = None,
     ) -> str | None:
         if self._newest is None or seen_at > self._newest:
             self._newest = seen_at
@@ -404,8 +422,8 @@ class NearDuplicateIndex:
             match, differ = self._best_match(values, size, seen_at, buckets)
             root = None if match is None else match.group
         else:
-            root, differ = known[0], None
-            if root is not None:
+            root, differ = known
+            if root is not None and differ is None:
                 # A copy counts the values it does not share with the copy it matched: searched again,
                 # among its group's members only (the best match overall was one of them), so the
                 # counts come out as the search left them. With none of them left in the window, it

@@ -44,12 +44,10 @@ def unlock(conn: Connection) -> None:
 _ROWS = """
 SELECT a.id, a.title, left(coalesce(a.clean_text, ''), 2000), a.first_seen_at,
        coalesce(a.source_name, a.source_id::text, a.origin_ref), a.signature,
-       coalesce(array_agg(ae.entity_id ORDER BY ae.entity_id) FILTER (WHERE ae.entity_id IS NOT NULL),
-                '{{}}'),
+       ARRAY(SELECT ae.entity_id FROM article_entities ae WHERE ae.article_id = a.id ORDER BY ae.entity_id),
        a.story_id, a.near_duplicate_of
-  FROM articles a LEFT JOIN article_entities ae ON ae.article_id = a.id
+  FROM articles a
  WHERE a.status = 'processed' AND {where}
- GROUP BY a.id
  ORDER BY a.first_seen_at, a.id
 """
 
@@ -92,6 +90,7 @@ class SignatureRow:
     seen_at: datetime
     signature: bytes
     near_duplicate_of: int | None
+    copy_mask: bytes | None
 
 
 def signatures_since(conn: Connection, start: datetime) -> Iterator[SignatureRow]:
@@ -100,25 +99,26 @@ def signatures_since(conn: Connection, start: datetime) -> Iterator[SignatureRow
     with conn.cursor(name="story_signatures") as cur:
         cur.itersize = 5000
         cur.execute(
-            """SELECT id, first_seen_at, signature, near_duplicate_of FROM articles
+            """SELECT id, first_seen_at, signature, near_duplicate_of, near_copy_mask FROM articles
                 WHERE status = 'processed' AND story_id IS NOT NULL AND signature IS NOT NULL
                   AND first_seen_at >= %s
                 ORDER BY first_seen_at, id""",
             (start,),
         )
         for r in cur:
-            yield SignatureRow(r[0], r[1], bytes(r[2]), r[3])
+            yield SignatureRow(r[0], r[1], bytes(r[2]), r[3], bytes(r[4]) if r[4] is not None else None)
 
 
-def save_assignments(conn: Connection, rows: Sequence[tuple[int, int, int | None]]) -> None:
-    """(article id, story id, near-duplicate-of id) for each newly assigned article."""
+def save_assignments(conn: Connection, rows: Sequence[tuple[int, int, int | None, bytes | None]]) -> None:
+    """(article id, story id, near-duplicate-of id, copy mask) for each newly assigned article."""
     with conn.cursor() as cur:
         psycopg2.extras.execute_values(
             cur,
-            """UPDATE articles a SET story_id = v.story_id, near_duplicate_of = v.near
-                 FROM (VALUES %s) AS v (id, story_id, near) WHERE a.id = v.id""",
-            rows,
-            template="(%s::bigint, %s::bigint, %s::bigint)",
+            """UPDATE articles a
+                  SET story_id = v.story_id, near_duplicate_of = v.near, near_copy_mask = v.mask
+                 FROM (VALUES %s) AS v (id, story_id, near, mask) WHERE a.id = v.id""",
+            [(i, s, n, psycopg2.Binary(m) if m is not None else None) for i, s, n, m in rows],
+            template="(%s::bigint, %s::bigint, %s::bigint, %s::bytea)",
             page_size=1000,
         )
 
