@@ -8,7 +8,6 @@ import email
 import email.policy
 import json
 import signal
-import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -20,6 +19,7 @@ import pytest
 
 from httpserver import Route, serve
 from monitor.store.db import Connection
+from ports import free_port
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 REPO = Path(__file__).resolve().parents[2]
@@ -62,9 +62,7 @@ def signal_handlers_restored() -> Iterator[None]:
 def smtp_server() -> Iterator[tuple[int, Inbox]]:
     from aiosmtpd.controller import Controller
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     handler = Inbox()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()

@@ -10,7 +10,6 @@ import email
 import email.policy
 import multiprocessing
 import shutil
-import socket
 import tempfile
 import threading
 import time
@@ -30,6 +29,7 @@ from monitor.models import FeedItem
 from monitor.settings import Settings
 from monitor.store import articles
 from monitor.store.db import Connection, embedded_server_uri, migrate, stop_embedded_server, with_database
+from ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 TOPICS = [
@@ -176,12 +176,6 @@ class Mailbox:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
         return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_digest_waits_for_the_smtp_server_and_is_then_sent_once(db: Connection, settings: Settings) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
 from browsing import assert_nothing_ran_or_left, requested_urls
+from ports import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -43,9 +43,7 @@ def airflow_ui(airflow_db: str, database_url: str, tmp_path_factory: pytest.Temp
     home = tmp_path_factory.mktemp("airflow-ui")
     passwords = home / "passwords.json"
     passwords.write_text(json.dumps({USER: PASSWORD}))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     dsn = psycopg2.extensions.parse_dsn(database_url)
     from airflow.configuration import conf

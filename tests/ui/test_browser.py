@@ -10,7 +10,6 @@ resolves no host but 127.0.0.1, so an attempt to reach another is recorded, neve
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -27,6 +26,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from browsing import assert_nothing_ran_or_left, requested_urls
 from monitor.web.app import create_app
+from ports import free_port
 
 
 @pytest.fixture
@@ -34,9 +34,7 @@ def site(database_url: str) -> Iterator[str]:
     """The monitor's app on a free port of 127.0.0.1; yields its base URL."""
     app = create_app(lambda: database_url, get_user)
     app.dependency_overrides[get_user] = lambda: "analyst"
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import email
 import logging
-import socket
 from collections.abc import Iterator
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -31,6 +30,7 @@ from monitor.digest.mail import (
 from monitor.digest.render import digest_subject, render_html, render_text
 from monitor.errors import ConfigError
 from monitor.models import Entity, Evidence, TopicHit
+from ports import free_port
 
 UTC = dt.UTC
 DAY = dt.date(2026, 11, 26)
@@ -56,13 +56,6 @@ class Inbox:
         return "250 Message accepted for delivery"
 
 
-def _free_port() -> int:
-    # Bind to port 0 and let the OS choose; the tiny race until aiosmtpd binds is harmless here.
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _authenticate(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
     ok = isinstance(data, LoginPassword) and (data.login, data.password) == (
         USER.encode(),
@@ -74,7 +67,7 @@ def _authenticate(server: Any, session: Any, envelope: Any, mechanism: str, data
 @pytest.fixture
 def smtp_server() -> Iterator[tuple[Inbox, int]]:
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     try:
         yield inbox, controller.port
@@ -89,7 +82,7 @@ def smtp_auth_server() -> Iterator[tuple[Inbox, int]]:
     controller = Controller(
         inbox,
         hostname="127.0.0.1",
-        port=_free_port(),
+        port=free_port(),
         authenticator=_authenticate,
         auth_required=True,
         auth_require_tls=False,
@@ -246,7 +239,7 @@ def test_wrong_password_raises_without_leaking_it(smtp_auth_server: tuple[Inbox,
 
 
 def test_closed_port_raises_clear_error() -> None:
-    port = _free_port()  # nothing listens there once the probe socket is closed
+    port = free_port()  # nothing listens there once the probe socket is closed
     msg, _ = _message(None)
     with pytest.raises(MailError, match=rf"^SMTP server 127\.0\.0\.1:{port} refused the connection$"):
         send_message(msg, host="127.0.0.1", port=port, timeout=5)

@@ -246,11 +246,14 @@ class Mention(NamedTuple):
 _mention = functools.partial(tuple.__new__, Mention)
 
 
+def _named(start: int, end: int, kind: str, entity_id: str, surface: str, source: str) -> Mention:
+    """A mention by name (the surface is also its name), without country or title."""
+    return _mention((start, end, kind, entity_id, surface, surface, "name", source, None, None))
+
+
 def _named_org(start: int, end: int, surface: str, source: str) -> Mention:
     """An organisation named by its own words ("3rd Battalion", "CTF 150"): its id is its slug."""
-    return _mention(
-        (start, end, "organisation", "org:" + slugify(surface), surface, surface, "name", source, None, None)
-    )
+    return _named(start, end, "organisation", "org:" + slugify(surface), surface, source)
 
 
 @dataclass
@@ -913,22 +916,7 @@ class EntityExtractor:
             return
         words = m.group(1)
         org_id = f"org:{country.id.lower()}-{slugify(words)}"
-        ph.extra.append(
-            _mention(
-                (
-                    start,
-                    m.end(),
-                    "organisation",
-                    org_id,
-                    body[start : m.end()],
-                    body[start : m.end()],
-                    "name",
-                    ph.source,
-                    None,
-                    None,
-                )
-            )
-        )
+        ph.extra.append(_named(start, m.end(), "organisation", org_id, body[start : m.end()], ph.source))
 
     # -- across the article ---------------------------------------------------------------------------
 
@@ -984,22 +972,7 @@ class EntityExtractor:
                     if _place_cue(body, start, end):
                         surface = body[start:end]
                         loc_id = "loc:" + slugify(surface)
-                        ph.extra.append(
-                            _mention(
-                                (
-                                    start,
-                                    end,
-                                    "location",
-                                    loc_id,
-                                    surface,
-                                    surface,
-                                    "name",
-                                    ph.source,
-                                    None,
-                                    None,
-                                )
-                            )
-                        )
+                        ph.extra.append(_named(start, end, "location", loc_id, surface, ph.source))
 
     def _emit(
         self, phrases: list[_Phrase], plain: list[tuple[str, int, _Plan]], headline: str, text: str
@@ -1050,22 +1023,7 @@ def _emit_plan(out: list[Mention], plan: _Plan, offset: int, body: str, source: 
             surface = _strip_the(body[start:end])
             start = end - len(surface)
             if force_ids and s in force_ids:
-                out.append(
-                    _mention(
-                        (
-                            start,
-                            end,
-                            "organisation",
-                            force_ids[s],
-                            surface,
-                            surface,
-                            "name",
-                            source,
-                            None,
-                            None,
-                        )
-                    )
-                )
+                out.append(_named(start, end, "organisation", force_ids[s], surface, source))
                 continue
             if s == 0 and start > 0 and body[start - 1] == " ":
                 ordinal = _ORDINAL_BEFORE_RE.search(body, max(0, start - 12), start)
@@ -1077,22 +1035,7 @@ def _emit_plan(out: list[Mention], plan: _Plan, offset: int, body: str, source: 
         start, end = offset + plan.starts[s], offset + plan.ends[e - 1]
         surface = _strip_the(body[start:end])
         start = end - len(surface)
-        out.append(
-            _mention(
-                (
-                    start,
-                    end,
-                    "location",
-                    "loc:" + slugify(surface),
-                    surface,
-                    surface,
-                    "name",
-                    source,
-                    None,
-                    None,
-                )
-            )
-        )
+        out.append(_named(start, end, "location", "loc:" + slugify(surface), surface, source))
 
 
 def _numbered_unit(singles: _Phrase, body: str, m: re.Match[str]) -> bool:
