@@ -76,6 +76,9 @@ def main(argv: list[str] | None = None) -> int:
         inbox_dir=work / "inbox",
         out_dir=work / "out",
         progress=False,
+        # One process: with parallel workers the first writer of an entity row names it ("U.S.
+        # military" or "US military"), which varies from run to run.
+        process_workers=1,
         cache_dir=REPO / ".monitor" / "cache",
     )
     models = None
