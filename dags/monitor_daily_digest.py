@@ -20,10 +20,11 @@ data interval) in {settings.timezone}: counts by topic and by country, then per 
 ranked by score and recency with the evidence for every tag and their entities.
 
 * `build` stores it (table `digests`) and writes `out/digest-YYYY-MM-DD.html` and `.txt`.
-* `send` mails it through the `smtp_default` connection to the Variable `monitor_digest_recipients`
-  (or `MONITOR_DIGEST_RECIPIENTS`): HTML with inline CSS, plain text, and a chart of volume by topic
-  as an inline image. **Once per date**: a retry or a re-run does not send again (recorded in the
-  database) unless the run is triggered with the param `force_send = true`.
+* `send` mails the digest `build` stored (it never builds again) through the `smtp_default`
+  connection to the Variable `monitor_digest_recipients` (or `MONITOR_DIGEST_RECIPIENTS`): HTML with
+  inline CSS, plain text, and a chart of volume by topic as an inline image. **Once per date**: a
+  retry or a re-run does not send again (recorded in the database) unless the run is triggered with
+  the param `force_send = true`.
 * Trigger it by hand with a `date` param (YYYY-MM-DD) to rebuild and send any day.
 """
 
@@ -52,7 +53,7 @@ def monitor_daily_digest() -> None:
     def digest_date(**context) -> str:  # type: ignore[no-untyped-def]
         from monitor.orchestration import tasks
 
-        return tasks.digest_day(context, settings.timezone)
+        return tasks.digest_day(context)
 
     @task
     def build(day: str) -> dict:
@@ -62,6 +63,7 @@ def monitor_daily_digest() -> None:
 
     @task
     def send(day: str, built: dict, **context) -> dict:  # type: ignore[no-untyped-def]
+        # Mails what `build` stored; it never builds again.
         from monitor.orchestration import tasks
 
         return tasks.send_digest(day, force=bool(context["params"].get("force_send")))

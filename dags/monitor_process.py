@@ -22,8 +22,8 @@ text, language, exact-duplicate check on the clean text, security-topic classifi
 evidence** (taxonomy `classify/taxonomies/security.yaml`), entities (countries, places,
 organisations, people). Emits the **processed_articles** asset with the counts.
 
-`alert_spikes` then compares today's volume per topic and per country with the previous 28 days and,
-when `MONITOR_SPIKE_ALERTS=true`, mails new spikes at once (table `alerts`; each spike once). The
+`alert_spikes` then compares the volume of the run's day per topic and per country with the previous
+28 days and, when `MONITOR_SPIKE_ALERTS=true`, mails new spikes at once (table `alerts`; each spike once). The
 daily digest shows them at the top either way.
 """
 
@@ -48,10 +48,10 @@ def monitor_process() -> None:
         return counts
 
     @task
-    def alert_spikes() -> dict:
+    def alert_spikes(**context) -> dict:  # type: ignore[no-untyped-def]
         from monitor.orchestration import tasks
 
-        return tasks.alert_spikes()
+        return tasks.alert_spikes(context)
 
     process() >> alert_spikes()
 

@@ -33,8 +33,10 @@ DAYS = [date(2026, 1, 12), date(2026, 1, 13), date(2026, 1, 14)]
 
 def _call(func: Any, *args: Any, models: Any = None, **kwargs: Any) -> Any:
     """Call a use case whether or not it takes the models object (before and after the renovation)."""
-    if models is not None and "models" in inspect.signature(func).parameters:
-        kwargs["models"] = models
+    names = list(inspect.signature(func).parameters)
+    if models is not None and "models" in names:
+        at = names.index("models")
+        args = (*args[:at], models, *args[at:])
     return func(*args, **kwargs)
 
 
@@ -96,7 +98,9 @@ def main(argv: list[str] | None = None) -> int:
             with CORPUS.open(encoding="utf-8") as f:
                 for line in f:
                     d = json.loads(line)
-                    docs.append({"title": d.get("title") or "", "text": d.get("text") or "", "url": d.get("url")})
+                    docs.append(
+                        {"title": d.get("title") or "", "text": d.get("text") or "", "url": d.get("url")}
+                    )
             if args.corpus_limit:
                 docs = docs[: args.corpus_limit]
         chunk = -(-len(docs) // len(DAYS)) if docs else 0
@@ -143,7 +147,9 @@ def main(argv: list[str] | None = None) -> int:
             result = _call(pipeline.build_daily_digest, settings, conn, day, models=models)
             dump[f"digest-{day}.html"] = result.html
             dump[f"digest-{day}.txt"] = result.text
-            parts[f"digest_{day}_sha256"] = hashlib.sha256((result.html + "\0" + result.text).encode()).hexdigest()
+            parts[f"digest_{day}_sha256"] = hashlib.sha256(
+                (result.html + "\0" + result.text).encode()
+            ).hexdigest()
         with conn.cursor() as cur:
             cur.execute("SELECT count(DISTINCT story_id), count(near_duplicate_of) FROM articles")
             parts["stories"], parts["near_copies"] = cur.fetchone()

@@ -19,6 +19,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 
+from monitor.analyze import Models
 from monitor.settings import FetchSettings, Settings
 from monitor.store.db import Connection, embedded_server_uri, migrate, with_database
 
@@ -142,6 +143,13 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
             allowed_networks=("127.0.0.0/8",),  # the local test servers
         ),
     )
+
+
+@pytest.fixture(scope="session")
+def models() -> Models:
+    """The models, built once per test session as the edges build them once per process (built
+    tables cached under .monitor/cache between sessions)."""
+    return Models.load(replace(Settings(), cache_dir=REPO / ".monitor" / "cache"))
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ Exit codes: 0 when the command did its work (even if some inputs were rejected a
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import logging
 import sys
@@ -30,14 +29,25 @@ def _date(value: str) -> date:
         raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-11-26") from None
 
 
-def _db(settings: Settings) -> Any:
-    from monitor.store.db import connect, migrate, resolve_database_url
+def _db(settings: Settings) -> tuple[Settings, Any]:
+    """The settings with their database URL resolved (the embedded server when none is set: started
+    here, at the edge, never by the library) and a connection to that database."""
+    from monitor.dev.embedded import with_database_url
+    from monitor.store.db import connect, migrate
 
-    conn = connect(resolve_database_url(settings))
+    settings = with_database_url(settings)
+    assert settings.database_url is not None
+    conn = connect(settings.database_url)
     # Every command that uses the database brings it up to date first: one less step for a new user,
     # and migrations are cheap no-ops once applied.
     migrate(conn, settings.migrations_dir)
-    return conn
+    return settings, conn
+
+
+def _models(settings: Settings) -> Any:
+    from monitor.analyze import Models
+
+    return Models.load(settings)
 
 
 def _jsonl_in(path: str) -> Iterator[tuple[int, str]]:
@@ -57,44 +67,24 @@ def _dump(obj: Any) -> str:
 # ------------------------------------------------------------------------------------------ commands
 
 
-def classify_line(item: tuple[int, str]) -> tuple[str | None, str | None]:
-    """One input line of `monitor classify` → (output line, None) or (None, problem). Pure; runs in
-    worker processes too (the models are inherited from the parent when it forks)."""
-    from monitor.classify.rules import load_default_classifier
-    from monitor.entities.extract import load_default_extractor
-    from monitor.extract.language import detect_language
+def classify_line(item: tuple[int, str], models: Any) -> tuple[str | None, str | None]:
+    """One input line of `monitor classify` → (output line, None) or (None, problem), through the
+    same analysis chain as the pipeline (`monitor.analyze`). Pure."""
+    from monitor.analyze import analysis_json, analyze, parse_classify_input
 
     lineno, line = item
     try:
-        doc = json.loads(line)
-        if not isinstance(doc, dict):
-            raise ValueError("not a JSON object")
-        text = doc.get("text")
-        if not isinstance(text, str):
-            raise ValueError("missing string field 'text'")
-        title = doc.get("title") or ""
-        if not isinstance(title, str):
-            raise ValueError("field 'title' is not a string")
+        doc = parse_classify_input(line, default_id=lineno)
     except ValueError as exc:
         return None, f"line {lineno}: {exc}"
-    language = detect_language(f"{title}\n{text}")
-    topics = load_default_classifier().classify(title, text, language)
-    entities = load_default_extractor().extract(title, text)
-    result = {
-        "id": doc.get("id", lineno),
-        "language": language,
-        "topics": [
-            {
-                "id": t.topic_id,
-                "label": t.label,
-                "score": round(t.score, 4),
-                "evidence": [{"term": e.term, "count": e.count, "weight": e.weight} for e in t.evidence],
-            }
-            for t in topics
-        ],
-        "entities": [{"type": e.type, "name": e.name, "id": e.id} for e in entities],
-    }
-    return _dump(result), None
+    found = analyze(doc.title, doc.raw, doc.raw_format, models, declared_language=doc.language)
+    return _dump(analysis_json(doc.id, found)), None
+
+
+def _classify_in_worker(item: tuple[int, str]) -> tuple[str | None, str | None]:
+    from monitor.pipeline.workers import worker_models
+
+    return classify_line(item, worker_models())
 
 
 # Lines read ahead and handed to the workers at once: enough to keep every core busy, few enough
@@ -103,35 +93,28 @@ _CLASSIFY_CHUNK = 2000
 
 
 def cmd_classify(args: argparse.Namespace, settings: Settings) -> int:
-    """JSON lines {id, title?, text} → {id, language, topics, entities}. Offline: no database.
+    """JSON lines {id, title?, text | html} → {id, language, topics, entities}. Offline: no database.
 
     Output keeps the input order. With more than one core and a long input, lines are classified in
-    forked worker processes (MONITOR_PROCESS_WORKERS).
+    forked worker processes (MONITOR_PROCESS_WORKERS), which inherit the models.
     """
     from itertools import islice
 
-    from monitor.classify.rules import load_default_classifier
-    from monitor.entities.extract import load_default_extractor
+    from monitor.pipeline.workers import fork_pool, freeze_models
 
-    load_default_classifier(), load_default_extractor()  # before forking: workers inherit them
-    gc.freeze()  # see pipeline.process_pending: the models need no garbage collection
+    models = _models(settings)
+    freeze_models(models)
     ok = bad = 0
     lines = ((n, line) for n, line in _jsonl_in(args.file) if line.strip())
     pool = None
     try:
         while chunk := list(islice(lines, _CLASSIFY_CHUNK)):
             if pool is None and settings.process_workers > 1 and len(chunk) >= 200:
-                import multiprocessing
-                from concurrent.futures import ProcessPoolExecutor
-
-                from monitor.extract.language import preload
-
-                preload()  # otherwise every worker unpacks the language model on its first foreign text
-
-                pool = ProcessPoolExecutor(
-                    settings.process_workers, mp_context=multiprocessing.get_context("fork")
-                )
-            results = pool.map(classify_line, chunk, chunksize=50) if pool else map(classify_line, chunk)
+                pool = fork_pool(settings.process_workers, models)
+            if pool is not None:
+                results = pool.map(_classify_in_worker, chunk, chunksize=50)
+            else:
+                results = (classify_line(item, models) for item in chunk)
             for output, problem in results:
                 if output is None:
                     print(f"{args.file} {problem}", file=sys.stderr)
@@ -170,13 +153,14 @@ def cmd_cluster(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
     from monitor.extract.html import extract_page
+    from monitor.extract.language import LanguageDetector
 
     path = Path(args.file)
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(str(path), exc.strerror or str(exc)) from None
-    page = extract_page(data, url=path.resolve().as_uri())
+    page = extract_page(data, url=path.resolve().as_uri(), language=LanguageDetector(settings.cache_dir))
     print(
         _dump(
             {
@@ -192,16 +176,11 @@ def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_parse_feed(args: argparse.Namespace, settings: Settings) -> int:
     from monitor.ingest.feeds import parse_feed
-    from monitor.ingest.fetch import FetchLimits, fetch
+    from monitor.ingest.fetch import fetch
 
     target = args.source
     if "://" in target:
-        result = fetch(
-            target,
-            etag=None,
-            last_modified=None,
-            limits=FetchLimits.from_settings(settings.fetch),
-        )
+        result = fetch(target, etag=None, last_modified=None, limits=settings.fetch)
         data, ctype, base = result.body or b"", result.content_type, result.final_url
     else:
         try:
@@ -230,19 +209,15 @@ def cmd_parse_feed(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
-    from monitor.store.db import (
-        applied_migrations,
-        connect,
-        migrate,
-        resolve_database_url,
-        stop_embedded_server,
-    )
+    from monitor.dev.embedded import stop_embedded_server, with_database_url
+    from monitor.store.db import applied_migrations, connect, migrate
 
     if args.db_command == "stop":
         stopped = stop_embedded_server(settings.pgdata)
         print("embedded PostgreSQL stopped" if stopped else "embedded PostgreSQL was not running")
         return 0
-    url = resolve_database_url(settings)
+    url = with_database_url(settings).database_url
+    assert url is not None
     if args.db_command == "url":
         print(url)
         return 0
@@ -259,7 +234,7 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
     from monitor.store import sources
 
-    conn = _db(settings)
+    settings, conn = _db(settings)
     try:
         if args.sources_command == "add":
             url = args.url
@@ -289,7 +264,7 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from monitor import pipeline
 
-    conn = _db(settings)
+    settings, conn = _db(settings)
     try:
         both = not args.feeds and not args.inbox
         did = failed = 0
@@ -318,9 +293,11 @@ def _print_problems(problems: Iterable[str]) -> None:
 def cmd_process(args: argparse.Namespace, settings: Settings) -> int:
     from monitor import pipeline
 
-    conn = _db(settings)
+    settings, conn = _db(settings)
     try:
-        r = pipeline.process_pending(settings, conn, limit=args.limit, show_progress=settings.progress)
+        r = pipeline.process_pending(
+            settings, conn, _models(settings), limit=args.limit, show_progress=settings.progress
+        )
         print(f"processed {r.processed}, duplicates {r.duplicates}, failed {r.failed} in {r.batches} batches")
         return 1 if r.failed and not (r.processed or r.duplicates) else 0
     finally:
@@ -330,9 +307,11 @@ def cmd_process(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from monitor import pipeline
 
-    conn = _db(settings)
+    settings, conn = _db(settings)
     try:
-        r = pipeline.run_once(settings, conn, digest_day=args.digest_date, show_progress=settings.progress)
+        r = pipeline.run_once(
+            settings, conn, _models(settings), digest_day=args.digest_date, show_progress=settings.progress
+        )
         _print_run(r)
         nothing = (
             r.feeds.ok + r.feeds.not_modified == 0
@@ -371,13 +350,14 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
     from monitor import pipeline
     from monitor.digest import mail
 
-    conn = _db(settings)
+    settings, conn = _db(settings)
     try:
         day = args.date or pipeline.default_digest_date(settings)
+        models = _models(settings)
+        d = pipeline.build_daily_digest(settings, conn, models, day)
+        print(f"digest {day.isoformat()}: {d.articles} articles — {d.subject}")
+        print(f"  {d.html_path}\n  {d.text_path}")
         if not args.send:
-            d = pipeline.build_daily_digest(settings, conn, day)
-            print(f"digest {day.isoformat()}: {d.articles} articles — {d.subject}")
-            print(f"  {d.html_path}\n  {d.text_path}")
             return 0
         smtp_url = settings.smtp_url
         if not smtp_url:
@@ -385,12 +365,12 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
         r = pipeline.send_daily_digest(
             settings,
             conn,
+            models,
             day,
             transport=lambda msg: mail.send(msg, smtp_url),
             recipients=settings.digest_recipients,
             force=args.force,
         )
-        print(f"digest {day.isoformat()}: {r.articles} articles — {r.subject}")
         print(f"  {r.reason}" + ("" if r.sent or args.force else "; --force sends again"))
         return 0
     finally:
@@ -403,7 +383,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 
     start, _ = digest_window(args.since, settings.timezone)
     _, end = digest_window(args.until, settings.timezone)
-    conn = _db(settings)
+    settings, conn = _db(settings)
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
     n = 0
     try:
@@ -421,7 +401,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_rejects(args: argparse.Namespace, settings: Settings) -> int:
     from monitor.store import rejects
 
-    conn = _db(settings)
+    settings, conn = _db(settings)
     try:
         for created, origin, ref, severity, reason in rejects.recent(conn, args.limit):
             print(f"{created.isoformat(timespec='seconds')} {severity:<8} {origin:<7} {ref}: {reason}")
@@ -433,7 +413,7 @@ def cmd_rejects(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     """Bundled sample inbox + sample feed → database → digest, then say where everything is."""
     from monitor import pipeline
-    from monitor.store import sources
+    from monitor.store import articles, sources
 
     samples = resources.files("monitor") / "samples"
     settings.inbox_dir.mkdir(parents=True, exist_ok=True)
@@ -445,25 +425,19 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     feed_path = settings.home / "samples" / "feed.xml"
     feed_path.parent.mkdir(parents=True, exist_ok=True)
     feed_path.write_bytes((samples / "feed.xml").read_bytes())
-    conn = _db(settings)
+    settings, conn = _db(settings)
     try:
         sources.add_feed(
             conn, feed_path.resolve().as_uri(), "Sample Security Wire", settings.feed_interval_minutes
         )
         # Make the sample feed due now even when a previous demo polled it a minute ago.
-        with conn.cursor() as cur:
-            cur.execute(
-                "UPDATE sources SET next_fetch_at = now() WHERE url = %s", (feed_path.resolve().as_uri(),)
-            )
+        sources.make_due(conn, feed_path.resolve().as_uri())
         conn.commit()
         print(f"demo: {copied} sample files copied to {settings.inbox_dir}, sample feed {feed_path}")
-        r = pipeline.run_once(settings, conn, show_progress=settings.progress)
+        r = pipeline.run_once(settings, conn, _models(settings), show_progress=settings.progress)
         _print_run(r)
-        with conn.cursor() as cur:
-            cur.execute("SELECT status, count(*) FROM articles GROUP BY status ORDER BY status")
-            counts = ", ".join(f"{n} {s}" for s, n in cur.fetchall())
-            cur.execute("SELECT topic_id, count(*) FROM article_topics GROUP BY topic_id ORDER BY 2 DESC, 1")
-            topics = ", ".join(f"{t} {n}" for t, n in cur.fetchall())
+        counts = ", ".join(f"{n} {s}" for s, n in articles.status_counts(conn).items())
+        topics = ", ".join(f"{t} {n}" for t, n in articles.topic_counts(conn).items())
         print(f"database: articles {counts}")
         print(f"topics:   {topics or 'none'}")
         print(f"open {r.digest.html_path.resolve()} in a browser, or read {r.digest.text_path}")
@@ -478,6 +452,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
     return run_command(
         Path(args.data),
+        _models(settings),
         write=Path(args.write) if args.write else None,
         floors_path=Path(args.floors) if args.floors else None,
         raise_floors=args.raise_floors,
@@ -492,7 +467,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true", help="log debug details to stderr")
     sub = p.add_subparsers(dest="command", required=True)
 
-    s = sub.add_parser("classify", help="JSON lines {id,title?,text} → topics and entities (offline)")
+    s = sub.add_parser(
+        "classify", help="JSON lines {id,title?,text|html} → topics and entities (offline, as the pipeline)"
+    )
     s.add_argument("file", nargs="?", default="-")
     s.set_defaults(func=cmd_classify)
 
@@ -578,9 +555,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         settings = Settings.from_env()
-        from monitor.entities.extract import use_cache_dir
-
-        use_cache_dir(settings.cache_dir)
         return int(args.func(args, settings))
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -122,8 +122,11 @@ def _cron(env: Mapping[str, str], name: str, default: str) -> str:
 @dataclass(frozen=True)
 class FetchSettings:
     connect_timeout: float = 5.0
-    read_timeout: float = 20.0
-    # Real feeds are well under 2 MB; 10 MB leaves room for huge archives while stopping a runaway body.
+    read_timeout: float = 20.0  # per read: the longest silence tolerated between two chunks
+    # A server that drips a byte per read_timeout would never trip the read timeout: cap the total.
+    total_timeout: float = 120.0
+    # Counted after decompression (gzip bombs). Real feeds are well under 2 MB; 10 MB leaves room for
+    # huge archives while stopping a runaway body.
     max_bytes: int = 10 * 1024 * 1024
     max_redirects: int = 5
     user_agent: str = USER_AGENT
@@ -209,6 +212,7 @@ class Settings:
             fetch=FetchSettings(
                 connect_timeout=_float(env, "MONITOR_FETCH_CONNECT_TIMEOUT", 5.0, 0.1),
                 read_timeout=_float(env, "MONITOR_FETCH_READ_TIMEOUT", 20.0, 0.1),
+                total_timeout=_float(env, "MONITOR_FETCH_TOTAL_TIMEOUT", 120.0, 0.1),
                 max_bytes=_int(env, "MONITOR_FETCH_MAX_BYTES", 10 * 1024 * 1024, 1024),
                 max_redirects=_int(env, "MONITOR_FETCH_MAX_REDIRECTS", 5, 0),
                 user_agent=_str(env, "MONITOR_USER_AGENT", USER_AGENT) or USER_AGENT,

@@ -24,8 +24,10 @@ import psycopg2
 import pytest
 
 from monitor import pipeline
+from monitor.analyze import Models
 from monitor.digest.mail import MailError, send_message
 from monitor.models import FeedItem
+from monitor.pipeline.batches import process_one
 from monitor.settings import Settings
 from monitor.store import articles
 from monitor.store.db import Connection, embedded_server_uri, migrate, stop_embedded_server, with_database
@@ -67,7 +69,7 @@ def count(conn: Connection, sql: str) -> int:
 def _worker(url: str, queue: Any) -> None:
     settings = replace(Settings(), database_url=url, batch_size=20, process_workers=1, progress=False)
     conn = psycopg2.connect(url)
-    report = pipeline.process_pending(settings, conn)
+    report = pipeline.process_pending(settings, conn, Models.load(settings))
     conn.close()
     queue.put(report.processed + report.duplicates)
 
@@ -110,7 +112,9 @@ def own_server() -> Iterator[Path]:
 
 
 @pytest.mark.slow
-def test_database_restart_during_processing_loses_and_doubles_nothing(own_server: Path) -> None:
+def test_database_restart_during_processing_loses_and_doubles_nothing(
+    own_server: Path, models: Models
+) -> None:
     from monitor.store.db import ensure_database
 
     server = embedded_server_uri(own_server)
@@ -127,7 +131,7 @@ def test_database_restart_during_processing_loses_and_doubles_nothing(own_server
     def run() -> None:
         c = psycopg2.connect(url)
         try:
-            pipeline.process_pending(settings, c)
+            pipeline.process_pending(settings, c, models)
         except BaseException as exc:  # the run is expected to die with the server
             errors.append(exc)
 
@@ -155,7 +159,7 @@ def test_database_restart_during_processing_loses_and_doubles_nothing(own_server
     conn = psycopg2.connect(url)
     partial = count(conn, "SELECT count(*) FROM articles WHERE status = 'processed'")
     assert 0 < partial < 400
-    pipeline.process_pending(settings, conn)
+    pipeline.process_pending(settings, conn, models)
     assert count(conn, "SELECT count(*) FROM articles") == 400
     assert count(conn, "SELECT count(*) FROM articles WHERE status = 'processed'") == 400
     # No article was tagged twice (the primary key would refuse it) nor left untagged.
@@ -178,11 +182,13 @@ class Mailbox:
         return "250 OK"
 
 
-def test_digest_waits_for_the_smtp_server_and_is_then_sent_once(db: Connection, settings: Settings) -> None:
+def test_digest_waits_for_the_smtp_server_and_is_then_sent_once(
+    db: Connection, settings: Settings, models: Models
+) -> None:
     from aiosmtpd.controller import Controller
 
     seed_articles(db, 3)
-    pipeline.process_pending(settings, db)
+    pipeline.process_pending(settings, db, models)
     day = datetime.now(UTC).date()
     port = free_port()
 
@@ -191,7 +197,9 @@ def test_digest_waits_for_the_smtp_server_and_is_then_sent_once(db: Connection, 
 
     # The server is down: the task fails (so Airflow retries) and nothing is recorded as sent.
     with pytest.raises(MailError, match="refused"):
-        pipeline.send_daily_digest(settings, db, day, transport=transport, recipients=["a@example.org"])
+        pipeline.send_daily_digest(
+            settings, db, models, day, transport=transport, recipients=["a@example.org"]
+        )
     assert count(db, "SELECT count(*) FROM digests WHERE sent_at IS NOT NULL") == 0
 
     mailbox = Mailbox()
@@ -199,10 +207,10 @@ def test_digest_waits_for_the_smtp_server_and_is_then_sent_once(db: Connection, 
     controller.start()
     try:
         first = pipeline.send_daily_digest(
-            settings, db, day, transport=transport, recipients=["a@example.org"]
+            settings, db, models, day, transport=transport, recipients=["a@example.org"]
         )
         again = pipeline.send_daily_digest(
-            settings, db, day, transport=transport, recipients=["a@example.org"]
+            settings, db, models, day, transport=transport, recipients=["a@example.org"]
         )
     finally:
         controller.stop()
@@ -213,13 +221,15 @@ def test_digest_waits_for_the_smtp_server_and_is_then_sent_once(db: Connection, 
 
 
 def test_a_crash_after_the_server_accepted_the_mail_sends_it_twice(
-    db: Connection, settings: Settings
+    db: Connection,
+    settings: Settings,
+    models: Models,
 ) -> None:
     """The documented limit: SMTP acceptance and our commit cannot be one atomic step."""
     from aiosmtpd.controller import Controller
 
     seed_articles(db, 2)
-    pipeline.process_pending(settings, db)
+    pipeline.process_pending(settings, db, models)
     day = datetime.now(UTC).date()
     port = free_port()
     mailbox = Mailbox()
@@ -233,11 +243,12 @@ def test_a_crash_after_the_server_accepted_the_mail_sends_it_twice(
 
         with pytest.raises(KeyboardInterrupt):
             pipeline.send_daily_digest(
-                settings, db, day, transport=crash_after_send, recipients=["a@example.org"]
+                settings, db, models, day, transport=crash_after_send, recipients=["a@example.org"]
             )
         retry = pipeline.send_daily_digest(
             settings,
             db,
+            models,
             day,
             transport=lambda m: send_message(m, host="127.0.0.1", port=port, timeout=5),
             recipients=["a@example.org"],
@@ -250,29 +261,35 @@ def test_a_crash_after_the_server_accepted_the_mail_sends_it_twice(
 
 
 def test_parallel_processing_with_overlapped_batches_processes_each_article_once(
-    db: Connection, settings: Settings, monkeypatch: pytest.MonkeyPatch
+    db: Connection,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    models: Models,
 ) -> None:
     """The backlog path: forked workers, each claiming and saving on its own connection."""
-    monkeypatch.setattr(pipeline, "_PARALLEL_MIN_PENDING", 10)
+    monkeypatch.setattr(pipeline.process, "_PARALLEL_MIN_PENDING", 10)
     seed_articles(db, 61)
-    report = pipeline.process_pending(replace(settings, batch_size=7, process_workers=2), db)
+    report = pipeline.process_pending(replace(settings, batch_size=7, process_workers=2), db, models)
     assert (report.processed, report.failed, report.batches) == (61, 0, 9)
     assert count(db, "SELECT count(*) FROM articles WHERE status = 'processed'") == 61
     tagged = "SELECT count(*) FROM (SELECT article_id FROM article_topics GROUP BY article_id) t"
     assert count(db, tagged) == 61
-    assert pipeline.process_pending(replace(settings, process_workers=2), db).processed == 0
+    assert pipeline.process_pending(replace(settings, process_workers=2), db, models).processed == 0
 
 
 def test_workers_saving_the_same_text_at_once_keep_one_copy_and_lose_nothing(
-    db: Connection, settings: Settings, monkeypatch: pytest.MonkeyPatch
+    db: Connection,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    models: Models,
 ) -> None:
     """Every batch holds the same three texts, so the workers' first batches race to save them."""
-    monkeypatch.setattr(pipeline, "_PARALLEL_MIN_PENDING", 10)
+    monkeypatch.setattr(pipeline.process, "_PARALLEL_MIN_PENDING", 10)
     texts = [f"{topic} " * 4 for topic in TOPICS[:3]]  # over 200 characters: the title is not hashed
     items = [(FeedItem(title=f"Copy {i}", raw=texts[i % 3]), f"c{i}") for i in range(120)]
     articles.insert_items(db, source_id=None, origin="inbox", items=items)
     db.commit()
-    report = pipeline.process_pending(replace(settings, batch_size=6, process_workers=2), db)
+    report = pipeline.process_pending(replace(settings, batch_size=6, process_workers=2), db, models)
     assert (report.processed, report.duplicates, report.failed) == (3, 117, 0)
     assert count(db, "SELECT count(*) FROM articles WHERE status = 'processed'") == 3
     assert count(db, "SELECT count(*) FROM articles WHERE status = 'duplicate'") == 117
@@ -289,7 +306,9 @@ def test_workers_saving_the_same_text_at_once_keep_one_copy_and_lose_nothing(
 
 
 def test_a_save_blocked_by_another_transactions_same_text_retries_as_its_duplicate(
-    db: Connection, database_url: str
+    db: Connection,
+    database_url: str,
+    models: Models,
 ) -> None:
     """The race made certain: two transactions save the same text, the first commits last."""
     text = TOPICS[0] * 4
@@ -301,9 +320,7 @@ def test_a_save_blocked_by_another_transactions_same_text_retries_as_its_duplica
         results = []
         for conn in (first, second):
             (claimed,) = articles.claim_pending(conn, 1)
-            article_id, result, error = pipeline._process_one(
-                (claimed.id, claimed.title, claimed.raw, claimed.raw_format, None)
-            )
+            article_id, result, error = process_one(claimed, models)
             assert result is not None, error
             results.append((conn, article_id, result))
         assert articles.save_processed(first, [results[0][1:]], "t") == (1, 0)
@@ -331,7 +348,7 @@ def test_a_save_blocked_by_another_transactions_same_text_retries_as_its_duplica
 
 
 @pytest.mark.slow
-def test_a_worker_killed_mid_batch_loses_nothing(db: Connection, settings: Settings) -> None:
+def test_a_worker_killed_mid_batch_loses_nothing(db: Connection, settings: Settings, models: Models) -> None:
     """SIGKILL of a processing worker (the OOM killer, a crash in a C library) while both workers hold
     processed but uncommitted batches: the run fails, nothing of those batches is stored, and the
     retry processes every article once."""
@@ -351,7 +368,7 @@ def test_a_worker_killed_mid_batch_loses_nothing(db: Connection, settings: Setti
         cur.execute("LOCK TABLE article_topics IN SHARE MODE")
     run_settings = replace(settings, batch_size=10, process_workers=2)
     try:
-        workers = pipeline.ProcessingWorkers(run_settings)
+        workers = pipeline.ProcessingWorkers(run_settings, models)
     finally:
         signal.signal(signal.SIGTERM, previous)
     victim = next(iter(workers.executor._processes))  # a worker's pid (the pool forks them at start)
@@ -360,7 +377,7 @@ def test_a_worker_killed_mid_batch_loses_nothing(db: Connection, settings: Setti
     def run() -> None:
         c = psycopg2.connect(settings.database_url)
         try:
-            outcome.append(pipeline.process_pending(run_settings, c, workers=workers))
+            outcome.append(pipeline.process_pending(run_settings, c, models, workers=workers))
         except BaseException as exc:
             outcome.append(exc)
         finally:
@@ -387,17 +404,22 @@ def test_a_worker_killed_mid_batch_loses_nothing(db: Connection, settings: Setti
     assert count(db, "SELECT count(*) FROM articles WHERE status = 'new'") == 200
     assert count(db, "SELECT count(*) FROM article_topics") == 0
 
-    retry = pipeline.process_pending(replace(settings, process_workers=1), db)
+    retry = pipeline.process_pending(replace(settings, process_workers=1), db, models)
     assert retry.processed == 200
     tagged = "SELECT count(*) FROM (SELECT article_id FROM article_topics GROUP BY article_id) t"
     assert count(db, tagged) == 200
 
 
 def test_a_limit_is_kept_exactly_by_parallel_workers(
-    db: Connection, settings: Settings, monkeypatch: pytest.MonkeyPatch
+    db: Connection,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    models: Models,
 ) -> None:
-    monkeypatch.setattr(pipeline, "_PARALLEL_MIN_PENDING", 10)
+    monkeypatch.setattr(pipeline.process, "_PARALLEL_MIN_PENDING", 10)
     seed_articles(db, 40)
-    report = pipeline.process_pending(replace(settings, batch_size=4, process_workers=2), db, limit=11)
+    report = pipeline.process_pending(
+        replace(settings, batch_size=4, process_workers=2), db, models, limit=11
+    )
     assert report.processed == 11
     assert count(db, "SELECT count(*) FROM articles WHERE status = 'new'") == 29

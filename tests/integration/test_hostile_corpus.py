@@ -20,6 +20,7 @@ import pytest
 
 from dbrows import rows
 from monitor import pipeline
+from monitor.analyze import Models
 from monitor.settings import Settings
 from monitor.store import sources
 from monitor.store.db import Connection
@@ -28,9 +29,9 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SHARED_FEEDS = Path(__file__).resolve().parents[3] / "shared" / "data" / "feeds"
 
 
-def _assert_everything_processed_or_rejected(db: Connection, settings: Settings) -> int:
+def _assert_everything_processed_or_rejected(db: Connection, settings: Settings, models: Models) -> int:
     """Process the backlog; every article ends processed/duplicate, or failed with a rejects record."""
-    pipeline.process_pending(settings, db)
+    pipeline.process_pending(settings, db, models)
     statuses = dict(rows(db, "SELECT status, count(*) FROM articles GROUP BY status"))
     assert set(statuses) <= {"processed", "duplicate", "failed"}, statuses
     failed = [r[0] for r in rows(db, "SELECT id FROM articles WHERE status = 'failed'")]
@@ -41,7 +42,9 @@ def _assert_everything_processed_or_rejected(db: Connection, settings: Settings)
 
 @pytest.mark.slow
 @pytest.mark.skipif(not SHARED_FEEDS.is_dir(), reason=f"shared feed data not present at {SHARED_FEEDS}")
-def test_every_shared_feed_file_through_ingest_and_processing(db: Connection, settings: Settings) -> None:
+def test_every_shared_feed_file_through_ingest_and_processing(
+    db: Connection, settings: Settings, models: Models
+) -> None:
     files = sorted(p for p in SHARED_FEEDS.rglob("*") if p.is_file())
     assert len(files) > 50
     for path in files:
@@ -83,7 +86,7 @@ def test_every_shared_feed_file_through_ingest_and_processing(db: Connection, se
     # The state of each failing feed says why, for `monitor sources list`.
     assert all(r[0] for r in rows(db, "SELECT last_error FROM sources WHERE error_count > 0"))
 
-    total = _assert_everything_processed_or_rejected(db, settings)
+    total = _assert_everything_processed_or_rejected(db, settings, models)
     assert total == report.new > 100
 
 
@@ -142,7 +145,9 @@ def _jsonl_mutations(rng: random.Random) -> list[tuple[str, bytes]]:
 
 
 def test_generated_hostile_inbox_is_ingested_or_rejected_file_by_file(
-    db: Connection, settings: Settings
+    db: Connection,
+    settings: Settings,
+    models: Models,
 ) -> None:
     rng = random.Random(20261127)
     inbox = settings.inbox_dir
@@ -187,5 +192,5 @@ def test_generated_hostile_inbox_is_ingested_or_rejected_file_by_file(
     ]
     assert any(w.startswith("mixed.jsonl") for w in warnings), warnings
 
-    total = _assert_everything_processed_or_rejected(db, settings)
+    total = _assert_everything_processed_or_rejected(db, settings, models)
     assert total == report.new > 10

@@ -12,6 +12,7 @@ from pathlib import Path
 from dbrows import rows
 from httpserver import Route, serve
 from monitor import pipeline
+from monitor.analyze import Models
 from monitor.settings import Settings
 from monitor.store import sources
 from monitor.store.db import Connection
@@ -206,7 +207,10 @@ def test_file_feed_and_duplicate_items_across_feeds(
 
 
 def test_processing_classifies_tags_and_is_idempotent(
-    db: Connection, settings: Settings, tmp_path: Path
+    db: Connection,
+    settings: Settings,
+    tmp_path: Path,
+    models: Models,
 ) -> None:
     feed = tmp_path / "feed.xml"
     feed.write_bytes(
@@ -223,7 +227,7 @@ def test_processing_classifies_tags_and_is_idempotent(
     )
     sources.add_feed(db, feed.as_uri(), "Wire", 30)
     pipeline.ingest_due_feeds(settings, db)
-    report = pipeline.process_pending(replace(settings, batch_size=2), db)
+    report = pipeline.process_pending(replace(settings, batch_size=2), db, models)
     assert (report.processed, report.failed, report.batches) == (3, 0, 2)
 
     topics = rows(
@@ -248,7 +252,7 @@ def test_processing_classifies_tags_and_is_idempotent(
     )
 
     before = rows(db, "SELECT count(*) FROM article_topics")
-    again = pipeline.process_pending(settings, db)
+    again = pipeline.process_pending(settings, db, models)
     assert again.processed == 0
     assert rows(db, "SELECT count(*) FROM article_topics") == before
 
@@ -261,7 +265,10 @@ class _Cyclic:
 
 
 def test_processing_runs_leave_the_callers_cyclic_garbage_collectable(
-    db: Connection, settings: Settings, tmp_path: Path
+    db: Connection,
+    settings: Settings,
+    tmp_path: Path,
+    models: Models,
 ) -> None:
     # A long-running caller (the benchmark, a loop of runs) leaves garbage in cycles between runs, as
     # story assignment does. Each run used to freeze everything alive, which made that garbage
@@ -277,12 +284,14 @@ def test_processing_runs_leave_the_callers_cyclic_garbage_collectable(
         garbage = _Cyclic()
         leaked.append(weakref.ref(garbage))
         del garbage
-        assert pipeline.process_pending(settings, db).processed == 1, n
+        assert pipeline.process_pending(settings, db, models).processed == 1, n
     gc.collect()
     assert [ref() for ref in leaked] == [None, None]
 
 
-def test_same_text_under_another_headline_is_marked_duplicate(db: Connection, settings: Settings) -> None:
+def test_same_text_under_another_headline_is_marked_duplicate(
+    db: Connection, settings: Settings, models: Models
+) -> None:
     settings.inbox_dir.mkdir(parents=True)
     body = (GOLDEN / "bishkek_workshop.txt").read_text(encoding="utf-8").split("\n", 1)[1]
     (settings.inbox_dir / "a.txt").write_text("Workshop in Bishkek\n" + body, encoding="utf-8")
@@ -290,7 +299,7 @@ def test_same_text_under_another_headline_is_marked_duplicate(db: Connection, se
         "Central Asian experts meet on terrorism\n" + body, encoding="utf-8"
     )
     assert pipeline.ingest_inbox(settings, db).new == 2
-    report = pipeline.process_pending(settings, db)
+    report = pipeline.process_pending(settings, db, models)
     assert (report.processed, report.duplicates) == (1, 1)
     status = rows(db, "SELECT origin_ref, status, duplicate_of FROM articles ORDER BY id")
     assert status[0][1] == "processed"
@@ -313,7 +322,9 @@ ARTICLE_PAGE = (
 ).encode()
 
 
-def test_summary_only_feed_gets_the_full_article_text(db: Connection, settings: Settings) -> None:
+def test_summary_only_feed_gets_the_full_article_text(
+    db: Connection, settings: Settings, models: Models
+) -> None:
     def feed(base: str) -> bytes:
         return rss(
             [
@@ -346,7 +357,7 @@ def test_summary_only_feed_gets_the_full_article_text(db: Connection, settings: 
     stored = {r[0]: r[1:] for r in rows(db, "SELECT title, raw_format, summary FROM articles")}
     assert stored["Militants storm border post"] == ("page", "Short summary: post attacked.")
     assert stored["Gone story"][0] == "html" and stored["Teaser only"][0] == "html"
-    pipeline.process_pending(settings, db)
+    pipeline.process_pending(settings, db, models)
     (text,) = rows(db, "SELECT clean_text FROM articles WHERE raw_format = 'page'")[0]
     assert "Paragraph 5: militants armed with rifles" in text
     assert "Subscribe now" not in text and "All rights reserved" not in text and "tracking" not in text

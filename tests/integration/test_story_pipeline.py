@@ -13,6 +13,7 @@ import psycopg2
 import pytest
 
 from monitor import cli, pipeline
+from monitor.analyze import Models
 from monitor.models import FeedItem
 from monitor.settings import Settings
 from monitor.store import articles
@@ -77,9 +78,11 @@ def stories_of(db: Connection) -> dict[str, tuple[int, int | None]]:
     return {ref: (story, dup) for ref, story, dup in rows}
 
 
-def test_syndicated_copy_and_follow_up_form_one_story_shown_once(db: Connection, settings: Settings) -> None:
+def test_syndicated_copy_and_follow_up_form_one_story_shown_once(
+    db: Connection, settings: Settings, models: Models
+) -> None:
     feed_all(db, [0, 1, 2, 3])
-    pipeline.process_pending(settings, db)
+    pipeline.process_pending(settings, db, models)
     report = pipeline.assign_stories(settings, db)
     assert report.assigned == 4 and report.near_duplicates == 1
     got = stories_of(db)
@@ -92,7 +95,7 @@ def test_syndicated_copy_and_follow_up_form_one_story_shown_once(db: Connection,
         assert cur.fetchone() == ("Six police killed in convoy attack", 3, 3)
     db.commit()
 
-    digest = pipeline.build_daily_digest(settings, db, T0.date())
+    digest = pipeline.build_daily_digest(settings, db, models, T0.date())
     terrorism = [s for s in digest.digest.sections if s.topic_id in ("terrorism", "armed_conflict")]
     assert terrorism
     for section in terrorism:
@@ -111,11 +114,13 @@ def test_syndicated_copy_and_follow_up_form_one_story_shown_once(db: Connection,
 
 
 @pytest.mark.parametrize("seed", [1, 2])
-def test_story_ids_do_not_depend_on_arrival_order(db: Connection, settings: Settings, seed: int) -> None:
+def test_story_ids_do_not_depend_on_arrival_order(
+    db: Connection, settings: Settings, seed: int, models: Models
+) -> None:
     order = [0, 1, 2, 3]
     random.Random(seed).shuffle(order)
     feed_all(db, order)
-    pipeline.process_pending(settings, db)
+    pipeline.process_pending(settings, db, models)
     pipeline.assign_stories(settings, db)
     got = stories_of(db)
     # Story ids are article ids, which depend on arrival; the partition and the copy link must not.
@@ -123,13 +128,15 @@ def test_story_ids_do_not_depend_on_arrival_order(db: Connection, settings: Sett
     assert got["paper"][1] == "wire"
 
 
-def test_articles_arriving_later_join_the_stored_story(db: Connection, settings: Settings) -> None:
+def test_articles_arriving_later_join_the_stored_story(
+    db: Connection, settings: Settings, models: Models
+) -> None:
     feed_all(db, [0, 3])
-    pipeline.process_pending(settings, db)
+    pipeline.process_pending(settings, db, models)
     pipeline.assign_stories(settings, db)
     first = stories_of(db)["wire"][0]
     feed_all(db, [1, 2])  # a later run: the indexes are rebuilt from the database
-    pipeline.process_pending(settings, db)
+    pipeline.process_pending(settings, db, models)
     pipeline.assign_stories(settings, db)
     got = stories_of(db)
     assert got["wire"][0] == first
@@ -159,7 +166,9 @@ def test_cluster_command_is_offline(
     assert "line 4" in err
 
 
-def test_a_run_per_article_gives_the_stories_of_one_run(db: Connection, settings: Settings) -> None:
+def test_a_run_per_article_gives_the_stories_of_one_run(
+    db: Connection, settings: Settings, models: Models
+) -> None:
     # Each run warms its indexes from what earlier runs stored; the result must not depend on how
     # arrivals were split into runs.
     fixture = Path(__file__).resolve().parents[1] / "fixtures" / "stories" / "articles.json"
@@ -172,7 +181,7 @@ def test_a_run_per_article_gives_the_stories_of_one_run(db: Connection, settings
     docs.sort(key=lambda d: d[3])
     for doc in docs:
         add(db, *doc)
-        pipeline.process_pending(settings, db)
+        pipeline.process_pending(settings, db, models)
         assert pipeline.assign_stories(settings, db).assigned == 1
     per_run = stories_of(db)
     assert per_run["a01-copy"] == (per_run["a01"][0], "a01")
@@ -189,10 +198,13 @@ def test_a_run_per_article_gives_the_stories_of_one_run(db: Connection, settings
 
 
 def test_one_assigner_at_a_time_and_the_lock_is_released(
-    db: Connection, settings: Settings, database_url: str
+    db: Connection,
+    settings: Settings,
+    database_url: str,
+    models: Models,
 ) -> None:
     feed_all(db, [0, 1])
-    pipeline.process_pending(settings, db)
+    pipeline.process_pending(settings, db, models)
     other = psycopg2.connect(database_url)
     try:
         assert story_store.try_lock(other)

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 
 from monitor import pipeline
+from monitor.analyze import Models
 from monitor.digest.trends import DailyCount, find_spikes
 from monitor.models import FeedItem
 from monitor.settings import Settings
@@ -35,7 +36,9 @@ def test_find_spikes_rules() -> None:
 
 
 def test_a_surge_of_bombings_is_a_spike_in_the_digest_and_alerted_once(
-    db: Connection, settings: Settings
+    db: Connection,
+    settings: Settings,
+    models: Models,
 ) -> None:
     noon = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
     for d in range(1, 29):  # the usual: one bombing report a day for four weeks
@@ -45,9 +48,9 @@ def test_a_surge_of_bombings_is_a_spike_in_the_digest_and_alerted_once(
     for i in range(2):  # a quiet topic with no history: too few to be a spike
         add(db, SMUGGLING.format(city="Termez", i=i), noon, f"smuggling-{i}")
     db.commit()
-    pipeline.process_pending(settings, db)
+    pipeline.process_pending(settings, db, models)
 
-    result = pipeline.build_daily_digest(settings, db, DAY)
+    result = pipeline.build_daily_digest(settings, db, models, DAY)
     spikes = {(s.kind, s.key): s for s in result.digest.spikes}
     assert ("topic", "terrorism") in spikes
     assert spikes[("topic", "terrorism")].count == 9
@@ -58,11 +61,15 @@ def test_a_surge_of_bombings_is_a_spike_in_the_digest_and_alerted_once(
 
     sent: list[EmailMessage] = []
     assert (
-        pipeline.send_spike_alerts(settings, db, DAY, transport=sent.append, recipients=["desk@example.org"])
+        pipeline.send_spike_alerts(
+            settings, db, models, DAY, transport=sent.append, recipients=["desk@example.org"]
+        )
         >= 1
     )
     assert (
-        pipeline.send_spike_alerts(settings, db, DAY, transport=sent.append, recipients=["desk@example.org"])
+        pipeline.send_spike_alerts(
+            settings, db, models, DAY, transport=sent.append, recipients=["desk@example.org"]
+        )
         == 0
     )
     assert len(sent) == 1
@@ -72,7 +79,9 @@ def test_a_surge_of_bombings_is_a_spike_in_the_digest_and_alerted_once(
         assert cur.fetchone() == (0,)
 
 
-def test_a_busy_day_is_counted_in_full_but_listed_in_part(db: Connection, settings: Settings) -> None:
+def test_a_busy_day_is_counted_in_full_but_listed_in_part(
+    db: Connection, settings: Settings, models: Models
+) -> None:
     from dataclasses import replace
 
     noon = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -81,8 +90,8 @@ def test_a_busy_day_is_counted_in_full_but_listed_in_part(db: Connection, settin
     for i in range(60):
         add(db, f"The cup final ended in a draw after extra time. Match report {i}.", noon, f"match-{i}")
     db.commit()
-    pipeline.process_pending(settings, db)
-    result = pipeline.build_daily_digest(replace(settings, digest_max_per_topic=10), db, DAY)
+    pipeline.process_pending(settings, db, models)
+    result = pipeline.build_daily_digest(replace(settings, digest_max_per_topic=10), db, models, DAY)
     d = result.digest
     assert d.total_articles == 85 and result.articles == 85
     terrorism = next(s for s in d.sections if s.topic_id == "terrorism")

@@ -10,6 +10,7 @@ from airflow.api_fastapi.core_api.security import get_user
 from fastapi.testclient import TestClient
 
 from monitor import pipeline
+from monitor.analyze import Models
 from monitor.settings import Settings
 from monitor.store.db import Connection
 from monitor.web.app import create_app
@@ -34,14 +35,16 @@ def test_pages_need_airflows_login(app) -> None:  # type: ignore[no-untyped-def]
     assert client.get("/digests").status_code == 403
 
 
-def test_digests_and_search_for_a_logged_in_user(app, db: Connection, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+def test_digests_and_search_for_a_logged_in_user(
+    app, db: Connection, settings: Settings, models: Models
+) -> None:  # type: ignore[no-untyped-def]
     app.dependency_overrides[get_user] = lambda: "analyst"  # stands in for a valid Airflow session
     settings.inbox_dir.mkdir(parents=True)
     (settings.inbox_dir / "workshop.txt").write_bytes((GOLDEN / "bishkek_workshop.txt").read_bytes())
     pipeline.ingest_inbox(settings, db)
-    pipeline.process_pending(settings, db)
+    pipeline.process_pending(settings, db, models)
     today = datetime.now(UTC).date()
-    built = pipeline.build_daily_digest(settings, db, today)
+    built = pipeline.build_daily_digest(settings, db, models, today)
     client = TestClient(app)
 
     listing = client.get("/digests")
@@ -84,7 +87,11 @@ ACTIVE_PARTS = ("<script", "steal()", "onerror", "javascript:", "<iframe", "evil
 
 
 def test_article_page_shows_the_feed_html_sanitised(
-    app, db: Connection, settings: Settings, tmp_path: Path
+    app,
+    db: Connection,
+    settings: Settings,
+    tmp_path: Path,
+    models: Models,
 ) -> None:  # type: ignore[no-untyped-def]
     from monitor.store import sources
 
@@ -93,7 +100,7 @@ def test_article_page_shows_the_feed_html_sanitised(
     feed.write_text(HOSTILE_ITEM, encoding="utf-8")
     sources.add_feed(db, feed.as_uri(), "Wire", 30)
     pipeline.ingest_due_feeds(settings, db)
-    pipeline.process_pending(settings, db)
+    pipeline.process_pending(settings, db, models)
     with db.cursor() as cur:
         cur.execute("SELECT id, raw, display_html FROM articles")
         ((article_id, raw, stored),) = cur.fetchall()

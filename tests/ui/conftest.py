@@ -14,6 +14,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from monitor import pipeline
+from monitor.analyze import Models
 from monitor.settings import Settings
 from monitor.store import sources
 from monitor.store.db import Connection
@@ -57,14 +58,14 @@ def browser() -> Iterator[WebDriver]:
 
 
 @pytest.fixture
-def hostile_article(db: Connection, settings: Settings, tmp_path: Path) -> int:
+def hostile_article(db: Connection, settings: Settings, tmp_path: Path, models: Models) -> int:
     """The hostile feed ingested and processed, and today's digest built; the article's id."""
     feed = tmp_path / "wire.xml"
     feed.write_bytes(HOSTILE_FEED.read_bytes())
     sources.add_feed(db, feed.as_uri(), "Wire", 30)
     pipeline.ingest_due_feeds(settings, db)
-    assert pipeline.process_pending(settings, db).processed == 1
-    pipeline.build_daily_digest(settings, db, datetime.now(UTC).date())
+    assert pipeline.process_pending(settings, db, models).processed == 1
+    pipeline.build_daily_digest(settings, db, models, datetime.now(UTC).date())
     with db.cursor() as cur:
         cur.execute("SELECT id FROM articles")
         ((article_id,),) = cur.fetchall()

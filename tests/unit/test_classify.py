@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.classify.rules import Classifier, load_default_classifier, saturation
+from monitor.classify.rules import Classifier, load_classifier, saturation
 from monitor.classify.taxonomy import parse_taxonomy
 from monitor.models import Evidence, TopicHit
 
@@ -17,7 +17,7 @@ SEED = Path(__file__).resolve().parents[3] / "shared" / "data" / "seed" / "osce_
 
 @pytest.fixture(scope="module")
 def classifier() -> Classifier:
-    return load_default_classifier()
+    return load_classifier()
 
 
 def topic_ids(hits: list[TopicHit]) -> list[str]:
@@ -343,8 +343,8 @@ def test_version_combines_yaml_version_and_content_hash(classifier: Classifier) 
     assert classifier.version.startswith(classifier.taxonomy.version + "+")
 
 
-def test_default_classifier_is_cached() -> None:
-    assert load_default_classifier() is load_default_classifier()
+def test_packaged_classifier_is_the_same_each_time_it_is_built() -> None:
+    assert load_classifier().version == load_classifier().version
 
 
 def test_version_changes_with_content() -> None:

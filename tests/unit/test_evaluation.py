@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from monitor.analyze import Models
 from monitor.cli import main as cli_main
 from monitor.evaluation import entities, extraction, security
 from monitor.evaluation.metrics import (
@@ -84,7 +85,7 @@ def test_security_run_reads_the_dev_file(tmp_path: Path) -> None:
     (tmp_path / "classify").mkdir()
     shutil.copy(FIXTURES / "security_dev.jsonl", tmp_path / security.DEV_FILE)
     fired = _stub_classifier(security.load_rows(FIXTURES / "security_dev.jsonl"))
-    run = security.run(tmp_path, classify=lambda text: fired[text])
+    run = security.run(tmp_path, classify=lambda title, text: fired[text])
     assert run.scores.relevance == Confusion(tp=3, fp=1, fn=1, tn=3)
     assert len(run.fired) == 10
 
@@ -178,10 +179,8 @@ def test_canonical_names_compare_sets_per_document(re3d_doc: entities.Doc) -> No
     assert scores.spans["named"]["Person"].f1 == pytest.approx(1.0)
 
 
-def test_extractor_canonicaliser_uses_the_gazetteer_and_drops_titles() -> None:
-    from monitor.entities.extract import load_default_extractor
-
-    canonical = entities.extractor_canonicaliser(load_default_extractor())
+def test_extractor_canonicaliser_uses_the_gazetteer_and_drops_titles(models: Models) -> None:
+    canonical = entities.extractor_canonicaliser(models.extractor)
     assert canonical("Iraqi", "Nationality") == ("Nationality", "Iraq")
     assert canonical("Syria", "Organisation") == ("Location", "Syria")  # the GPE rule
     assert canonical("Mr Colville", "Person") == ("Person", "Colville")
@@ -239,17 +238,17 @@ def test_raise_floors_never_lowers_a_floor() -> None:
 # -- the command -------------------------------------------------------------------------------------
 
 
-def test_missing_data_exits_2_with_a_clear_message(tmp_path: Path) -> None:
+def test_missing_data_exits_2_with_a_clear_message(tmp_path: Path, models: Models) -> None:
     out, err = io.StringIO(), io.StringIO()
-    code = run_command(tmp_path / "nowhere", out=out, err=err)
+    code = run_command(tmp_path / "nowhere", models, out=out, err=err)
     assert code == 2
     assert "nowhere not found: evaluation data is not part of the repository" in err.getvalue()
     assert out.getvalue() == ""
 
 
-def test_raise_floors_needs_a_floors_file(data_dir: Path) -> None:
+def test_raise_floors_needs_a_floors_file(data_dir: Path, models: Models) -> None:
     err = io.StringIO()
-    assert run_command(data_dir, raise_floors=True, out=io.StringIO(), err=err) == 2
+    assert run_command(data_dir, models, raise_floors=True, out=io.StringIO(), err=err) == 2
     assert "--raise-floors needs --floors" in err.getvalue()
 
 
@@ -267,12 +266,14 @@ def data_dir(tmp_path: Path) -> Path:
     return data
 
 
-def test_run_command_fails_on_a_floor_and_writes_the_report(data_dir: Path, tmp_path: Path) -> None:
+def test_run_command_fails_on_a_floor_and_writes_the_report(
+    data_dir: Path, tmp_path: Path, models: Models
+) -> None:
     floors = tmp_path / "floors.json"
     floors.write_text(json.dumps({"_about": "note", "security.f1": 1.01, "security.specificity": 0.0}))
     report = tmp_path / "docs" / "quality.md"
     out, err = io.StringIO(), io.StringIO()
-    code = run_command(data_dir, write=report, floors_path=floors, out=out, err=err)
+    code = run_command(data_dir, models, write=report, floors_path=floors, out=out, err=err)
     assert code == 1
     assert "security.f1:" in err.getvalue() and "below its floor 1.01" in err.getvalue()
     assert "security.specificity" not in err.getvalue()
@@ -282,10 +283,12 @@ def test_run_command_fails_on_a_floor_and_writes_the_report(data_dir: Path, tmp_
     assert "## Speed" in text and "## Entities" not in text
 
 
-def test_run_command_raise_floors_keeps_higher_floors(data_dir: Path, tmp_path: Path) -> None:
+def test_run_command_raise_floors_keeps_higher_floors(data_dir: Path, tmp_path: Path, models: Models) -> None:
     floors = tmp_path / "floors.json"
     floors.write_text(json.dumps({"security.f1": 1.01, "security.precision": 0.0}))
-    code = run_command(data_dir, floors_path=floors, raise_floors=True, out=io.StringIO(), err=io.StringIO())
+    code = run_command(
+        data_dir, models, floors_path=floors, raise_floors=True, out=io.StringIO(), err=io.StringIO()
+    )
     assert code == 1  # the impossible floor stays and still fails
     new = read_floors(floors)
     assert new["security.f1"] == 1.01

@@ -11,8 +11,11 @@ import trafilatura
 
 from monitor.extract import html as extract_html
 from monitor.extract.html import extract_page, html_to_text
-from monitor.extract.language import detect_language
+from monitor.extract.language import LanguageDetector, detect_language
 from monitor.extract.normalize import normalize_whitespace
+
+# One model for the module: loading it takes most of a second.
+DETECTOR = LanguageDetector()
 
 PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "pages"
 # One small page per kind of extraction problem, each beside a .json with the segments its main text
@@ -52,7 +55,9 @@ def test_html_to_text_survives_very_deep_nesting() -> None:
 
 
 def test_extract_page_main_text_title_date_language() -> None:
-    page = extract_page((PAGES / "article.html").read_bytes(), url="https://daily.example.com/arms-ring")
+    page = extract_page(
+        (PAGES / "article.html").read_bytes(), url="https://daily.example.com/arms-ring", language=DETECTOR
+    )
     assert page.title == "Police Break Up Arms Trafficking Ring"
     assert page.published == datetime(2024, 1, 20, 13, 5, tzinfo=UTC)
     assert page.language == "en"
@@ -147,14 +152,14 @@ SAMPLES = {
 
 @pytest.mark.parametrize("language", sorted(SAMPLES))
 def test_detect_language(language: str) -> None:
-    assert detect_language(SAMPLES[language]) == language
-    assert detect_language(SAMPLES[language].upper()) == language  # shouted headlines too
+    assert detect_language(SAMPLES[language], DETECTOR) == language
+    assert detect_language(SAMPLES[language].upper(), DETECTOR) == language  # shouted headlines too
 
 
 def test_detect_language_refuses_short_text_and_bounds_long_text() -> None:
-    assert detect_language("Breaking: 12:45") is None
-    assert detect_language("") is None
-    assert detect_language(SAMPLES["de"] * 500) == "de"  # long text: only a sample is classified
+    assert detect_language("Breaking: 12:45", DETECTOR) is None
+    assert detect_language("", DETECTOR) is None
+    assert detect_language(SAMPLES["de"] * 500, DETECTOR) == "de"  # long text: only a sample is classified
 
 
 def test_plainly_english_text_takes_the_fast_path_and_agrees_with_the_model(
@@ -164,14 +169,14 @@ def test_plainly_english_text_takes_the_fast_path_and_agrees_with_the_model(
 
     text = SAMPLES["en"] + " The officials said that they would not comment on the report."
     assert language._plainly_english(language._sample(text))
-    identifier = language._get_identifier()
-    assert identifier.classify(language._sample(text))[0] == "en"  # what the slow path would say
+    assert DETECTOR.classify(language._sample(text)) == "en"  # what the slow path would say
 
-    def no_model() -> None:
+    def no_model(sample: str) -> str:
         raise AssertionError("py3langid must not be asked")
 
-    monkeypatch.setattr(language, "_get_identifier", no_model)
-    assert detect_language(text) == "en"
+    unasked = LanguageDetector()
+    monkeypatch.setattr(unasked, "classify", no_model)
+    assert detect_language(text, unasked) == "en"
 
 
 @pytest.mark.parametrize(
@@ -195,7 +200,7 @@ def test_other_languages_never_take_the_english_fast_path(text: str) -> None:
     from monitor.extract import language
 
     assert not language._plainly_english(language._sample(text))
-    assert detect_language(text) != "en"
+    assert detect_language(text, DETECTOR) != "en"
 
 
 def test_short_or_mostly_non_ascii_english_goes_to_the_model() -> None:

@@ -18,11 +18,12 @@ if _TESTS not in sys.path:
 
 from httpserver import Route, serve  # noqa: E402
 from monitor.errors import FetchError  # noqa: E402
-from monitor.ingest.fetch import MAX_RETRY_AFTER_S, FetchLimits, RateLimited, _retry_after_s, fetch  # noqa: E402
+from monitor.ingest.fetch import RateLimited, _retry_after_s, fetch  # noqa: E402
+from monitor.settings import FetchSettings  # noqa: E402
 
 # The local test server is on 127.0.0.1, which the SSRF guard refuses unless allowed.
 LOCAL = ("127.0.0.0/8",)
-LIMITS = FetchLimits(
+LIMITS = FetchSettings(
     connect_timeout=0.5, read_timeout=0.5, max_bytes=100_000, max_redirects=3, allowed_networks=LOCAL
 )
 FEED = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
@@ -75,7 +76,7 @@ def test_slow_server_times_out_quickly() -> None:
 
 
 def test_dripping_server_hits_total_timeout() -> None:
-    limits = FetchLimits(
+    limits = FetchSettings(
         connect_timeout=0.5, read_timeout=0.5, max_bytes=100_000, total_timeout=0.6, allowed_networks=LOCAL
     )
     drip = Route(body=b"x" * 2000, chunk_size=100, chunk_delay=0.1)
@@ -205,7 +206,7 @@ def test_503_with_http_date_retry_after_is_rate_limited_without_is_plain() -> No
         ("Thu, 01 Jan 1970 00:02:00 GMT", 60.0),  # HTTP-date, 60 s after `now`
         ("Thursday, 01-Jan-70 00:02:00 GMT", 60.0),  # obsolete RFC 850 form
         ("Thu, 01 Jan 1970 00:00:00 GMT", 0.0),  # in the past: now
-        ("99999999999", MAX_RETRY_AFTER_S),  # absurd: clamped
+        ("99999999999", 99999999999.0),  # as asked: the feed state caps it
         ("-5", None),
         ("soon", None),
         ("²", None),
@@ -299,7 +300,9 @@ def test_requests_to_one_host_are_limited_across_threads() -> None:
 
     state = {"now": 0, "max": 0}
     route = _counting_route(state, threading.Lock())
-    limits = FetchLimits(connect_timeout=2, read_timeout=2, allowed_networks=(*LOCAL, "::1/128"), per_host=2)
+    limits = FetchSettings(
+        connect_timeout=2, read_timeout=2, allowed_networks=(*LOCAL, "::1/128"), per_host=2
+    )
     with serve({"/feed.xml": route}) as base:
         port = base.rsplit(":", 1)[1]
         urls = [f"http://127.0.0.1:{port}/feed.xml?{i}" for i in range(6)]
@@ -322,8 +325,8 @@ def test_host_slot_wait_is_bounded_by_the_total_timeout() -> None:
 
     state = {"now": 0, "max": 0}
     route = _counting_route(state, threading.Lock())
-    slow = FetchLimits(connect_timeout=2, read_timeout=2, allowed_networks=LOCAL, per_host=1)
-    impatient = FetchLimits(
+    slow = FetchSettings(connect_timeout=2, read_timeout=2, allowed_networks=LOCAL, per_host=1)
+    impatient = FetchSettings(
         connect_timeout=2, read_timeout=2, allowed_networks=LOCAL, per_host=1, total_timeout=0.05
     )
     with serve({"/feed.xml": route}) as base:
@@ -349,7 +352,7 @@ def test_dns_lookup_is_bounded_by_the_connect_timeout(monkeypatch: pytest.Monkey
         raise socket.gaierror(-3, "Temporary failure in name resolution")
 
     monkeypatch.setattr(socket, "getaddrinfo", hanging_lookup)
-    limits = FetchLimits(connect_timeout=0.3, read_timeout=1, total_timeout=10)
+    limits = FetchSettings(connect_timeout=0.3, read_timeout=1, total_timeout=10)
     started = time.monotonic()
     with pytest.raises(FetchError, match=r"no DNS answer within 0\.3 s"):
         fetch("http://feeds.example.org/rss", etag=None, last_modified=None, limits=limits)

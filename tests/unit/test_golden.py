@@ -11,27 +11,18 @@ from pathlib import Path
 
 import pytest
 
-from monitor.classify.rules import load_default_classifier
-from monitor.entities.extract import load_default_extractor
+from monitor.analyze import Models, process
 from monitor.ingest.files import parse_inbox_file
 from monitor.models import Entity, ProcessedArticle
-from monitor.pipeline import process_item
 
 GOLDEN = Path(__file__).resolve().parents[1] / "fixtures" / "golden"
 
 
-def process_file(path: Path) -> tuple[str, str | None, ProcessedArticle]:
+def process_file(path: Path, models: Models) -> tuple[str, str | None, ProcessedArticle]:
     parsed = parse_inbox_file(path.name, path.read_bytes(), 10_000_000)
     assert len(parsed.items) == 1
     item = parsed.items[0]
-    result = process_item(
-        item.title,
-        item.raw,
-        item.raw_format,
-        item.language,
-        load_default_classifier(),
-        load_default_extractor(),
-    )
+    result = process(item.title, item.raw, item.raw_format, item.language, models)
     return item.title, item.source_name, result
 
 
@@ -45,9 +36,9 @@ def names(entities: list[Entity], kind: str) -> set[str]:
     return found
 
 
-def test_golden_article_written_for_the_project() -> None:
+def test_golden_article_written_for_the_project(models: Models) -> None:
     expected = json.loads((GOLDEN / "bishkek_workshop.expected.json").read_text(encoding="utf-8"))
-    title, source_name, result = process_file(GOLDEN / "bishkek_workshop.txt")
+    title, source_name, result = process_file(GOLDEN / "bishkek_workshop.txt", models)
     assert title == expected["title"]
     assert source_name == expected["source_name"]
     assert result.language == expected["language"]
@@ -65,9 +56,9 @@ def test_golden_article_written_for_the_project() -> None:
         assert t.evidence and t.score > 0
 
 
-def test_seed_article(shared_data: Path) -> None:
+def test_seed_article(shared_data: Path, models: Models) -> None:
     """The article the project was created from (../shared/data/seed) — the issue's acceptance bar."""
-    title, source_name, result = process_file(shared_data / "seed" / "osce_astana_conference.txt")
+    title, source_name, result = process_file(shared_data / "seed" / "osce_astana_conference.txt", models)
     assert title == "The First Anti-Terrorism OSCE Conference Took Place In The Capital Of Kazakhstan"
     assert source_name == "World media monitoring"
     topics = {t.topic_id for t in result.topics}
@@ -91,5 +82,5 @@ def test_seed_article(shared_data: Path) -> None:
 
 
 @pytest.mark.parametrize("name", ["bishkek_workshop.txt"])
-def test_processing_is_deterministic(name: str) -> None:
-    assert process_file(GOLDEN / name) == process_file(GOLDEN / name)
+def test_processing_is_deterministic(name: str, models: Models) -> None:
+    assert process_file(GOLDEN / name, models) == process_file(GOLDEN / name, models)

@@ -23,15 +23,18 @@ if _TESTS not in sys.path:
 from httpserver import Route, serve  # noqa: E402
 from monitor.errors import FetchError  # noqa: E402
 from monitor.ingest import fetch as fetch_module  # noqa: E402
-from monitor.ingest.fetch import FetchLimits, fetch  # noqa: E402
+from monitor.ingest.fetch import fetch  # noqa: E402
+from monitor.settings import FetchSettings  # noqa: E402
 
 FEED = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
-GUARDED = FetchLimits(connect_timeout=0.5, read_timeout=0.5, max_bytes=100_000, max_redirects=3)
-LOCAL = FetchLimits(connect_timeout=0.5, read_timeout=0.5, max_redirects=3, allowed_networks=("127.0.0.0/8",))
+GUARDED = FetchSettings(connect_timeout=0.5, read_timeout=0.5, max_bytes=100_000, max_redirects=3)
+LOCAL = FetchSettings(
+    connect_timeout=0.5, read_timeout=0.5, max_redirects=3, allowed_networks=("127.0.0.0/8",)
+)
 HINT = "(set MONITOR_FETCH_ALLOW_NETWORKS to allow)"
 
 
-def _get(url: str, limits: FetchLimits = GUARDED, **kwargs: Any) -> Any:
+def _get(url: str, limits: FetchSettings = GUARDED, **kwargs: Any) -> Any:
     return fetch(url, etag=None, last_modified=None, limits=limits, **kwargs)
 
 
@@ -47,7 +50,7 @@ def test_local_server_is_refused_by_default_before_any_request() -> None:
 def test_local_server_is_allowed_by_allowed_networks() -> None:
     with serve({"/feed.xml": Route(body=FEED)}) as base:
         assert _get(base + "/feed.xml", LOCAL).body == FEED
-        narrow = FetchLimits(allowed_networks=("127.0.0.1/32",))
+        narrow = FetchSettings(allowed_networks=("127.0.0.1/32",))
         assert _get(base + "/feed.xml", narrow).body == FEED
 
 
@@ -61,7 +64,7 @@ def test_local_server_is_allowed_by_allowed_networks() -> None:
     ],
 )
 def test_redirect_from_allowed_host_to_forbidden_address_is_refused(target: str, shown: str) -> None:
-    narrow = FetchLimits(connect_timeout=0.5, read_timeout=0.5, allowed_networks=("127.0.0.1/32",))
+    narrow = FetchSettings(connect_timeout=0.5, read_timeout=0.5, allowed_networks=("127.0.0.1/32",))
     route = Route(status=302, headers={"Location": target})
     with serve({"/go": route}) as base, pytest.raises(FetchError) as info:
         _get(base + "/go", narrow)

@@ -19,7 +19,6 @@ How it works, and why:
 
 from __future__ import annotations
 
-import functools
 import importlib.resources
 import re
 from collections import defaultdict
@@ -448,8 +447,8 @@ def default_taxonomy_text() -> str:
     return resource.read_text(encoding="utf-8")
 
 
-@functools.cache
-def load_default_classifier() -> Classifier:
-    """The classifier for the packaged security taxonomy, built once per process."""
+def load_classifier() -> Classifier:
+    """The classifier for the packaged security taxonomy; a new one each call (the caller keeps it:
+    `analyze.Models`)."""
     taxonomy = parse_taxonomy(default_taxonomy_text(), source="monitor/classify/taxonomies/security.yaml")
     return Classifier(taxonomy)

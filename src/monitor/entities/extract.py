@@ -1262,25 +1262,8 @@ def _is_title_case(title: str) -> bool:
     return len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.75 * len(words)
 
 
-# Where the built gazetteer is cached between processes; set once by the edge (CLI, Airflow task)
-# through `use_cache_dir`, before the first `load_default_extractor()`. None: build every time.
-_cache_dir: Path | None = None
-
-
-def use_cache_dir(path: Path | None) -> None:
-    """Where built models are kept between processes (MONITOR_CACHE_DIR): the gazetteer here, the
-    language model in `monitor.extract.language`."""
-    from monitor.extract import language
-
-    global _cache_dir
-    _cache_dir = path
-    language.use_cache_dir(path)
-
-
-@functools.lru_cache(maxsize=1)
-def load_default_extractor() -> EntityExtractor:
-    """The shared extractor with the packaged gazetteer (built once per process, or loaded from the
-    cache directory in ~0.2 s)."""
+def build_extractor(cache_dir: Path | None) -> EntityExtractor:
+    """An extractor with the packaged gazetteer (built, or loaded from `cache_dir` in ~0.2 s)."""
     from monitor.entities.gazetteer import cached_gazetteer
 
-    return EntityExtractor(cached_gazetteer(_cache_dir))
+    return EntityExtractor(cached_gazetteer(cache_dir))

@@ -362,10 +362,9 @@ def _speed(extractor: Any, data_dir: Path, docs: Sequence[Doc]) -> tuple[int, fl
     return len(timed), time.process_time() - started, source
 
 
-def run(data_dir: Path) -> EntityRun:
-    from monitor.entities.extract import load_default_extractor
-
-    extractor = load_default_extractor()
+def run(data_dir: Path, extractor: Any) -> EntityRun:
+    """The extractor itself on re3d's character-offset spans (a component measure: the spans need
+    its mentions, which the analysis chain aggregates into entities)."""
     docs = load_re3d(data_dir / RE3D_DIR)
     preds = [predictions(extractor, doc) for doc, _ in docs]
     scores = score(docs, preds, extractor_canonicaliser(extractor))

@@ -13,10 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from monitor.evaluation import entities, extraction, security
 from monitor.evaluation.metrics import Matches, check_floors, raised_floors
+
+if TYPE_CHECKING:
+    from monitor.analyze import Models
 
 # Targets of issue 4 and DESIGN.md: (op, threshold). Targets are what we aim for; floors are what
 # CI enforces (the best figures reached so far).
@@ -57,19 +60,20 @@ def missing_message(data_dir: Path) -> str:
     )
 
 
-def evaluate(data_dir: Path, log: Callable[[str], None] = lambda _: None) -> Evaluation:
-    """Runs every measurement whose data is present under `data_dir`."""
+def evaluate(data_dir: Path, models: Models, log: Callable[[str], None] = lambda _: None) -> Evaluation:
+    """Runs every measurement whose data is present under `data_dir`, with the models the pipeline
+    uses."""
     if not data_dir.is_dir():
         raise DataMissing(missing_message(data_dir))
     ev = Evaluation()
     if (data_dir / security.DEV_FILE).is_file():
         log("classifying the security dev set …")
-        ev.security = security.run(data_dir)
+        ev.security = security.run(data_dir, models=models)
     else:
         ev.missing.append(str(security.DEV_FILE))
     if (data_dir / entities.RE3D_DIR).is_dir():
         log("extracting entities from re3d …")
-        ev.entities = entities.run(data_dir)
+        ev.entities = entities.run(data_dir, models.extractor)
     else:
         ev.missing.append(str(entities.RE3D_DIR))
     if (data_dir / extraction.EXTRACT_DIR / "cases.json").is_file():
@@ -381,6 +385,7 @@ def write_floors(path: Path, floors: dict[str, float]) -> None:
 
 def run_command(
     data_dir: Path,
+    models: Models,
     write: Path | None = None,
     floors_path: Path | None = None,
     raise_floors: bool = False,
@@ -400,7 +405,7 @@ def run_command(
         print(f"{floors_path}: {exc}", file=err)
         return 2
     try:
-        ev = evaluate(data_dir, log=lambda msg: print(msg, file=err))
+        ev = evaluate(data_dir, models, log=lambda msg: print(msg, file=err))
     except DataMissing as exc:
         print(exc, file=err)
         return 2

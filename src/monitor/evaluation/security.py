@@ -14,9 +14,12 @@ from collections import Counter
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor.evaluation.metrics import Confusion, confusion, recall_by_group
+
+if TYPE_CHECKING:
+    from monitor.analyze import Models
 
 DEV_FILE = Path("classify") / "security_dev.jsonl"
 TERRORISM_TOPIC = "terrorism"
@@ -66,20 +69,29 @@ def score(rows: Sequence[dict[str, Any]], fired: Sequence[Collection[str]]) -> S
     return SecurityScores(relevance, families, terrorism, topics, len(rows))
 
 
-def run(data_dir: Path, classify: Callable[[str], Collection[str]] | None = None) -> SecurityRun:
-    """Classifies every dev text (title empty: the set has none) on this core and scores it."""
+def run(
+    data_dir: Path,
+    classify: Callable[[str, str], Collection[str]] | None = None,
+    models: Models | None = None,
+) -> SecurityRun:
+    """Classifies every dev text on this core, as the pipeline does (`analyze`: cleaning, language,
+    title and text; the dev set has no titles, so they are empty unless a row has one), and scores it.
+    `classify(title, text)` replaces the chain (tests); otherwise `models` is needed."""
     version = "custom"
     if classify is None:
-        from monitor.classify.rules import load_default_classifier
+        from monitor.analyze import analyze
 
-        classifier = load_default_classifier()
-        version = classifier.version
+        if models is None:
+            raise ValueError("security.run needs the models (or a classify function)")
+        chain = models
+        version = chain.version
 
-        def classify(text: str) -> Collection[str]:
-            return {hit.topic_id for hit in classifier.classify("", text)}
+        def classify(title: str, text: str) -> Collection[str]:
+            found = analyze(title, text, "text", chain, entities=False)
+            return {hit.topic_id for hit in found.topics}
 
     rows = load_rows(data_dir / DEV_FILE)
     started = time.process_time()
-    fired = [classify(row["text"]) for row in rows]
+    fired = [classify(row.get("title") or "", row["text"]) for row in rows]
     seconds = time.process_time() - started
     return SecurityRun(score(rows, fired), version, seconds, rows, fired)

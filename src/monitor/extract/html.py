@@ -9,7 +9,7 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -20,7 +20,6 @@ from lxml.etree import HTMLParser, ParserError, XPath
 from lxml.html import HtmlElement
 from trafilatura.settings import Document
 
-from monitor.extract.language import detect_language
 from monitor.extract.normalize import normalize_whitespace
 from monitor.models import ExtractedPage
 
@@ -447,8 +446,10 @@ def _lead(tree: HtmlElement) -> str:
 STRUCTURED_BODY_FACTOR = 2.0
 
 
-def extract_page(data: bytes, url: str | None = None) -> ExtractedPage:
-    """Main text, title, publication date and language of a full web page.
+def extract_page(
+    data: bytes, url: str | None = None, language: Callable[[str], str | None] | None = None
+) -> ExtractedPage:
+    """Main text, title, publication date and (when given a detector) language of a full web page.
 
     trafilatura finds the main text in a pruned tree; a much longer JSON-LD `articleBody` replaces it,
     and when there is neither (very short pages, odd markup) the whole body is converted with
@@ -497,4 +498,6 @@ def extract_page(data: bytes, url: str | None = None) -> ExtractedPage:
         if not text:
             body = soup.body or soup
             text = _node_text(body)
-    return ExtractedPage(title=title, text=text, published=published, language=detect_language(text))
+    return ExtractedPage(
+        title=title, text=text, published=published, language=language(text) if language else None
+    )

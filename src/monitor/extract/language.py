@@ -56,31 +56,45 @@ _LOWER_LETTERS_ELSE_BLANK = bytes(
     c | 0x20 if c in _ASCII_LETTERS else 32 for c in range(256)
 )  # A-Z -> a-z (bit 0x20), a-z kept, everything else a blank
 
-_identifier: LanguageIdentifier | None = None
-_lock = threading.Lock()
-_cache_dir: Path | None = None
 
+class LanguageDetector:
+    """py3langid's model behind the English fast path, loaded on first need and then kept.
 
-def use_cache_dir(path: Path | None) -> None:
-    """Where the unpacked model is kept between processes (MONITOR_CACHE_DIR); None: nowhere."""
-    global _cache_dir
-    _cache_dir = path
+    One per process, built at the edge (`analyze.Models`) and passed down. Loading the model takes
+    ~0.85 s (an LZMA-compressed npz; ~0.2 s from the pickle in `cache_dir`): lazily, so runs that
+    only meet plainly English text never pay it, and under a lock, so threads load it once.
+    """
 
+    def __init__(self, cache_dir: Path | None = None) -> None:
+        self._cache_dir = cache_dir
+        self._identifier: LanguageIdentifier | None = None
+        self._lock = threading.Lock()
 
-def preload() -> None:
-    """Loads the model now: before forking workers, so they share it instead of each loading it."""
-    _get_identifier()
+    def preload(self) -> None:
+        """Loads the model now: before forking workers, so they share it instead of each loading it."""
+        self._model()
 
+    def _model(self) -> LanguageIdentifier:
+        if self._identifier is None:
+            with self._lock:
+                if self._identifier is None:
+                    self._identifier = _load_identifier(self._cache_dir)
+        return self._identifier
 
-def _get_identifier() -> LanguageIdentifier:
-    # Loading the model takes ~0.85 s (an LZMA-compressed npz); do it once, lazily, so importing this
-    # module stays cheap and runs that only meet plainly English text never pay it.
-    global _identifier
-    if _identifier is None:
-        with _lock:
-            if _identifier is None:
-                _identifier = _load_identifier(_cache_dir)
-    return _identifier
+    def __call__(self, text: str) -> str | None:
+        return detect_language(text, self)
+
+    def classify(self, sample: str) -> str:
+        language, _score = self._model().classify(sample)
+        return str(language)
+
+    def __getstate__(self) -> dict[str, object]:
+        # A lock cannot be pickled; a copy in another process starts with its own.
+        return {"_cache_dir": self._cache_dir, "_identifier": self._identifier}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
 
 
 def _load_identifier(cache_dir: Path | None) -> LanguageIdentifier:
@@ -132,8 +146,9 @@ def _plainly_english(sample: str) -> bool:
     return sum(map(ENGLISH_FUNCTION_WORDS.__contains__, words)) >= FAST_MIN_RATIO * n
 
 
-def detect_language(text: str) -> str | None:
-    """ISO 639-1 code of the text's language, or None when the text is too short to judge."""
+def detect_language(text: str, detector: LanguageDetector) -> str | None:
+    """ISO 639-1 code of the text's language, or None when the text is too short to judge. Plainly
+    English text is answered without the model; everything else goes to `detector`."""
     sample = _sample(text)
     letters, upper = _count_letters(sample)
     if letters < MIN_LETTERS:
@@ -143,5 +158,4 @@ def detect_language(text: str) -> str | None:
         sample = sample.lower()
     if _plainly_english(sample):
         return "en"
-    language, _score = _get_identifier().classify(sample)
-    return str(language)
+    return detector.classify(sample)

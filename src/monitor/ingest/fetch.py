@@ -9,7 +9,7 @@ cloud metadata endpoint at 169.254.169.254). The guard has two layers:
 
 1. Pinning (primary). The client's transport uses `_GuardedBackend`, an httpcore network backend
    that replaces the DNS step of every new connection: it resolves the host once, refuses the
-   connection unless *every* resolved address is public (or inside `FetchLimits.allowed_networks`),
+   connection unless *every* resolved address is public (or inside `FetchSettings.allowed_networks`),
    and then opens the socket to one of exactly those checked addresses. httpcore still sends the
    original Host header and uses the original name for TLS SNI and certificate checks (it passes
    the URL's host to `start_tls`, not the socket's address), so HTTPS works unchanged. DNS
@@ -51,7 +51,6 @@ from monitor.settings import FetchSettings
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_USER_AGENT = "security-media-monitor/0.1 (+https://github.com/security-media-monitor/monitor)"
 # Feed readers ask for feeds first but take anything: many servers send feeds as text/html.
 ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml, application/xml;q=0.9, "
@@ -59,9 +58,6 @@ ACCEPT = (
 )
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _CHUNK = 64 * 1024
-# A Retry-After further out than this is clamped: a typo or a hostile header must not park a feed
-# for months; a week is longer than any real rate-limit window.
-MAX_RETRY_AFTER_S = 7 * 24 * 3600.0
 
 # Content types that cannot be a feed or a page. Everything else passes: feeds are served as
 # text/html, text/plain, application/octet-stream and worse, and the parser gives the clear error.
@@ -101,36 +97,9 @@ _ALLOW_HINT = "set MONITOR_FETCH_ALLOW_NETWORKS to allow"
 _Networks = tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
 
 
-@dataclass(frozen=True)
-class FetchLimits:
-    """Bounds of one fetch. Values come from Settings; the defaults suit news feeds and pages."""
-
-    connect_timeout: float = 10.0
-    read_timeout: float = 30.0  # per read: the longest silence tolerated between two chunks
-    max_bytes: int = 10 * 1024 * 1024  # counted after decompression (gzip bombs)
-    user_agent: str = DEFAULT_USER_AGENT
-    max_redirects: int = 5
-    # A server that drips a byte per read_timeout would never trip the read timeout: cap the total.
-    total_timeout: float = 120.0
-    # Networks (CIDR) that may be fetched although private/loopback/link-local: intranet feeds, tests.
-    allowed_networks: tuple[str, ...] = ()
-    per_host: int = 2  # requests in flight to one host name at once, in this process
-
-    @classmethod
-    def from_settings(cls, fetch: FetchSettings) -> FetchLimits:
-        return cls(
-            connect_timeout=fetch.connect_timeout,
-            read_timeout=fetch.read_timeout,
-            max_bytes=fetch.max_bytes,
-            user_agent=fetch.user_agent,
-            max_redirects=fetch.max_redirects,
-            allowed_networks=fetch.allowed_networks,
-            per_host=fetch.per_host,
-        )
-
-    def networks(self) -> _Networks:
-        """`allowed_networks` parsed (Settings validated them; a bad literal here is a bug, so it raises)."""
-        return tuple(ipaddress.ip_network(value, strict=False) for value in self.allowed_networks)
+def _networks(limits: FetchSettings) -> _Networks:
+    """`allowed_networks` parsed (Settings validated them; a bad literal here is a bug, so it raises)."""
+    return tuple(ipaddress.ip_network(value, strict=False) for value in limits.allowed_networks)
 
 
 class _HostSlots:
@@ -167,7 +136,7 @@ class RateLimited(FetchError):
     """HTTP 429, or 503 with Retry-After: the server asked us to come back later.
 
     `retry_after_s` is how many seconds to wait before the next request (from Retry-After as
-    delta-seconds or as an HTTP-date, clamped to [0, MAX_RETRY_AFTER_S]); None when a 429 gave no
+    delta-seconds or as an HTTP-date, at least 0); None when a 429 gave no
     usable Retry-After, in which case the caller's own backoff applies.
     """
 
@@ -203,7 +172,7 @@ def fetch(
     *,
     etag: str | None,
     last_modified: str | None,
-    limits: FetchLimits,
+    limits: FetchSettings,
     client: httpx.Client | None = None,
 ) -> FetchResult:
     """GET `url` (http, https or file) within `limits`; conditional when etag/last_modified are given.
@@ -241,13 +210,13 @@ def fetch(
             http.close()
 
 
-def guarded_client(limits: FetchLimits) -> httpx.Client:
+def guarded_client(limits: FetchSettings) -> httpx.Client:
     """An httpx client whose every connection goes through the SSRF guard (pinned, checked address).
 
     No environment proxies (trust_env=False): a proxy would make the checked address meaningless.
     """
     return httpx.Client(
-        transport=_GuardedTransport(limits.networks()), follow_redirects=False, trust_env=False
+        transport=_GuardedTransport(_networks(limits)), follow_redirects=False, trust_env=False
     )
 
 
@@ -413,14 +382,14 @@ def _fetch_http(
     url: str,
     headers: dict[str, str],
     timeout: httpx.Timeout,
-    limits: FetchLimits,
+    limits: FetchSettings,
     http: httpx.Client,
     etag: str | None,
     last_modified: str | None,
     started: float,
 ) -> FetchResult:
     current = url
-    allowed = limits.networks()
+    allowed = _networks(limits)
     # Redirects are followed by hand so that each hop goes through _check_destination.
     for _hop in range(limits.max_redirects + 1):
         _check_destination(url, current)
@@ -452,7 +421,7 @@ def _fetch_http(
     raise FetchError(url, f"too many redirects (more than {limits.max_redirects})")
 
 
-def _timeout_reason(exc: httpx.TimeoutException, limits: FetchLimits) -> str:
+def _timeout_reason(exc: httpx.TimeoutException, limits: FetchSettings) -> str:
     if isinstance(exc, httpx.ConnectTimeout):
         return f"timed out after {limits.connect_timeout:g}s (connect)"
     if isinstance(exc, httpx.PoolTimeout):
@@ -465,7 +434,7 @@ def _timeout_reason(exc: httpx.TimeoutException, limits: FetchLimits) -> str:
 def _read_response(
     url: str,
     resp: httpx.Response,
-    limits: FetchLimits,
+    limits: FetchSettings,
     etag: str | None,
     last_modified: str | None,
     started: float,
@@ -542,7 +511,9 @@ def _retry_after_s(value: str | None, now: float | None = None) -> float | None:
         if when.tzinfo is None:  # HTTP-dates are GMT; the obsolete forms may omit the zone
             when = when.replace(tzinfo=UTC)
         seconds = when.timestamp() - (time.time() if now is None else now)
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER_S)
+    # Reported as asked (a date in the past is now); how long a feed may really be parked is the
+    # feed state's decision (`store.sources.record_fetch`, capped by the feed backoff setting).
+    return max(seconds, 0.0)
 
 
 def _media_type(content_type: str | None) -> str:
@@ -574,7 +545,7 @@ def _file_etag(stat_result: object) -> str:
 
 
 def _fetch_file(
-    url: str, *, etag: str | None, last_modified: str | None, limits: FetchLimits, started: float
+    url: str, *, etag: str | None, last_modified: str | None, limits: FetchSettings, started: float
 ) -> FetchResult:
     parts = urlsplit(url)
     if parts.netloc not in ("", "localhost"):

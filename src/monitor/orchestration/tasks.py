@@ -56,21 +56,30 @@ def dsn_from_connection(conn: Any) -> str:
 
 
 def task_settings() -> Settings:
-    from monitor.entities.extract import use_cache_dir
+    """The settings of a task, read when it runs (never when the DAG file is parsed), with the
+    database resolved: the `monitor_db` connection, else MONITOR_DATABASE_URL, else the embedded
+    server of a one-machine install."""
+    from monitor.dev.embedded import with_database_url
 
     settings = Settings.from_env()
-    use_cache_dir(settings.cache_dir)
     conn = _airflow_connection(MONITOR_DB_CONN_ID)
     if conn is not None:
         settings = replace(settings, database_url=dsn_from_connection(conn))
-    return replace(settings, progress=False)  # task logs are not terminals
+    return replace(with_database_url(settings), progress=False)  # task logs are not terminals
+
+
+def _models(settings: Settings) -> Any:
+    from monitor.analyze import Models
+
+    return Models.load(settings)
 
 
 @contextmanager
 def _database(settings: Settings) -> Iterator[Any]:
-    from monitor.store.db import connect, migrate, resolve_database_url
+    from monitor.store.db import connect, migrate
 
-    conn = connect(resolve_database_url(settings))
+    assert settings.database_url is not None  # resolved by task_settings
+    conn = connect(settings.database_url)
     try:
         migrate(conn, settings.migrations_dir)  # a no-op once applied; makes a fresh database usable
         yield conn
@@ -131,7 +140,7 @@ def process_pending() -> dict[str, Any]:
 
     settings = task_settings()
     with _database(settings) as conn:
-        report = pipeline.process_pending(settings, conn)
+        report = pipeline.process_pending(settings, conn, _models(settings))
         stories = pipeline.assign_stories(settings, conn)
     return {
         **asdict(report),
@@ -184,11 +193,12 @@ def smtp_transport() -> Any:
 
 
 def build_digest(day: str) -> dict[str, Any]:
+    """Build and store the digest of `day` (the send task mails this stored digest)."""
     from monitor import pipeline
 
     settings = task_settings()
     with _database(settings) as conn:
-        result = pipeline.build_daily_digest(settings, conn, date.fromisoformat(day))
+        result = pipeline.build_daily_digest(settings, conn, _models(settings), date.fromisoformat(day))
     return {
         "date": day,
         "articles": result.articles,
@@ -198,6 +208,7 @@ def build_digest(day: str) -> dict[str, Any]:
 
 
 def send_digest(day: str, force: bool = False) -> dict[str, Any]:
+    """Mail the digest of `day` as the build task stored it, once per date unless `force`."""
     from monitor import pipeline
 
     settings = task_settings()
@@ -205,40 +216,53 @@ def send_digest(day: str, force: bool = False) -> dict[str, Any]:
     transport = smtp_transport()
     with _database(settings) as conn:
         result = pipeline.send_daily_digest(
-            settings, conn, date.fromisoformat(day), transport=transport, recipients=recipients, force=force
+            settings,
+            conn,
+            _models(settings),
+            date.fromisoformat(day),
+            transport=transport,
+            recipients=recipients,
+            force=force,
         )
     log.info("digest %s: %s", day, result.reason)
     return {"date": day, "sent": result.sent, "reason": result.reason, "articles": result.articles}
 
 
-def digest_day(context: Any, timezone: str) -> str:
-    """The digest date of a run: the `date` param if given, else the day before the run in `timezone`.
+def run_moment(context: Any) -> Any:
+    """When a run is about: its logical date, or (Airflow 3 manual and asset-triggered runs may have
+    none) its `run_after`. The same for a rerun of that run, whatever the clock says then."""
+    return context.get("logical_date") or context["dag_run"].run_after
 
-    Airflow 3 manual runs may have no logical date, so the run's `run_after` stands in for it.
-    """
+
+def digest_day(context: Any) -> str:
+    """The digest date of a run: the `date` param if given, else the day before the run, in the
+    time zone of the settings when the task runs."""
     from datetime import timedelta
     from zoneinfo import ZoneInfo
 
     param = (context.get("params") or {}).get("date")
     if param:
         return date.fromisoformat(str(param)).isoformat()
-    moment = context.get("logical_date") or context["dag_run"].run_after
-    return (moment.astimezone(ZoneInfo(timezone)) - timedelta(days=1)).date().isoformat()
+    timezone = Settings.from_env().timezone
+    return (run_moment(context).astimezone(ZoneInfo(timezone)) - timedelta(days=1)).date().isoformat()
 
 
-def alert_spikes() -> dict[str, Any]:
-    """Mail today's new spikes at once when MONITOR_SPIKE_ALERTS is on (the digest shows them anyway)."""
-    from datetime import datetime
+def alert_spikes(context: Any) -> dict[str, Any]:
+    """Mail the new spikes of the run's day at once when MONITOR_SPIKE_ALERTS is on (the digest shows
+    them anyway). The day is the run's (its local date), so a rerun of yesterday's run judges
+    yesterday, not today."""
     from zoneinfo import ZoneInfo
 
     from monitor import pipeline
 
     settings = task_settings()
+    day = run_moment(context).astimezone(ZoneInfo(settings.timezone)).date()
     if not settings.spike_alerts:
-        return {"enabled": False, "sent": 0}
-    today = datetime.now(ZoneInfo(settings.timezone)).date()
+        return {"enabled": False, "date": day.isoformat(), "sent": 0}
     recipients = list(settings.alert_recipients) or digest_recipients(settings)
     transport = smtp_transport()
     with _database(settings) as conn:
-        sent = pipeline.send_spike_alerts(settings, conn, today, transport=transport, recipients=recipients)
-    return {"enabled": True, "date": today.isoformat(), "sent": sent}
+        sent = pipeline.send_spike_alerts(
+            settings, conn, _models(settings), day, transport=transport, recipients=recipients
+        )
+    return {"enabled": True, "date": day.isoformat(), "sent": sent}

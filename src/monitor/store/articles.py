@@ -356,3 +356,17 @@ def mark_failed(conn: Connection, article_id: int, error: str) -> None:
             "UPDATE articles SET status = 'failed', error = %s, processed_at = now() WHERE id = %s",
             (error, article_id),
         )
+
+
+def status_counts(conn: Connection) -> dict[str, int]:
+    """Articles per status (new, processed, duplicate, failed), in status order."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT status, count(*) FROM articles GROUP BY status ORDER BY status")
+        return {status: n for status, n in cur.fetchall()}
+
+
+def topic_counts(conn: Connection) -> dict[str, int]:
+    """Articles per topic, most frequent first."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT topic_id, count(*) FROM article_topics GROUP BY topic_id ORDER BY 2 DESC, 1")
+        return {topic: n for topic, n in cur.fetchall()}

@@ -312,13 +312,14 @@ def save_digest(conn: Connection, row: dict[str, Any]) -> None:
     with conn.cursor() as cur:
         cur.execute(
             """INSERT INTO digests (digest_date, timezone, window_start, window_end, article_count, subject,
-                                    html, text)
+                                    html, text, mail_html)
                VALUES (%(digest_date)s, %(timezone)s, %(window_start)s, %(window_end)s, %(article_count)s,
-                       %(subject)s, %(html)s, %(text)s)
+                       %(subject)s, %(html)s, %(text)s, %(mail_html)s)
                ON CONFLICT (digest_date, timezone) DO UPDATE
                   SET window_start = EXCLUDED.window_start, window_end = EXCLUDED.window_end,
                       article_count = EXCLUDED.article_count, subject = EXCLUDED.subject,
-                      html = EXCLUDED.html, text = EXCLUDED.text, built_at = now()""",
+                      html = EXCLUDED.html, text = EXCLUDED.text, mail_html = EXCLUDED.mail_html,
+                      built_at = now()""",
             row,
         )
 
@@ -332,15 +333,28 @@ def sent_at(conn: Connection, digest_date: date, timezone: str) -> datetime | No
         return row[0] if row else None
 
 
-def lock_for_sending(conn: Connection, digest_date: date, timezone: str) -> datetime | None:
-    """Lock the digest row until the caller commits or rolls back; returns when it was sent, if ever."""
+@dataclass(frozen=True)
+class StoredDigest:
+    """What the send step mails: the digest as it was built and stored."""
+
+    subject: str
+    text: str
+    mail_html: str | None  # None: built before the e-mail HTML was stored with it (migration 0009)
+    article_count: int
+    sent_at: datetime | None
+
+
+def lock_for_sending(conn: Connection, digest_date: date, timezone: str) -> StoredDigest | None:
+    """The stored digest, its row locked until the caller commits or rolls back (so two senders
+    serialise and the second sees `sent_at`); None when that date was never built."""
     with conn.cursor() as cur:
         cur.execute(
-            "SELECT sent_at FROM digests WHERE digest_date = %s AND timezone = %s FOR UPDATE",
+            """SELECT subject, text, mail_html, article_count, sent_at FROM digests
+                WHERE digest_date = %s AND timezone = %s FOR UPDATE""",
             (digest_date, timezone),
         )
         row = cur.fetchone()
-        return row[0] if row else None
+        return StoredDigest(*row) if row else None
 
 
 def mark_sent(conn: Connection, digest_date: date, timezone: str, recipients: str) -> None:

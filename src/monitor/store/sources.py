@@ -156,8 +156,10 @@ def record_fetch(
     error_count = source.error_count + 1 if failed else 0
     next_at = next_poll(now, source.interval_minutes, error_count, max_backoff_minutes)
     if result.retry_after_s:
-        # Never earlier than the server asked; a day at most, so a silly header cannot park a feed.
-        next_at = max(next_at, now + timedelta(seconds=min(result.retry_after_s, 86_400)))
+        # Never earlier than the server asked, and never later than the longest backoff of a failing
+        # feed (a day by default): the one cap, so a silly header cannot park a feed for months.
+        wait_s = min(result.retry_after_s, max_backoff_minutes * 60)
+        next_at = max(next_at, now + timedelta(seconds=wait_s))
     with conn.cursor() as cur:
         cur.execute(
             """INSERT INTO fetch_log (source_id, fetched_at, outcome, http_status, items_seen, items_new,
@@ -201,3 +203,9 @@ def record_fetch(
                 "id": source.id,
             },
         )
+
+
+def make_due(conn: Connection, url: str) -> None:
+    """Poll the feed at `url` at the next run, whenever it was last polled (the demo's sample feed)."""
+    with conn.cursor() as cur:
+        cur.execute("UPDATE sources SET next_fetch_at = now() WHERE url = %s", (url,))
