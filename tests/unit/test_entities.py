@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.entities.extract import EntityExtractor, Mention, load_default_extractor
+from monitor.entities import EntityExtractor, Mention, build_extractor
 from monitor.models import Entity
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "entities"
@@ -16,7 +16,7 @@ SEED = Path(__file__).resolve().parents[3] / "shared" / "data" / "seed" / "osce_
 
 @pytest.fixture(scope="module")
 def ex() -> EntityExtractor:
-    return load_default_extractor()
+    return build_extractor(None)  # the gazetteer built here: no cache folder shared between tests
 
 
 def ids(entities: list[Entity]) -> set[str]:
@@ -268,10 +268,6 @@ def test_empty_input(ex: EntityExtractor) -> None:
     assert ex.extract("", "") == []
 
 
-def test_default_extractor_is_cached() -> None:
-    assert load_default_extractor() is load_default_extractor()
-
-
 # -- fixture article and seed ------------------------------------------------------------------------
 
 
@@ -392,23 +388,20 @@ def test_gold_names_drop_parts_possessives_and_roles() -> None:
     }
 
 
-def test_roles_without_a_name_have_no_canonical_name() -> None:
-    from monitor.entities.extract import load_default_extractor
+def test_roles_without_a_name_have_no_canonical_name(ex: EntityExtractor) -> None:
     from monitor.evaluation.entities import extractor_canonicaliser
 
-    canonical = extractor_canonicaliser(load_default_extractor())
+    canonical = extractor_canonicaliser(ex)
     assert canonical("President of Syria", "Person") is None
     assert canonical("Mr Colville", "Person") == ("Person", "Colville")
 
 
-def test_a_quoted_nickname_inside_a_name_leaves_one_person() -> None:
-    from monitor.entities.extract import load_default_extractor
-
+def test_a_quoted_nickname_inside_a_name_leaves_one_person(ex: EntityExtractor) -> None:
     text = (
         '"We will strike again," said Col. John "J.D." Kettering, the task force spokesman. '
         "Sgt. Richard 'Tex' Holloway was wounded. The \"Desert Hawks\" brigade withdrew."
     )
-    people = {e.name for e in load_default_extractor().extract("", text) if e.type == "person"}
+    people = {e.name for e in ex.extract("", text) if e.type == "person"}
     assert {"John Kettering", "Richard Holloway"} <= people
     assert not people & {"John", "Kettering", "Richard", "Holloway", "J.D.", "Tex"}
 

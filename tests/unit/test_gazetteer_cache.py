@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from monitor.entities.extract import EntityExtractor
+from monitor.entities import EntityExtractor, build_extractor
 from monitor.entities.gazetteer import cached_gazetteer
 
 TEXT = "Border guards from Kyrgyzstan met OSCE officials in Bishkek, the Kazakh delegation said."
@@ -22,6 +22,17 @@ def test_cached_gazetteer_gives_the_same_extractor(tmp_path: Path) -> None:
     again = cached_gazetteer(tmp_path)
     assert EntityExtractor(again).extract("", TEXT) == EntityExtractor(built).extract("", TEXT)
     assert cache_file.read_bytes()[:1] == b"\x80"  # a pickle again
+
+
+def test_build_extractor_makes_a_new_extractor_from_the_cached_gazetteer(tmp_path: Path) -> None:
+    first = build_extractor(tmp_path)  # builds the gazetteer and writes its pickle
+    (cache_file,) = tmp_path.glob("gazetteer-*.pickle")
+    written = cache_file.stat().st_mtime_ns
+    second = build_extractor(tmp_path)  # loads it: the file is left as it is
+    assert second is not first and second.gz is not first.gz
+    assert cache_file.stat().st_mtime_ns == written
+    assert second.extract("", TEXT) == first.extract("", TEXT)
+    assert second.mentions("", TEXT) == first.mentions("", TEXT)
 
 
 def test_language_model_cache_answers_as_the_packaged_model(tmp_path: Path) -> None:

@@ -1,0 +1,154 @@
+"""Context: what the words around one occurrence of a phrase add to its plan.
+
+A title or a verb of saying next to an open run makes it a person ("spokesman John Kirby", "Dana
+Vorobyova said"); a force or state body after a country makes an organisation ("Iraqi security
+forces"); a number after an unknown acronym makes a unit ("CTF 150"); a preposition or a place noun
+makes a place ("in Daquq", "Diyala province"). Only the few words right before and after a phrase
+are read: lower-case running text is never scanned.
+"""
+
+from __future__ import annotations
+
+import re
+
+from monitor.entities.gazetteer import Gazetteer, Target, slugify
+from monitor.entities.mention import Mention, named, named_org
+from monitor.entities.patterns import (
+    APPOSITION_RE,
+    APPOSITION_WORD_RE,
+    CONNECTOR_SET,
+    FORCES_RE,
+    LOC_AFTER_RE,
+    LOC_OF_NOUNS,
+    LOC_PREPOSITIONS,
+    UNIT_NUMBER_RE,
+    WORD_AFTER_RE,
+)
+from monitor.entities.plan import Plan
+
+_MAX_CONTEXT = 40  # characters looked at before a phrase for a title, a verb of saying or "in"
+
+
+class Phrase:
+    """One occurrence of a phrase in a text: its plan, where it is, and what its context added.
+    A slotted plain class: one is made per phrase occurrence, so creation cost matters."""
+
+    __slots__ = ("extra", "offset", "persons", "plan", "runs", "single", "source")
+
+    def __init__(
+        self, source: str, offset: int, plan: Plan, persons: list[tuple[int, int, str | None]]
+    ) -> None:
+        self.source = source
+        self.offset = offset  # character offset of the plan's spans in the text
+        self.plan = plan
+        self.persons = persons
+        self.runs: list[tuple[int, int, bool]] = []
+        self.extra: list[Mention] = []  # mentions made from context (forces, places)
+        self.single = False  # the pseudo-phrase of all one-word phrases (absolute spans)
+
+
+def apply_context(ph: Phrase, body: str, gz: Gazetteer) -> None:
+    """Decides what the plan left to the words around the phrase."""
+    plan, offset = ph.plan, ph.offset
+    if plan.last_country is not None:
+        start = offset + plan.last_country_start
+        forces(ph, body, start, offset + plan.ends[-1], plan.last_country)
+    if plan.open_runs:
+        start, end = offset + plan.starts[0], offset + plan.ends[-1]
+        before_words = body[max(0, start - _MAX_CONTEXT) : start].rstrip(" \t,").rsplit(None, 1)
+        before = before_words[-1].lower() if before_words else ""
+        after_m = WORD_AFTER_RE.match(body, end)
+        after = after_m.group(1) if after_m else ""
+        for a, b in plan.open_runs:
+            title = None
+            if a == 0 and before in gz.titles:
+                # "spokesman John Kirby"; "The Minister of Justice, Joris Peeters"
+                title = (body[start - 2] == "," and _role_before(body, start, gz.titles)) or before
+            elif after in gz.speech_verbs or (a == 0 and before in gz.speech_verbs):
+                title = ""
+            elif a == 0 and body[start - 2] == "," and (role := _role_before(body, start, gz.titles)):
+                title = role  # "The Minister of the Interior, Annelies De Wilde, said"
+            else:
+                app = APPOSITION_RE.match(body, end)
+                if app and any(w in gz.titles for w in APPOSITION_WORD_RE.findall(app.group(1))):
+                    title = ""  # "John Smith, the bank's director"
+            if title is not None:
+                ph.persons.append((a, b, title or None))
+            else:
+                ph.runs.append((a, b, a == 0))
+
+
+def _role_before(body: str, start: int, titles: frozenset[str]) -> str:
+    """A role set off by a comma before a name, with its complement: "Minister of the Interior"
+    in "The Minister of the Interior, Annelies De Wilde, ..."; "" when there is none. Only the
+    capitalised words and connectors right before the comma are read."""
+    before = body[max(0, start - _MAX_CONTEXT) : start].rstrip(" \t")
+    if not before.endswith(","):
+        return ""
+    words = before[:-1].split()
+    first = -1  # the first title word: "Minister" in "Minister of Justice"
+    for k in range(len(words) - 1, max(-1, len(words) - 7), -1):
+        word = words[k]
+        if word.lower() in titles:
+            first = k
+        elif not (word[:1].isupper() or word in CONNECTOR_SET):
+            break
+    return " ".join(words[first:]) if first >= 0 else ""
+
+
+def forces(ph: Phrase, body: str, start: int, end: int, country: Target) -> None:
+    """A state's forces or government are an organisation: "Iraqi security forces", "U.S. troops"."""
+    m = FORCES_RE.match(body, end)
+    if m is None:
+        return
+    words = m.group(1)
+    org_id = f"org:{country.id.lower()}-{slugify(words)}"
+    ph.extra.append(named(start, m.end(), "organisation", org_id, body[start : m.end()], ph.source))
+
+
+def numbered_unit(singles: Phrase, body: str, m: re.Match[str]) -> bool:
+    """An unknown acronym with a number after it names a numbered unit: "CTF 50", "TF 55",
+    "JTF 2" (task forces). Added as its own mention; False when no number follows."""
+    if not m.group().isupper():
+        return False  # "Army 3": a service word, not an acronym
+    num = UNIT_NUMBER_RE.match(body, m.end())
+    if num is None:
+        return False
+    surface = body[m.start() : num.end()]
+    singles.extra.append(named_org(m.start(), num.end(), surface, singles.source))
+    return True
+
+
+def prev_word(body: str, start: int) -> str:
+    """The blank-separated word right before `start` when one space separates them ("" otherwise):
+    a cheaper `_word_before` (string methods only) for checks that run on every unknown name."""
+    j = start - 1
+    if j <= 0 or body[j] != " ":
+        return ""
+    return body[body.rfind(" ", max(0, j - 16), j) + 1 : j]
+
+
+def _word_before(body: str, start: int) -> tuple[str, int]:
+    """The word ending right before `start` (blanks skipped) and where it starts."""
+    j = start
+    while j > 0 and body[j - 1] in " \t":
+        j -= 1
+    i = j
+    while i > 0 and j - i < 16 and body[i - 1].isalpha():
+        i -= 1
+    return body[i:j], i
+
+
+def place_cue(body: str, start: int, end: int) -> bool:
+    """Whether the words around a name make it a place: "in Daquq", "the village of Safina",
+    "Diyala province". Not before a possessive ("in Trump's ..."), which is a person or an
+    organisation. String operations rather than a regex search: this runs for every unknown name."""
+    nxt = body[end : end + 1]
+    if nxt in ("'", "’"):
+        return False
+    word, i = _word_before(body, start)
+    if word in LOC_PREPOSITIONS or word.lower() in LOC_PREPOSITIONS:  # "near Rawah", "Near Rawah"
+        return True
+    if word == "of" and _word_before(body, i)[0] in LOC_OF_NOUNS:
+        return True
+    return nxt == " " and LOC_AFTER_RE.match(body, end) is not None
