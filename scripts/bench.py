@@ -40,6 +40,7 @@ from email.utils import format_datetime
 from importlib import resources
 from itertools import islice
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 import feedparser
@@ -142,18 +143,23 @@ def bench_classify_cli(docs: list[dict]) -> float:
     return len(sample) / elapsed
 
 
-def bench_classify(docs: list[dict]) -> float:
-    from monitor.classify.rules import load_default_classifier
-    from monitor.entities.extract import load_default_extractor
-    from monitor.extract.language import detect_language
+def _models() -> Any:
+    """The models as every CLI call and Airflow task loads them: from the cache directory."""
+    from monitor.analyze import Models
+    from monitor.settings import Settings
 
-    classifier, extractor = load_default_classifier(), load_default_extractor()
+    return Models.load(Settings.from_env())
+
+
+def bench_classify(docs: list[dict]) -> float:
+    """The analysis chain (clean, language, classify, entities) in this process, per article."""
+    from monitor.analyze import analyze
+
+    models = _models()
     sample = docs[: min(len(docs), 3000)]
     start = time.process_time()  # CPU time of this process: other load on the machine does not count
     for d in sample:
-        language = detect_language(f"{d['title']}\n{d['text']}")
-        classifier.classify(d["title"], d["text"], language)
-        extractor.extract(d["title"], d["text"])
+        analyze(d["title"], d["text"], "text", models)
     return len(sample) / (time.process_time() - start)
 
 
@@ -237,14 +243,13 @@ def bench_e2e(docs: Iterable[dict], total: int, later: list[dict]) -> tuple[floa
     import threading
 
     from monitor import pipeline
-    from monitor.entities.extract import use_cache_dir
     from monitor.ingest.feeds import parse_feed
     from monitor.settings import Settings
     from monitor.store import articles, sources
 
     # The models come from the cache directory, as in every CLI call and Airflow task (the classify
     # benchmark before this one has filled it); without it the first batch would build the gazetteer.
-    use_cache_dir(Settings.from_env().cache_dir)
+    models = _models()
     with BenchDatabase() as url, tempfile.TemporaryDirectory() as tmp:
         feeds = write_feeds(docs, Path(tmp))
         conn = psycopg2.connect(url)
@@ -256,14 +261,14 @@ def bench_e2e(docs: Iterable[dict], total: int, later: list[dict]) -> tuple[floa
         ingest_done = threading.Event()
         processed: list[pipeline.ProcessReport] = []
         failure: list[BaseException] = []
-        workers = pipeline.ProcessingWorkers(settings)  # forked before the ingest thread starts
+        workers = pipeline.ProcessingWorkers(settings, models)  # forked before the ingest thread starts
 
         def process() -> None:
             pconn = psycopg2.connect(url)
             try:
                 while True:
                     last_call = ingest_done.is_set()
-                    report = pipeline.process_pending(settings, pconn, workers=workers)
+                    report = pipeline.process_pending(settings, pconn, models, workers=workers)
                     processed.append(report)
                     if report.processed + report.duplicates + report.failed == 0:
                         if last_call:
@@ -360,13 +365,12 @@ def bench_story_runs(url: str, later_feed: Path) -> dict:
 
 def _story_runs(url: str, later_feed: Path) -> dict:
     from monitor import pipeline
-    from monitor.entities.extract import use_cache_dir
     from monitor.ingest.feeds import parse_feed
     from monitor.settings import Settings
     from monitor.store import articles
 
     settings = replace(Settings(), database_url=url, progress=False, batch_size=500)
-    use_cache_dir(settings.cache_dir)
+    models = _models()
     conn = psycopg2.connect(url)
     start = time.perf_counter()
     backlog = pipeline.assign_stories(settings, conn)
@@ -380,7 +384,7 @@ def _story_runs(url: str, later_feed: Path) -> dict:
     articles.insert_items(conn, source_id=source_id, origin="feed", items=items)
     conn.commit()
     start = time.perf_counter()
-    processed = pipeline.process_pending(settings, conn)
+    processed = pipeline.process_pending(settings, conn, models)
     process_s = time.perf_counter() - start
     start = time.perf_counter()
     run = pipeline.assign_stories(settings, conn)
@@ -405,6 +409,7 @@ def bench_digest_300k() -> tuple[float, dict]:
     from monitor import pipeline
     from monitor.settings import Settings
 
+    models = _models()
     day = date(2026, 11, 20)
     with BenchDatabase() as url:
         conn = psycopg2.connect(url)
@@ -448,10 +453,10 @@ def bench_digest_300k() -> tuple[float, dict]:
         conn.autocommit = False
         settings = replace(Settings(), timezone="UTC", out_dir=REPO / "out" / "bench-digest", progress=False)
         start = time.perf_counter()
-        result = pipeline.build_daily_digest(settings, conn, day)
+        result = pipeline.build_daily_digest(settings, conn, models, day)
         first = time.perf_counter() - start
         start = time.perf_counter()  # again: the previous days' counts are now stored
-        pipeline.build_daily_digest(settings, conn, day)
+        pipeline.build_daily_digest(settings, conn, models, day)
         again = time.perf_counter() - start
         conn.close()
     assert result.articles == DIGEST_ARTICLES, result.articles

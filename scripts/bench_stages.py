@@ -46,14 +46,14 @@ def main() -> int:
     parser.add_argument("--snapshot", help="write every doc's outputs as JSON lines to this file and stop")
     args = parser.parse_args()
 
-    from monitor.classify.rules import load_default_classifier
-    from monitor.entities.extract import load_default_extractor
-    from monitor.extract.language import detect_language
+    from monitor.analyze import Models
+    from monitor.settings import Settings
 
     docs = _docs()
     t0 = time.process_time()
-    classifier, extractor = load_default_classifier(), load_default_extractor()
-    detect_language("warm the model up")
+    models = Models.load(Settings.from_env())
+    classifier, extractor, detect_language = models.classifier, models.extractor, models.languages
+    models.preload()
     print(f"load: {time.process_time() - t0:.2f} s", file=sys.stderr)
 
     if args.snapshot:

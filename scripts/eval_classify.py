@@ -10,8 +10,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from monitor.classify.rules import load_default_classifier
+from monitor.analyze import Models
 from monitor.evaluation import report, security
+from monitor.settings import Settings
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -27,11 +28,12 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.data / security.DEV_FILE).is_file():
         print(report.missing_message(args.data / security.DEV_FILE), file=sys.stderr)
         return 2
-    run = security.run(args.data)
+    models = Models.load(Settings.from_env())
+    run = security.run(args.data, models=models)
     print("\n".join(report.security_section(run)))
     print(f"speed {run.scores.documents / run.seconds:,.0f} docs/s (CPU time, one core)")
     if args.errors:
-        classifier = load_default_classifier()
+        classifier = models.classifier
         want = args.errors == "fp"  # fp: judged false, predicted security
         shown = 0
         for row, fired in zip(run.rows, run.fired, strict=True):

@@ -10,8 +10,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from monitor.entities.extract import load_default_extractor
+from monitor.entities import build_extractor
 from monitor.evaluation import entities, report
+from monitor.settings import Settings
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -26,13 +27,13 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.data / entities.RE3D_DIR).is_dir():
         print(report.missing_message(args.data / entities.RE3D_DIR), file=sys.stderr)
         return 2
-    run = entities.run(args.data)
+    ex = build_extractor(Settings.from_env().cache_dir)
+    run = entities.run(args.data, ex)
     print("\n".join(report.entities_section(run)))
     print(
         f"speed {run.speed_docs / run.speed_seconds:,.0f} docs/s on {run.speed_source} (CPU time, one core)"
     )
     if args.show_errors:
-        ex = load_default_extractor()
         for doc, ents in entities.load_re3d(args.data / entities.RE3D_DIR):
             wrong, missed = entities.span_errors(ents, entities.predictions(ex, doc), args.show_errors)
             for surface in wrong:
