@@ -86,6 +86,26 @@ def _monitor_conn(database_url: str) -> str:
     return json.dumps({k: v for k, v in fields.items() if v})
 
 
+def _task_times(airflow_db: str, dag_id: str, tasks: tuple[str, str]) -> tuple[datetime, datetime]:
+    """The end of the first task and the start of the second in the DAG's latest run (Airflow's
+    metadata database)."""
+    import psycopg2
+
+    conn = psycopg2.connect(airflow_db.replace("postgresql+psycopg2://", "postgresql://", 1))
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                """SELECT ti.task_id, ti.start_date, ti.end_date FROM task_instance ti
+                    WHERE ti.dag_id = %s AND ti.run_id = (SELECT run_id FROM dag_run WHERE dag_id = %s
+                                                          ORDER BY id DESC LIMIT 1)""",
+                (dag_id, dag_id),
+            )
+            times = {task: (start, end) for task, start, end in cur.fetchall()}
+    finally:
+        conn.close()
+    return times[tasks[0]][1], times[tasks[1]][0]
+
+
 def _rows(db: Connection, sql: str) -> list[tuple]:
     with db.cursor() as cur:
         cur.execute(sql)
@@ -161,6 +181,12 @@ def test_feed_and_inbox_to_mailed_digest_once_per_date(
     assert f"cid:{cid}" in html
     assert images[0].get_payload(decode=True).startswith(b"\x89PNG\r\n\x1a\n")
     assert _rows(db, "SELECT sent_to FROM digests") == [("analysts@example.org, desk@example.org",)]
+    # What was mailed is what `build` stored, and `send` did not build it again: the stored row is
+    # older than the send task (a rebuild rewrites it, and its built_at, while sending).
+    ((stored_text, built_at),) = _rows(db, "SELECT text, built_at FROM digests")
+    assert text.replace("\r\n", "\n") == stored_text  # the mail has CRLF line ends (RFC 5322)
+    build_end, send_start = _task_times(airflow_db, "monitor_daily_digest", ("build", "send"))
+    assert built_at <= build_end < send_start
 
     # A re-run for the same date does not mail again...
     assert digest.test(run_conf={"date": today}).state == "success"
@@ -168,3 +194,64 @@ def test_feed_and_inbox_to_mailed_digest_once_per_date(
     # ...unless forced.
     assert digest.test(run_conf={"date": today, "force_send": True}).state == "success"
     assert len(mailbox.messages) == 2
+
+
+@pytest.mark.slow
+def test_spike_alert_of_a_rerun_is_about_the_runs_day(
+    airflow_db: str,
+    database_url: str,
+    db: Connection,
+    smtp_server: tuple[int, Inbox],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A run of the processing DAG for a past day (a rerun, a backfill) alerts on that day's spikes,
+    whatever the clock says when it runs."""
+    from dataclasses import replace
+
+    from monitor import pipeline
+    from monitor.analyze import Models
+    from monitor.settings import Settings
+
+    smtp_port, mailbox = smtp_server
+    day = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+    inbox_dir = tmp_path / "inbox"
+    inbox_dir.mkdir()
+    lines = [
+        json.dumps(
+            {
+                "title": f"Bomb attack number {i}",
+                "text": f"A terrorist bomb attack in town {i} killed "
+                "several people; police said the suicide bomber belonged to an extremist cell.",
+            }
+        )
+        for i in range(7)
+    ]
+    (inbox_dir / "attacks.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    settings = replace(Settings(), database_url=database_url, inbox_dir=inbox_dir, progress=False)
+    models = Models.load(replace(settings, cache_dir=REPO / ".monitor" / "cache"))
+    pipeline.ingest_inbox(settings, db, now=day)
+    assert pipeline.process_pending(settings, db, models).processed == 7
+    for name, value in {
+        "AIRFLOW_CONN_MONITOR_DB": _monitor_conn(database_url),
+        "AIRFLOW_CONN_SMTP_DEFAULT": json.dumps(
+            {"conn_type": "smtp", "host": "127.0.0.1", "port": smtp_port}
+        ),
+        "MONITOR_INBOX": str(inbox_dir),
+        "MONITOR_HOME": str(tmp_path / "home"),
+        "MONITOR_DIGEST_RECIPIENTS": "desk@example.org",
+        "MONITOR_TIMEZONE": "UTC",
+        "MONITOR_SPIKE_ALERTS": "true",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("MONITOR_DATABASE_URL", raising=False)
+
+    from airflow.dag_processing.dagbag import DagBag
+
+    dag = DagBag(dag_folder=str(REPO / "dags")).dags["monitor_process"]
+    assert dag.test(logical_date=day).state == "success"
+    subjects = [str(m["Subject"]) for m in mailbox.messages]
+    assert len(subjects) == 1 and subjects[0].startswith("[security monitor] spike alert 2026-03-10:"), (
+        subjects
+    )
+    assert _rows(db, "SELECT DISTINCT alert_date::text FROM alerts") == [("2026-03-10",)]
