@@ -6,39 +6,15 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 import psycopg2
 
-from monitor.digest.build import CountryCount, WindowCounts
-from monitor.models import Entity, Evidence, TopicHit
+from monitor.models import CountryCount, Entity, Evidence, StoredArticle, TopicHit, WindowCounts
 from monitor.store.db import Connection, sibling_connection
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ArticleRecord:
-    """A processed article with its topics and entities, as the digest and the export need it."""
-
-    id: int
-    title: str
-    source: str
-    url: str | None
-    first_seen: datetime
-    published: datetime | None
-    text: str
-    language: str | None
-    topics: list[TopicHit]
-    entities: list[Entity]
-    taxonomy_version: str | None
-    duplicates: int  # further copies (sightings and duplicate rows) of the same article
-    story_id: int | None = None
-    story_articles: int = 1  # articles in its story, syndicated copies included
-    story_sources: int = 1  # distinct outlets carrying the story
-    story_first_seen: datetime | None = None
 
 
 _ARTICLE_SQL = """
@@ -56,7 +32,7 @@ SELECT a.id, a.title,
 _IN_WINDOW = "a.first_seen_at >= %s AND a.first_seen_at < %s"
 
 
-def _attach(conn: Connection, rows: list[tuple]) -> list[ArticleRecord]:
+def _attach(conn: Connection, rows: list[tuple]) -> list[StoredArticle]:
     ids = [r[0] for r in rows]
     topics: dict[int, list[TopicHit]] = defaultdict(list)
     entities: dict[int, list[Entity]] = defaultdict(list)
@@ -90,7 +66,7 @@ def _attach(conn: Connection, rows: list[tuple]) -> list[ArticleRecord]:
                 )
             )
     return [
-        ArticleRecord(
+        StoredArticle(
             id=r[0],
             title=r[1],
             source=r[2],
@@ -166,7 +142,7 @@ def window_counts(conn: Connection, start: datetime, end: datetime) -> WindowCou
 
 def read_window(
     conn: Connection, start: datetime, end: datetime, per_topic: int, other_limit: int
-) -> tuple[WindowCounts, list[ArticleRecord]]:
+) -> tuple[WindowCounts, list[StoredArticle]]:
     """`window_counts` and `digest_selection` at once: the counts on a second connection that reads
     the same snapshot (exported from `conn`'s transaction), the selection on `conn`. Each is one
     CPU-bound statement over the whole day, so two cores take about the time of the longer one.
@@ -206,7 +182,7 @@ _CANDIDATES_PER_PICK = 20
 
 def digest_selection(
     conn: Connection, start: datetime, end: datetime, per_topic: int, other_limit: int
-) -> list[ArticleRecord]:
+) -> list[StoredArticle]:
     """The articles a digest shows (top `per_topic` of each topic in the digest's order: score, then
     newest, then id, each story once with its best article; and the newest `other_limit` untagged
     ones). Totals: `window_counts`.
@@ -280,7 +256,7 @@ def _best_of_stories(ranked: Iterable[tuple[int, int]], count: int) -> list[int]
     return best
 
 
-def article_page(conn: Connection, article_id: int) -> tuple[ArticleRecord, str | None] | None:
+def article_page(conn: Connection, article_id: int) -> tuple[StoredArticle, str | None] | None:
     """One processed article with its topics and entities, and its sanitised HTML if it has one."""
     with conn.cursor() as cur:
         cur.execute(_ARTICLE_SQL.format(where="a.id = %s"), (article_id,))
@@ -294,7 +270,7 @@ def article_page(conn: Connection, article_id: int) -> tuple[ArticleRecord, str 
 
 def iter_articles(
     conn: Connection, start: datetime, end: datetime, chunk: int = 1000
-) -> Iterator[ArticleRecord]:
+) -> Iterator[StoredArticle]:
     """Stream processed articles of a window in chunks (server-side cursor): flat memory for exports."""
     with conn.cursor(name="export_articles") as cur:
         cur.itersize = chunk
