@@ -1,4 +1,4 @@
-"""Reads for the digest and the export, and the digests table (built once, sent once)."""
+"""Reads for the digest, the export and the web pages, and the digests table (built once, sent once)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal, NamedTuple
 
 import psycopg2
 
@@ -325,3 +325,68 @@ def mark_sent(conn: Connection, digest_date: date, timezone: str, recipients: st
             "UPDATE digests SET sent_at = now(), sent_to = %s WHERE digest_date = %s AND timezone = %s",
             (recipients, digest_date, timezone),
         )
+
+
+class DigestListing(NamedTuple):
+    """A built digest as the digests page lists it (a tuple, so a template can unpack it)."""
+
+    digest_date: date
+    timezone: str
+    article_count: int
+    subject: str
+    built_at: datetime
+    sent_at: datetime | None
+    sent_to: str | None
+
+
+def list_digests(conn: Connection, limit: int) -> list[DigestListing]:
+    """The latest `limit` digests built, newest date first (then by time zone)."""
+    with conn.cursor() as cur:
+        cur.execute(
+            """SELECT digest_date, timezone, article_count, subject, built_at, sent_at, sent_to
+                 FROM digests ORDER BY digest_date DESC, timezone LIMIT %s""",
+            (limit,),
+        )
+        return [DigestListing(*row) for row in cur.fetchall()]
+
+
+class StatusCounts(NamedTuple):
+    """Articles per status, shown above the digests (a tuple, so a template can index it)."""
+
+    processed: int
+    new: int
+    duplicate: int
+    failed: int
+
+
+def status_counts(conn: Connection) -> StatusCounts:
+    """How many articles are processed, waiting, duplicates and failed: one scan of the table.
+
+    Here rather than in `store/articles.py` because the web app calls it: that module pulls in the
+    dedupe fingerprints (numpy), which the Airflow api-server loading the plugin does not need."""
+    with conn.cursor() as cur:
+        cur.execute(
+            """SELECT count(*) FILTER (WHERE status = 'processed'),
+                      count(*) FILTER (WHERE status = 'new'),
+                      count(*) FILTER (WHERE status = 'duplicate'),
+                      count(*) FILTER (WHERE status = 'failed')
+                 FROM articles"""
+        )
+        row = cur.fetchone()  # an aggregate without GROUP BY: always one row
+        return StatusCounts(*row)
+
+
+# The two renderings a digest is stored in, each its own column.
+_FORMAT_COLUMNS = {"html": "html", "text": "text"}
+
+
+def stored_digest(conn: Connection, digest_date: date, fmt: Literal["html", "text"]) -> str | None:
+    """The digest of a date as it was rendered and stored (HTML or text), or None when there is none.
+    With several time zones built for one date, the first time zone by name."""
+    column = _FORMAT_COLUMNS[fmt]  # a column name from the table above, never the caller's text
+    with conn.cursor() as cur:
+        cur.execute(
+            f"SELECT {column} FROM digests WHERE digest_date = %s ORDER BY timezone LIMIT 1", (digest_date,)
+        )
+        row = cur.fetchone()
+    return None if row is None else str(row[0])
