@@ -29,11 +29,11 @@ from monitor.dedupe.fingerprints import canonical_url, text_fingerprint, word_ch
 from monitor.dedupe.near import NearDuplicateIndex
 from monitor.dedupe.near import signature as near_signature
 from monitor.dedupe.stories import StoryArticle, StoryIndex
-from monitor.digest.build import Digest, DigestArticle, WindowCounts, build_digest, digest_window
+from monitor.digest.build import Digest, build_digest, digest_window
 from monitor.digest.chart import daily_volume_png
 from monitor.digest.mail import CHART_CID, build_digest_message
 from monitor.digest.render import digest_subject, render_html, render_text
-from monitor.digest.trends import Spike, find_spikes
+from monitor.digest.trends import Spike, baseline, counts_of_window, find_spikes
 from monitor.entities.extract import EntityExtractor, load_default_extractor
 from monitor.errors import ConfigError, FetchError, InputError
 from monitor.extract.html import extract_page, html_to_text
@@ -43,7 +43,7 @@ from monitor.extract.sanitize import sanitize_html
 from monitor.ingest.feeds import parse_feed
 from monitor.ingest.fetch import FetchLimits, FetchResult, fetch
 from monitor.ingest.files import parse_inbox_file, parse_seed_text
-from monitor.models import FeedItem, ProcessedArticle
+from monitor.models import FeedItem, ProcessedArticle, WindowCounts
 from monitor.settings import INBOX_CLAIMED, Settings
 from monitor.store import articles as article_store
 from monitor.store import digests as digest_store
@@ -720,28 +720,9 @@ class DigestResult:
 def build_daily_digest(settings: Settings, conn: Connection, day: date) -> DigestResult:
     """Build, store and write the digest of `day`. A pure function of the database and the date."""
     start, end = digest_window(day, settings.timezone)
-    window, records = digest_store.read_window(
+    window, articles = digest_store.read_window(
         conn, start, end, per_topic=settings.digest_max_per_topic, other_limit=_DIGEST_OTHER_LIMIT
     )
-    articles = [
-        DigestArticle(
-            id=r.id,
-            title=r.title,
-            source=r.source,
-            url=r.url,
-            first_seen=r.first_seen,
-            published=r.published,
-            text=r.text,
-            language=r.language,
-            topics=r.topics,
-            entities=r.entities,
-            story_id=r.story_id,
-            story_articles=r.story_articles,
-            story_sources=r.story_sources,
-            story_first_seen=r.story_first_seen,
-        )
-        for r in records
-    ]
     labels = {t.id: t.label for t in load_default_classifier().taxonomy.topics}  # taxonomy order
     counts = day_counts(settings, conn, day, labels, window)
     spikes = detect_spikes(settings, conn, day, counts)
@@ -790,9 +771,7 @@ def day_counts(
     if counts is None:
         counts = digest_store.window_counts(conn, start, end)
     if end <= datetime.now(UTC):  # only a finished day can be cached: today's counts still grow
-        trend_store.store_day_counts(
-            conn, day, settings.timezone, trend_store.counts_of_window(counts, labels)
-        )
+        trend_store.store_day_counts(conn, day, settings.timezone, counts_of_window(counts, labels))
         conn.commit()
     return counts
 
@@ -808,9 +787,9 @@ def detect_spikes(
         past = day - timedelta(days=back)
         rows = trend_store.stored_day_counts(conn, past, settings.timezone)
         if rows is None:
-            rows = trend_store.counts_of_window(day_counts(settings, conn, past, labels), labels)
+            rows = counts_of_window(day_counts(settings, conn, past, labels), labels)
         previous.append(rows)
-    counts = trend_store.baseline(previous, trend_store.counts_of_window(today, labels))
+    counts = baseline(previous, counts_of_window(today, labels))
     spikes = find_spikes(counts, factor=settings.spike_factor, minimum=settings.spike_min_articles)
     trend_store.save_alerts(conn, day, settings.timezone, spikes)
     conn.commit()
@@ -862,7 +841,7 @@ def topic_history_png(settings: Settings, conn: Connection, day: date) -> bytes:
     for d in days:
         rows = trend_store.stored_day_counts(conn, d, settings.timezone)
         if rows is None:
-            rows = trend_store.counts_of_window(day_counts(settings, conn, d, labels), labels)
+            rows = counts_of_window(day_counts(settings, conn, d, labels), labels)
         per_day.append({key: n for kind, key, _label, n in rows if kind == "topic"})
     order = [t for t in labels if any(t in counts for counts in per_day)]  # taxonomy order
     series = {labels[t]: [counts.get(t, 0) for counts in per_day] for t in order}
