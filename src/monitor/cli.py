@@ -413,7 +413,7 @@ def cmd_rejects(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     """Bundled sample inbox + sample feed → database → digest, then say where everything is."""
     from monitor import pipeline
-    from monitor.store import articles, sources
+    from monitor.store import articles, digests, sources
 
     samples = resources.files("monitor") / "samples"
     settings.inbox_dir.mkdir(parents=True, exist_ok=True)
@@ -436,7 +436,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         print(f"demo: {copied} sample files copied to {settings.inbox_dir}, sample feed {feed_path}")
         r = pipeline.run_once(settings, conn, _models(settings), show_progress=settings.progress)
         _print_run(r)
-        counts = ", ".join(f"{n} {s}" for s, n in articles.status_counts(conn).items())
+        counts = ", ".join(f"{n} {s}" for s, n in digests.status_counts(conn)._asdict().items() if n)
         topics = ", ".join(f"{t} {n}" for t, n in articles.topic_counts(conn).items())
         print(f"database: articles {counts}")
         print(f"topics:   {topics or 'none'}")

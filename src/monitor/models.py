@@ -1,11 +1,13 @@
 """Plain data passed between the pipeline stages.
 
-Pure stages take bytes or text and return these; only `store/` turns them into rows. Every class is
-frozen so a stage cannot change what another stage handed it.
+Pure stages take bytes or text and return these; only `store/` turns them into rows, and what it reads
+back comes out as these too (`StoredArticle`, `WindowCounts`), so the digest and the export take the
+store's records as they are. Every class is frozen so a stage cannot change what another stage handed it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -114,3 +116,54 @@ class ProcessedArticle:
     entities: list[Entity]
     signature: bytes = b""  # MinHash of the clean text, for near-duplicate detection across sources
     display_html: str | None = None  # the source's HTML made safe (nh3), for reading in the UI
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    """A processed article as the store reads it back, with its topics, entities and story: what the
+    digest is built from (it may be handed more than its window: the rest is dropped there), what the
+    export writes and what the article page shows."""
+
+    id: int
+    title: str
+    source: str  # outlet / feed name / inbox file
+    url: str | None
+    first_seen: datetime  # aware, UTC (the digest window is on first_seen)
+    published: datetime | None
+    text: str  # clean text (the digest makes the extract)
+    language: str | None
+    topics: list[TopicHit]
+    entities: list[Entity]
+    taxonomy_version: str | None = None
+    duplicates: int = 0  # further copies (sightings and duplicate rows) of the same article
+    # The story the article belongs to (None: not clustered yet, the article is its own story).
+    story_id: int | None = None
+    story_articles: int = 1  # articles in its story, syndicated copies included
+    story_sources: int = 1  # distinct outlets carrying the story
+    story_first_seen: datetime | None = None
+
+
+@dataclass(frozen=True)
+class TopicCount:
+    topic_id: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class CountryCount:
+    id: str  # ISO 3166 alpha-2, as in `Entity.id`
+    name: str
+    count: int  # articles mentioning the country, not mentions
+
+
+@dataclass(frozen=True)
+class WindowCounts:
+    """Counts over a whole digest window, computed by the store, for when the digest is handed only a
+    selection of its articles (the top articles of each topic and the newest untagged ones) rather
+    than all of a busy day."""
+
+    total: int
+    by_topic: Mapping[str, int]  # topic id -> articles
+    by_country: Sequence[CountryCount]  # sorted by count desc, then name
+    untagged: int

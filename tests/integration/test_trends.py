@@ -7,8 +7,8 @@ from email.message import EmailMessage
 
 from monitor import pipeline
 from monitor.analyze import Models
-from monitor.digest.trends import DailyCount, find_spikes
-from monitor.models import FeedItem
+from monitor.digest.trends import DailyCount, baseline, counts_of_window, find_spikes
+from monitor.models import CountryCount, FeedItem, WindowCounts
 from monitor.settings import Settings
 from monitor.store import articles
 from monitor.store.db import Connection
@@ -33,6 +33,26 @@ def test_find_spikes_rules() -> None:
     spikes = find_spikes(counts, factor=3.0, minimum=5)
     assert [(s.kind, s.key) for s in spikes] == [("topic", "terrorism"), ("country", "NE")]
     assert spikes[0].describe() == "Terrorism: 12 articles (usual 2.0/day)"
+
+
+def test_day_rows_and_baseline_are_plain_arithmetic() -> None:
+    counts = WindowCounts(
+        total=9,
+        by_topic={"terrorism": 7, "cyber": 2},
+        by_country=[CountryCount("AF", "Afghanistan", 7)],
+        untagged=0,
+    )
+    today = counts_of_window(counts, {"terrorism": "Terrorism"})  # a topic missing a label keeps its id
+    assert today == [("country", "AF", "Afghanistan", 7), ("topic", "cyber", "cyber", 2),
+                     ("topic", "terrorism", "Terrorism", 7)]  # fmt: skip
+    # Two days before: a day without the topic counts as zero in the mean.
+    past = [[("topic", "terrorism", "Terrorism", 2)], []]
+    assert baseline(past, today) == [
+        DailyCount("country", "AF", "Afghanistan", 7, 0.0),
+        DailyCount("topic", "cyber", "cyber", 2, 0.0),
+        DailyCount("topic", "terrorism", "Terrorism", 7, 1.0),
+    ]
+    assert baseline([], today)[2].baseline == 0.0  # no history: no division by zero
 
 
 def test_a_surge_of_bombings_is_a_spike_in_the_digest_and_alerted_once(

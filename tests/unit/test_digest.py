@@ -19,14 +19,13 @@ import pytest
 
 from monitor.digest.build import (
     Digest,
-    DigestArticle,
     Person,
     build_digest,
     digest_window,
     make_extract,
 )
 from monitor.digest.render import digest_subject, render_html, render_text
-from monitor.models import Entity, Evidence, TopicHit
+from monitor.models import Entity, Evidence, StoredArticle, TopicHit
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "digest"
 UTC = dt.UTC
@@ -38,8 +37,8 @@ TAXONOMY = {
 }
 
 
-def _article(data: dict[str, Any]) -> DigestArticle:
-    return DigestArticle(
+def _article(data: dict[str, Any]) -> StoredArticle:
+    return StoredArticle(
         id=data["id"],
         title=data["title"],
         source=data["source"],
@@ -56,7 +55,7 @@ def _article(data: dict[str, Any]) -> DigestArticle:
     )
 
 
-def _load_small() -> tuple[list[DigestArticle], dict[str, Any]]:
+def _load_small() -> tuple[list[StoredArticle], dict[str, Any]]:
     data = json.loads((FIXTURES / "small.json").read_text(encoding="utf-8"))
     articles = [_article(a) for a in data["articles"]]
     options = {
@@ -85,8 +84,8 @@ def _make(
     entities: list[Entity] | None = None,
     url: str | None = None,
     source: str = "Test desk",
-) -> DigestArticle:
-    return DigestArticle(
+) -> StoredArticle:
+    return StoredArticle(
         id=id,
         title=title or f"Article {id}",
         source=source,
@@ -104,7 +103,7 @@ DAY = dt.date(2026, 11, 26)
 NOON = dt.datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 
-def _build(articles: list[DigestArticle], **kw: Any) -> Digest:
+def _build(articles: list[StoredArticle], **kw: Any) -> Digest:
     options: dict[str, Any] = {"date": DAY, "tz": "UTC", "taxonomy_labels": TAXONOMY}
     options.update(kw)
     return build_digest(articles, **options)

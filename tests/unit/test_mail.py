@@ -18,7 +18,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword
 
-from monitor.digest.build import Digest, DigestArticle, build_digest
+from monitor.digest.build import Digest, build_digest
 from monitor.digest.chart import topic_volume_png
 from monitor.digest.mail import (
     CHART_CID,
@@ -29,7 +29,7 @@ from monitor.digest.mail import (
 )
 from monitor.digest.render import digest_subject, render_html, render_text
 from monitor.errors import ConfigError
-from monitor.models import Entity, Evidence, TopicHit
+from monitor.models import Entity, Evidence, StoredArticle, TopicHit
 from ports import free_port
 
 UTC = dt.UTC
@@ -97,8 +97,8 @@ def smtp_auth_server() -> Iterator[tuple[Inbox, int]]:
 # --- a digest to send -----------------------------------------------------------------------------
 
 
-def _article(id: int, title: str, topic: str, hour: int) -> DigestArticle:
-    return DigestArticle(
+def _article(id: int, title: str, topic: str, hour: int) -> StoredArticle:
+    return StoredArticle(
         id=id,
         title=title,
         source="World media monitoring",

@@ -1,10 +1,10 @@
 """The daily digest as data: articles of one local day in, a `Digest` out.
 
-Pure: no database, no network, no environment. The store hands over `DigestArticle` records (it may
-over-fetch: anything outside the window is dropped here), and everything downstream of this module
-(render, mail) only formats what it is given. Every ordering below ends in a unique key (article id,
-topic id, entity id) so the same set of articles, in any order, gives the same `Digest` and hence the
-same rendered bytes.
+Pure: no database, no network, no environment. The store hands over its `StoredArticle` records as
+they are (it may over-fetch: anything outside the window is dropped here), and everything downstream
+of this module (render, mail) only formats what it is given. Every ordering below ends in a unique
+key (article id, topic id, entity id) so the same set of articles, in any order, gives the same
+`Digest` and hence the same rendered bytes.
 
 Articles without any topic are listed in a final "Other articles" list, by title only (with source,
 time and link): an analyst still sees that they arrived and were judged not security-relevant, without
@@ -20,46 +20,11 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from monitor.digest.trends import Spike
-from monitor.models import Entity, TopicHit
+from monitor.models import CountryCount, Entity, StoredArticle, TopicCount, TopicHit, WindowCounts
 
 # The summary table is there to orient, not to inventory: past ~15 rows it stops being glanceable.
 TOP_COUNTRIES = 15
 ELLIPSIS = "…"
-
-
-@dataclass(frozen=True)
-class DigestArticle:
-    """One article as the store hands it to the digest."""
-
-    id: int
-    title: str
-    source: str  # outlet / feed name / inbox file
-    url: str | None
-    first_seen: dt.datetime  # aware, UTC (the digest window is on first_seen)
-    published: dt.datetime | None
-    text: str  # clean text (build makes the extract)
-    language: str | None
-    topics: list[TopicHit]
-    entities: list[Entity]
-    # The story the article belongs to (None: not clustered yet, the article is its own story).
-    story_id: int | None = None
-    story_articles: int = 1
-    story_sources: int = 1
-    story_first_seen: dt.datetime | None = None
-
-
-@dataclass(frozen=True)
-class TopicCount:
-    topic_id: str
-    label: str
-    count: int
-
-
-@dataclass(frozen=True)
-class CountryCount:
-    id: str  # ISO 3166 alpha-2, as in `Entity.id`
-    name: str
-    count: int  # articles mentioning the country, not mentions
 
 
 @dataclass(frozen=True)
@@ -157,17 +122,6 @@ class Digest:
         return self.total_articles == 0
 
 
-@dataclass(frozen=True)
-class WindowCounts:
-    """Counts over the whole window, for when the store hands over only a selection of its articles
-    (the top articles of each topic and the newest untagged ones) rather than all of a busy day."""
-
-    total: int
-    by_topic: Mapping[str, int]  # topic id -> articles
-    by_country: Sequence[CountryCount]  # sorted by count desc, then name
-    untagged: int
-
-
 def digest_window(date: dt.date, tz: str) -> tuple[dt.datetime, dt.datetime]:
     """The local day `date` in `tz` as a half-open interval [start, end) of aware datetimes.
 
@@ -181,7 +135,7 @@ def digest_window(date: dt.date, tz: str) -> tuple[dt.datetime, dt.datetime]:
 
 
 def build_digest(
-    articles: Sequence[DigestArticle],
+    articles: Sequence[StoredArticle],
     *,
     date: dt.date,
     tz: str,
@@ -289,9 +243,9 @@ def _one_line(text: str) -> str:
 
 
 def _in_window(
-    articles: Iterable[DigestArticle], start: dt.datetime, end: dt.datetime
-) -> list[DigestArticle]:
-    seen: dict[int, DigestArticle] = {}
+    articles: Iterable[StoredArticle], start: dt.datetime, end: dt.datetime
+) -> list[StoredArticle]:
+    seen: dict[int, StoredArticle] = {}
     for a in articles:
         if a.first_seen.tzinfo is None or a.first_seen.utcoffset() is None:
             raise ValueError(f"article {a.id}: first_seen must be timezone-aware, got {a.first_seen!r}")
@@ -302,7 +256,7 @@ def _in_window(
     return sorted((a for a in seen.values() if start <= a.first_seen < end), key=lambda a: a.id)
 
 
-def _topic_labels(window: Sequence[DigestArticle], taxonomy_labels: Mapping[str, str]) -> dict[str, str]:
+def _topic_labels(window: Sequence[StoredArticle], taxonomy_labels: Mapping[str, str]) -> dict[str, str]:
     """Taxonomy topics in taxonomy order, then unknown topic ids (sorted) with their own label."""
     labels = dict(taxonomy_labels)
     unknown: dict[str, str] = {}
@@ -316,7 +270,7 @@ def _topic_labels(window: Sequence[DigestArticle], taxonomy_labels: Mapping[str,
     return labels
 
 
-def _score(article: DigestArticle, topic_id: str) -> float | None:
+def _score(article: StoredArticle, topic_id: str) -> float | None:
     scores = [hit.score for hit in article.topics if hit.topic_id == topic_id]
     return max(scores) if scores else None
 
@@ -326,7 +280,7 @@ def _local_time(moment: dt.datetime, zone: dt.tzinfo) -> str:
 
 
 def _entry(
-    article: DigestArticle,
+    article: StoredArticle,
     labels: Mapping[str, str],
     order: Mapping[str, int],
     zone: dt.tzinfo,
@@ -351,7 +305,7 @@ def _entry(
     )
 
 
-def _one_per_story(members: list[tuple[DigestArticle, float]]) -> list[tuple[DigestArticle, float]]:
+def _one_per_story(members: list[tuple[StoredArticle, float]]) -> list[tuple[StoredArticle, float]]:
     """Each story once per section, by its best-ranked article (members are already ranked)."""
     seen: set[int] = set()
     kept = []
@@ -363,7 +317,7 @@ def _one_per_story(members: list[tuple[DigestArticle, float]]) -> list[tuple[Dig
     return kept
 
 
-def _story_line(article: DigestArticle, window_start: dt.datetime) -> str | None:
+def _story_line(article: StoredArticle, window_start: dt.datetime) -> str | None:
     """The story badge: new (first seen in this window) or developing, and how widely it is carried."""
     if article.story_articles <= 1:
         return None
@@ -409,7 +363,7 @@ def _group_entities(entities: Iterable[Entity]) -> EntryEntities:
     )
 
 
-def _country_counts(window: Sequence[DigestArticle]) -> tuple[CountryCount, ...]:
+def _country_counts(window: Sequence[StoredArticle]) -> tuple[CountryCount, ...]:
     counts: dict[str, int] = {}
     names: dict[str, str] = {}
     for a in window:

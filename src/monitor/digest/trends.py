@@ -1,9 +1,12 @@
-"""Spikes: a day whose count of a topic or a country is far above its trailing baseline. Pure."""
+"""Spikes: a day whose count of a topic or a country is far above its trailing baseline. Pure: the
+day's rows from the window counts, their baseline over the previous days' rows, the spikes among them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+from monitor.models import WindowCounts
 
 
 @dataclass(frozen=True)
@@ -42,3 +45,22 @@ def find_spikes(counts: Iterable[DailyCount], *, factor: float, minimum: int) ->
     ]
     spikes.sort(key=lambda s: (-(s.count - s.baseline), s.kind, s.key))
     return spikes
+
+
+def counts_of_window(counts: WindowCounts, topic_labels: dict[str, str]) -> list[tuple[str, str, str, int]]:
+    """(kind, key, label, n) of a day from the digest's window counts (topics and every country)."""
+    rows = [("topic", k, topic_labels.get(k, k), int(n)) for k, n in counts.by_topic.items()]
+    rows += [("country", c.id, c.name, c.count) for c in counts.by_country]
+    return sorted(rows)
+
+
+def baseline(
+    per_day: Sequence[Sequence[tuple[str, str, str, int]]], today: Sequence[tuple[str, str, str, int]]
+) -> list[DailyCount]:
+    """Today's counts with the mean per day over `per_day` (days without an article count as zero)."""
+    days = max(len(per_day), 1)
+    sums: dict[tuple[str, str], int] = {}
+    for rows in per_day:
+        for kind, key, _label, n in rows:
+            sums[(kind, key)] = sums.get((kind, key), 0) + n
+    return [DailyCount(kind, key, label, n, sums.get((kind, key), 0) / days) for kind, key, label, n in today]

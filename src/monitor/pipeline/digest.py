@@ -10,7 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from monitor.analyze import Models
-from monitor.digest.build import Digest, DigestArticle, build_digest, digest_window
+from monitor.digest.build import Digest, build_digest, digest_window
 from monitor.digest.mail import CHART_CID, build_digest_message
 from monitor.digest.render import digest_subject, render_html, render_text
 from monitor.errors import ConfigError
@@ -48,28 +48,9 @@ def build_daily_digest(settings: Settings, conn: Connection, models: Models, day
     when there is something to chart), so that sending mails exactly what was built.
     """
     start, end = digest_window(day, settings.timezone)
-    window, records = digest_store.read_window(
+    window, articles = digest_store.read_window(
         conn, start, end, per_topic=settings.digest_max_per_topic, other_limit=_DIGEST_OTHER_LIMIT
     )
-    articles = [
-        DigestArticle(
-            id=r.id,
-            title=r.title,
-            source=r.source,
-            url=r.url,
-            first_seen=r.first_seen,
-            published=r.published,
-            text=r.text,
-            language=r.language,
-            topics=r.topics,
-            entities=r.entities,
-            story_id=r.story_id,
-            story_articles=r.story_articles,
-            story_sources=r.story_sources,
-            story_first_seen=r.story_first_seen,
-        )
-        for r in records
-    ]
     labels = topic_labels(models)
     counts = day_counts(settings, conn, day, labels, window)
     spikes = detect_spikes(settings, conn, day, labels, counts)

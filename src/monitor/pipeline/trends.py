@@ -7,9 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 
 from monitor.analyze import Models
-from monitor.digest.build import WindowCounts, digest_window
+from monitor.digest.build import digest_window
 from monitor.digest.chart import daily_volume_png
-from monitor.digest.trends import Spike, find_spikes
+from monitor.digest.trends import Spike, baseline, counts_of_window, find_spikes
+from monitor.models import WindowCounts
 from monitor.settings import Settings
 from monitor.store import digests as digest_store
 from monitor.store import trends as trend_store
@@ -37,9 +38,7 @@ def day_counts(
     if counts is None:
         counts = digest_store.window_counts(conn, start, end)
     if end <= datetime.now(UTC):  # only a finished day can be cached: today's counts still grow
-        trend_store.store_day_counts(
-            conn, day, settings.timezone, trend_store.counts_of_window(counts, labels)
-        )
+        trend_store.store_day_counts(conn, day, settings.timezone, counts_of_window(counts, labels))
         conn.commit()
     return counts
 
@@ -49,7 +48,7 @@ def _stored_or_counted(
 ) -> list[tuple[str, str, str, int]]:
     rows = trend_store.stored_day_counts(conn, day, settings.timezone)
     if rows is None:
-        rows = trend_store.counts_of_window(day_counts(settings, conn, day, labels), labels)
+        rows = counts_of_window(day_counts(settings, conn, day, labels), labels)
     return rows
 
 
@@ -70,7 +69,7 @@ def detect_spikes(
         _stored_or_counted(settings, conn, day - timedelta(days=back), labels)
         for back in range(1, settings.spike_baseline_days + 1)
     ]
-    counts = trend_store.baseline(previous, trend_store.counts_of_window(today, labels))
+    counts = baseline(previous, counts_of_window(today, labels))
     spikes = find_spikes(counts, factor=settings.spike_factor, minimum=settings.spike_min_articles)
     trend_store.save_alerts(conn, day, settings.timezone, spikes)
     conn.commit()

@@ -358,13 +358,6 @@ def mark_failed(conn: Connection, article_id: int, error: str) -> None:
         )
 
 
-def status_counts(conn: Connection) -> dict[str, int]:
-    """Articles per status (new, processed, duplicate, failed), in status order."""
-    with conn.cursor() as cur:
-        cur.execute("SELECT status, count(*) FROM articles GROUP BY status ORDER BY status")
-        return {status: n for status, n in cur.fetchall()}
-
-
 def topic_counts(conn: Connection) -> dict[str, int]:
     """Articles per topic, most frequent first."""
     with conn.cursor() as cur:

@@ -1,4 +1,4 @@
-"""Reads for the digest and the export, and the digests table (built once, sent once)."""
+"""Reads for the digest, the export and the web pages, and the digests table (built once, sent once)."""
 
 from __future__ import annotations
 
@@ -6,39 +6,15 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal, NamedTuple
 
 import psycopg2
 
-from monitor.digest.build import CountryCount, WindowCounts
-from monitor.models import Entity, Evidence, TopicHit
+from monitor.models import CountryCount, Entity, Evidence, StoredArticle, TopicHit, WindowCounts
 from monitor.store.db import Connection, sibling_connection
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ArticleRecord:
-    """A processed article with its topics and entities, as the digest and the export need it."""
-
-    id: int
-    title: str
-    source: str
-    url: str | None
-    first_seen: datetime
-    published: datetime | None
-    text: str
-    language: str | None
-    topics: list[TopicHit]
-    entities: list[Entity]
-    taxonomy_version: str | None
-    duplicates: int  # further copies (sightings and duplicate rows) of the same article
-    story_id: int | None = None
-    story_articles: int = 1  # articles in its story, syndicated copies included
-    story_sources: int = 1  # distinct outlets carrying the story
-    story_first_seen: datetime | None = None
 
 
 _ARTICLE_SQL = """
@@ -56,7 +32,7 @@ SELECT a.id, a.title,
 _IN_WINDOW = "a.first_seen_at >= %s AND a.first_seen_at < %s"
 
 
-def _attach(conn: Connection, rows: list[tuple]) -> list[ArticleRecord]:
+def _attach(conn: Connection, rows: list[tuple]) -> list[StoredArticle]:
     ids = [r[0] for r in rows]
     topics: dict[int, list[TopicHit]] = defaultdict(list)
     entities: dict[int, list[Entity]] = defaultdict(list)
@@ -90,7 +66,7 @@ def _attach(conn: Connection, rows: list[tuple]) -> list[ArticleRecord]:
                 )
             )
     return [
-        ArticleRecord(
+        StoredArticle(
             id=r[0],
             title=r[1],
             source=r[2],
@@ -166,7 +142,7 @@ def window_counts(conn: Connection, start: datetime, end: datetime) -> WindowCou
 
 def read_window(
     conn: Connection, start: datetime, end: datetime, per_topic: int, other_limit: int
-) -> tuple[WindowCounts, list[ArticleRecord]]:
+) -> tuple[WindowCounts, list[StoredArticle]]:
     """`window_counts` and `digest_selection` at once: the counts on a second connection that reads
     the same snapshot (exported from `conn`'s transaction), the selection on `conn`. Each is one
     CPU-bound statement over the whole day, so two cores take about the time of the longer one.
@@ -206,7 +182,7 @@ _CANDIDATES_PER_PICK = 20
 
 def digest_selection(
     conn: Connection, start: datetime, end: datetime, per_topic: int, other_limit: int
-) -> list[ArticleRecord]:
+) -> list[StoredArticle]:
     """The articles a digest shows (top `per_topic` of each topic in the digest's order: score, then
     newest, then id, each story once with its best article; and the newest `other_limit` untagged
     ones). Totals: `window_counts`.
@@ -280,7 +256,7 @@ def _best_of_stories(ranked: Iterable[tuple[int, int]], count: int) -> list[int]
     return best
 
 
-def article_page(conn: Connection, article_id: int) -> tuple[ArticleRecord, str | None] | None:
+def article_page(conn: Connection, article_id: int) -> tuple[StoredArticle, str | None] | None:
     """One processed article with its topics and entities, and its sanitised HTML if it has one."""
     with conn.cursor() as cur:
         cur.execute(_ARTICLE_SQL.format(where="a.id = %s"), (article_id,))
@@ -294,7 +270,7 @@ def article_page(conn: Connection, article_id: int) -> tuple[ArticleRecord, str 
 
 def iter_articles(
     conn: Connection, start: datetime, end: datetime, chunk: int = 1000
-) -> Iterator[ArticleRecord]:
+) -> Iterator[StoredArticle]:
     """Stream processed articles of a window in chunks (server-side cursor): flat memory for exports."""
     with conn.cursor(name="export_articles") as cur:
         cur.itersize = chunk
@@ -333,8 +309,7 @@ def sent_at(conn: Connection, digest_date: date, timezone: str) -> datetime | No
         return row[0] if row else None
 
 
-@dataclass(frozen=True)
-class StoredDigest:
+class StoredDigest(NamedTuple):
     """What the send step mails: the digest as it was built and stored."""
 
     subject: str
@@ -363,3 +338,68 @@ def mark_sent(conn: Connection, digest_date: date, timezone: str, recipients: st
             "UPDATE digests SET sent_at = now(), sent_to = %s WHERE digest_date = %s AND timezone = %s",
             (recipients, digest_date, timezone),
         )
+
+
+class DigestListing(NamedTuple):
+    """A built digest as the digests page lists it (a tuple, so a template can unpack it)."""
+
+    digest_date: date
+    timezone: str
+    article_count: int
+    subject: str
+    built_at: datetime
+    sent_at: datetime | None
+    sent_to: str | None
+
+
+def list_digests(conn: Connection, limit: int) -> list[DigestListing]:
+    """The latest `limit` digests built, newest date first (then by time zone)."""
+    with conn.cursor() as cur:
+        cur.execute(
+            """SELECT digest_date, timezone, article_count, subject, built_at, sent_at, sent_to
+                 FROM digests ORDER BY digest_date DESC, timezone LIMIT %s""",
+            (limit,),
+        )
+        return [DigestListing(*row) for row in cur.fetchall()]
+
+
+class StatusCounts(NamedTuple):
+    """Articles per status, shown above the digests (a tuple, so a template can index it)."""
+
+    processed: int
+    new: int
+    duplicate: int
+    failed: int
+
+
+def status_counts(conn: Connection) -> StatusCounts:
+    """How many articles are processed, waiting, duplicates and failed: one scan of the table.
+
+    Here rather than in `store/articles.py` because the web app calls it: that module pulls in the
+    dedupe fingerprints (numpy), which the Airflow api-server loading the plugin does not need."""
+    with conn.cursor() as cur:
+        cur.execute(
+            """SELECT count(*) FILTER (WHERE status = 'processed'),
+                      count(*) FILTER (WHERE status = 'new'),
+                      count(*) FILTER (WHERE status = 'duplicate'),
+                      count(*) FILTER (WHERE status = 'failed')
+                 FROM articles"""
+        )
+        row = cur.fetchone()  # an aggregate without GROUP BY: always one row
+        return StatusCounts(*row)
+
+
+# The two renderings a digest is stored in, each its own column.
+_FORMAT_COLUMNS = {"html": "html", "text": "text"}
+
+
+def stored_digest(conn: Connection, digest_date: date, fmt: Literal["html", "text"]) -> str | None:
+    """The digest of a date as it was rendered and stored (HTML or text), or None when there is none.
+    With several time zones built for one date, the first time zone by name."""
+    column = _FORMAT_COLUMNS[fmt]  # a column name from the table above, never the caller's text
+    with conn.cursor() as cur:
+        cur.execute(
+            f"SELECT {column} FROM digests WHERE digest_date = %s ORDER BY timezone LIMIT 1", (digest_date,)
+        )
+        row = cur.fetchone()
+    return None if row is None else str(row[0])

@@ -1,4 +1,6 @@
-"""Daily counts per topic and per country against a trailing baseline, and the alerts table."""
+"""The daily counts per topic and per country (kept for the spike baselines), and the alerts table.
+
+SQL only: the arithmetic on the counts (`counts_of_window`, `baseline`) is in `digest/trends.py`."""
 
 from __future__ import annotations
 
@@ -7,16 +9,8 @@ from datetime import date
 
 import psycopg2.extras
 
-from monitor.digest.build import WindowCounts
-from monitor.digest.trends import DailyCount, Spike
+from monitor.digest.trends import Spike
 from monitor.store.db import Connection
-
-
-def counts_of_window(counts: WindowCounts, topic_labels: dict[str, str]) -> list[tuple[str, str, str, int]]:
-    """(kind, key, label, n) of a day from the digest's window counts (topics and every country)."""
-    rows = [("topic", k, topic_labels.get(k, k), int(n)) for k, n in counts.by_topic.items()]
-    rows += [("country", c.id, c.name, c.count) for c in counts.by_country]
-    return sorted(rows)
 
 
 def stored_day_counts(conn: Connection, day: date, tz: str) -> list[tuple[str, str, str, int]] | None:
@@ -48,18 +42,6 @@ def store_day_counts(conn: Connection, day: date, tz: str, rows: Sequence[tuple[
                ON CONFLICT (day, timezone) DO UPDATE SET computed_at = now()""",
             (day, tz),
         )
-
-
-def baseline(
-    per_day: Sequence[Sequence[tuple[str, str, str, int]]], today: Sequence[tuple[str, str, str, int]]
-) -> list[DailyCount]:
-    """Today's counts with the mean per day over `per_day` (days without an article count as zero)."""
-    days = max(len(per_day), 1)
-    sums: dict[tuple[str, str], int] = {}
-    for rows in per_day:
-        for kind, key, _label, n in rows:
-            sums[(kind, key)] = sums.get((kind, key), 0) + n
-    return [DailyCount(kind, key, label, n, sums.get((kind, key), 0) / days) for kind, key, label, n in today]
 
 
 def save_alerts(conn: Connection, day: date, tz: str, spikes: Sequence[Spike]) -> None:

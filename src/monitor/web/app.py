@@ -4,22 +4,23 @@ Mounted into Airflow's api-server by `plugins/monitor_plugin.py` and shown in th
 view. Plugin apps are mounted *without* Airflow's login, so every route here depends on `user`:
 inside Airflow that is Airflow's own `get_user` (the session cookie of the UI), so only someone logged
 in to Airflow sees the data. Pages are Jinja2 with autoescaping; the digest HTML shown is the one the
-monitor rendered and stored (article text escaped when it was rendered).
+monitor rendered and stored (article text escaped when it was rendered). No SQL here: every read is
+a function of `store/` (digests, search).
 """
 
 # No `from __future__ import annotations`: FastAPI reads the route signatures at run time, and the
 # `Db` alias below is local to create_app, where string annotations could not be resolved.
 
-import re
 from collections.abc import Callable, Iterator
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Query
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from monitor.store import digests as digest_store
+from monitor.store import search as search_store
 from monitor.store.db import Connection, connect
 
 _env = Environment(
@@ -30,6 +31,7 @@ _env = Environment(
 )
 
 SEARCH_LIMIT = 50
+DIGESTS_LISTED = 120  # four months of daily digests
 
 
 def create_app(dsn: Callable[[], str], user: Callable[..., Any]) -> FastAPI:
@@ -52,20 +54,8 @@ def create_app(dsn: Callable[[], str], user: Callable[..., Any]) -> FastAPI:
 
     @app.get("/digests", response_class=HTMLResponse)
     def digests(conn: Db) -> str:
-        with conn.cursor() as cur:
-            cur.execute(
-                """SELECT digest_date, timezone, article_count, subject, built_at, sent_at, sent_to
-                     FROM digests ORDER BY digest_date DESC, timezone LIMIT 120"""
-            )
-            rows = cur.fetchall()
-            cur.execute(
-                """SELECT count(*) FILTER (WHERE status = 'processed'),
-                          count(*) FILTER (WHERE status = 'new'),
-                          count(*) FILTER (WHERE status = 'duplicate'),
-                          count(*) FILTER (WHERE status = 'failed')
-                     FROM articles"""
-            )
-            counts = cur.fetchone()
+        rows = digest_store.list_digests(conn, DIGESTS_LISTED)
+        counts = digest_store.status_counts(conn)
         return _env.get_template("digests.html.j2").render(rows=rows, counts=counts)
 
     @app.get("/digests/{day}", response_class=HTMLResponse)
@@ -78,23 +68,7 @@ def create_app(dsn: Callable[[], str], user: Callable[..., Any]) -> FastAPI:
 
     @app.get("/search", response_class=HTMLResponse)
     def search(conn: Db, q: Annotated[str, Query(max_length=200)] = "") -> str:
-        results: list[tuple] = []
-        if q.strip():
-            query = word_forms_query(conn, q)
-            with conn.cursor() as cur:
-                cur.execute(
-                    """SELECT a.id, a.title, a.url, a.first_seen_at,
-                              coalesce(string_agg(t.label, ', ' ORDER BY t.score DESC), ''),
-                              ts_rank(a.search, query) AS rank
-                         FROM articles a CROSS JOIN CAST(%s AS tsquery) query
-                         LEFT JOIN article_topics t ON t.article_id = a.id
-                        WHERE a.status = 'processed' AND a.search @@ query
-                        GROUP BY a.id, query
-                        ORDER BY rank DESC, a.first_seen_at DESC, a.id DESC
-                        LIMIT %s""",
-                    (query, SEARCH_LIMIT),
-                )
-                results = cur.fetchall()
+        results = search_store.search_articles(conn, q, SEARCH_LIMIT) if q.strip() else []
         return _env.get_template("search.html.j2").render(q=q, results=results, limit=SEARCH_LIMIT)
 
     @app.get("/articles/{article_id}", response_class=HTMLResponse)
@@ -113,50 +87,9 @@ def create_app(dsn: Callable[[], str], user: Callable[..., Any]) -> FastAPI:
 
 _ARTICLE_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 
-# A lexeme in the text form of a tsquery: 'word', with quotes inside doubled.
-_LEXEME_RE = re.compile(r"'((?:[^']|'')*)'")
-# Stems shorter than this stay exact words: "us", "un" or "eu" as prefixes would match half the language.
-_MIN_PREFIX_STEM = 4
 
-
-def word_forms_query(conn: Connection, q: str) -> str:
-    """The search box text as a tsquery (text form) that also finds other forms of each word.
-
-    The index uses the 'simple' configuration (no stemming: articles come in many languages, and a
-    stemmed index would cost time on every article), so "terrorism" alone would miss "terrorist".
-    Each word of the query becomes a prefix match of its English stem instead: "terrorism" ->
-    'terror':*, "attacks" -> 'attack':* (also attacked, attackers). websearch_to_tsquery still parses
-    what people type ("border -drill", "quoted phrases", or) and never raises on odd input; the
-    result is cast to tsquery as it is (lexemes taken literally, not parsed into words again).
-    """
-    with conn.cursor() as cur:
-        cur.execute("SELECT websearch_to_tsquery('simple', %s)::text", (q,))
-        row = cur.fetchone()
-        text = str(row[0]) if row else ""
-        words = [m.group(1).replace("''", "'") for m in _LEXEME_RE.finditer(text)]
-        if not words:
-            return text
-        cur.execute(
-            "SELECT w, (ts_lexize('english_stem', w))[1] FROM unnest(%s::text[]) w",
-            (sorted(set(words)),),
-        )
-        stems = {w: stem for w, stem in cur.fetchall()}
-
-    def rewrite(match: re.Match[str]) -> str:
-        word = match.group(1).replace("''", "'")
-        stem = stems.get(word)
-        if stem and len(stem) >= _MIN_PREFIX_STEM and word.isalpha():
-            return "'" + stem.replace("'", "''") + "':*"
-        return match.group(0)
-
-    return _LEXEME_RE.sub(rewrite, text)
-
-
-def _stored(conn: Connection, day: date, column: str) -> str:
-    with conn.cursor() as cur:
-        # `column` is one of two literals chosen above, never user input.
-        cur.execute(f"SELECT {column} FROM digests WHERE digest_date = %s ORDER BY timezone LIMIT 1", (day,))
-        row = cur.fetchone()
-    if row is None:
+def _stored(conn: Connection, day: date, fmt: Literal["html", "text"]) -> str:
+    text = digest_store.stored_digest(conn, day, fmt)
+    if text is None:
         raise HTTPException(status_code=404, detail=f"no digest for {day.isoformat()}")
-    return str(row[0])
+    return text
