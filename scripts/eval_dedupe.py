@@ -97,11 +97,9 @@ def variant(kind: str, text: str, rng: random.Random, vocab: list[str]) -> str:
 
 
 def parse_date(value: str) -> datetime:
-    try:
-        y, m, d = (int(x) for x in value.strip().split("/"))
-        return datetime(y, m, d, tzinfo=UTC)
-    except ValueError:
-        return datetime(2017, 1, 1, tzinfo=UTC)
+    from monitor.extract.dates import parse_optional
+
+    return parse_optional(value) or datetime(2017, 1, 1, tzinfo=UTC)
 
 
 def exact_containment(a: np.ndarray, b: np.ndarray) -> float:

@@ -51,6 +51,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from monitor.dedupe.near import NearDuplicateIndex
+from monitor.extract.dates import parse_optional
 
 DEFAULT_WINDOW = timedelta(hours=72)
 # Weights of the two signals: round values, text first (entities alone put every story about one
@@ -453,17 +454,8 @@ class StoryIndex:
 
 def _parse_time(value: Any) -> datetime:
     """ISO 8601 (or "2017/2/7"); a missing or unreadable date sorts first, as the epoch."""
-    if isinstance(value, str) and value.strip():
-        text = value.strip().replace("/", "-")
-        try:
-            parsed = datetime.fromisoformat(text)
-        except ValueError:
-            try:
-                parsed = datetime.strptime(text, "%Y-%m-%d")
-            except ValueError:
-                parsed = datetime.fromtimestamp(0, UTC)
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    return datetime.fromtimestamp(0, UTC)
+    parsed = parse_optional(value) if isinstance(value, str) else None
+    return parsed or datetime.fromtimestamp(0, UTC)
 
 
 def cluster(

@@ -10,7 +10,6 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from typing import Any, cast
 
 import trafilatura
@@ -20,6 +19,7 @@ from lxml.etree import HTMLParser, ParserError, XPath
 from lxml.html import HtmlElement
 from trafilatura.settings import Document
 
+from monitor.extract.dates import parse_optional
 from monitor.extract.normalize import normalize_whitespace
 from monitor.models import ExtractedPage
 
@@ -214,19 +214,6 @@ def _page_title(soup: BeautifulSoup) -> str | None:
     if heading:
         return normalize_whitespace(heading.get_text(" ")) or None
     return None
-
-
-def _parse_date(value: str | None) -> datetime | None:
-    """trafilatura/htmldate give ISO dates, with or without time and offset; naive ones are UTC."""
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
 
 
 # Short blocks that news sites put inside the article body but that are not the article: cross-links,
@@ -485,7 +472,7 @@ def extract_page(
 
     text = _trafilatura_text(document.text) if document is not None and document.text else ""
     title = normalize_whitespace(document.title) if document is not None and document.title else None
-    published = _parse_date(document.date) if document is not None else None
+    published = parse_optional(document.date) if document is not None else None
     if len(structured) > STRUCTURED_BODY_FACTOR * len(text):
         text = structured
     if lead and text and lead not in text:

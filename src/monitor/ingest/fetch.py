@@ -47,6 +47,7 @@ import httpcore
 import httpx
 
 from monitor.errors import FetchError
+from monitor.extract.dates import parse_optional
 from monitor.settings import FetchSettings
 
 logger = logging.getLogger(__name__)
@@ -504,12 +505,9 @@ def _retry_after_s(value: str | None, now: float | None = None) -> float | None:
     if value.isascii() and value.isdigit():  # str.isdigit alone accepts "²", which float() refuses
         seconds = float(value)
     else:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
+        when = parse_optional(value)  # HTTP-dates are GMT; the obsolete forms may omit the zone
+        if when is None:
             return None
-        if when.tzinfo is None:  # HTTP-dates are GMT; the obsolete forms may omit the zone
-            when = when.replace(tzinfo=UTC)
         seconds = when.timestamp() - (time.time() if now is None else now)
     # Reported as asked (a date in the past is now); how long a feed may really be parked is the
     # feed state's decision (`store.sources.record_fetch`, capped by the feed backoff setting).
@@ -585,11 +583,6 @@ def _file_unchanged(etag: str | None, last_modified: str | None, current_etag: s
     if etag:
         return etag == current_etag
     if last_modified:
-        try:
-            since = email.utils.parsedate_to_datetime(last_modified)
-        except (TypeError, ValueError):
-            return False
-        if since.tzinfo is None:
-            since = since.replace(tzinfo=UTC)
-        return mtime <= since
+        since = parse_optional(last_modified)
+        return since is not None and mtime <= since
     return False

@@ -6,16 +6,15 @@ Whole-file problems raise InputError(name, reason); per-line problems are return
 
 from __future__ import annotations
 
-import email.utils
 import json
 import logging
 import re
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import PurePath
 from typing import Any
 
 from monitor.errors import InputError
+from monitor.extract.dates import parse_datetime
 from monitor.extract.html import extract_page
 from monitor.extract.normalize import decode_text, normalize_whitespace
 from monitor.extract.report import parse_seed_text
@@ -116,22 +115,6 @@ def _parse_html(name: str, data: bytes) -> ParsedFile:
 _OPTIONAL_STR = ("url", "source", "language", "guid")
 
 
-def parse_date(value: str) -> datetime:
-    """ISO 8601 ("2024-03-05T10:00:00Z", "2024-03-05") or RFC 822 ("Tue, 05 Mar 2024 10:00:00 GMT"),
-    as an aware UTC datetime; a value without offset is taken as UTC. Raises ValueError."""
-    value = value.strip()
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        try:
-            parsed = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            raise ValueError(f"bad date {value!r}: not ISO 8601 or RFC 822") from None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
-
-
 def _jsonl_item(record: Any) -> FeedItem:
     """One JSON line -> FeedItem; ValueError with a short reason when it is unusable."""
     if not isinstance(record, dict):
@@ -144,7 +127,7 @@ def _jsonl_item(record: Any) -> FeedItem:
     for key in (*_OPTIONAL_STR, "published"):
         if record.get(key) is not None and not isinstance(record[key], str):
             raise ValueError(f"{key} must be a string")
-    published = parse_date(record["published"]) if record.get("published") else None
+    published = parse_datetime(record["published"]) if record.get("published") else None
     return FeedItem(
         title=" ".join(normalize_whitespace(record["title"]).split()),
         raw=record["text"],  # verbatim, as sent
