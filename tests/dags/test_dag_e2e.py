@@ -106,6 +106,25 @@ def _task_times(airflow_db: str, dag_id: str, tasks: tuple[str, str]) -> tuple[d
     return times[tasks[0]][1], times[tasks[1]][0]
 
 
+def _task_environment(
+    monkeypatch: pytest.MonkeyPatch, database_url: str, smtp_port: int, tmp_path: Path, **extra: str
+) -> None:
+    """What the DAGs' tasks read when they run: the connections, the inbox `tmp_path/inbox`, UTC."""
+    for name, value in {
+        "AIRFLOW_CONN_MONITOR_DB": _monitor_conn(database_url),
+        "AIRFLOW_CONN_SMTP_DEFAULT": json.dumps(
+            {"conn_type": "smtp", "host": "127.0.0.1", "port": smtp_port}
+        ),
+        "MONITOR_INBOX": str(tmp_path / "inbox"),
+        "MONITOR_OUT": str(tmp_path / "out"),
+        "MONITOR_HOME": str(tmp_path / "home"),
+        "MONITOR_TIMEZONE": "UTC",
+        **extra,
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("MONITOR_DATABASE_URL", raising=False)
+
+
 def _rows(db: Connection, sql: str) -> list[tuple]:
     with db.cursor() as cur:
         cur.execute(sql)
@@ -127,20 +146,14 @@ def test_feed_and_inbox_to_mailed_digest_once_per_date(
     inbox_dir = tmp_path / "inbox"
     inbox_dir.mkdir()
     (inbox_dir / "workshop.txt").write_bytes((FIXTURES / "golden" / "bishkek_workshop.txt").read_bytes())
-    for name, value in {
-        "AIRFLOW_CONN_MONITOR_DB": _monitor_conn(database_url),
-        "AIRFLOW_CONN_SMTP_DEFAULT": json.dumps(
-            {"conn_type": "smtp", "host": "127.0.0.1", "port": smtp_port}
-        ),
-        "MONITOR_INBOX": str(inbox_dir),
-        "MONITOR_OUT": str(tmp_path / "out"),
-        "MONITOR_HOME": str(tmp_path / "home"),
-        "MONITOR_DIGEST_RECIPIENTS": "analysts@example.org,desk@example.org",
-        "MONITOR_TIMEZONE": "UTC",
-        "MONITOR_FETCH_ALLOW_NETWORKS": "127.0.0.0/8",  # the local feed server
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("MONITOR_DATABASE_URL", raising=False)
+    _task_environment(
+        monkeypatch,
+        database_url,
+        smtp_port,
+        tmp_path,
+        MONITOR_DIGEST_RECIPIENTS="analysts@example.org,desk@example.org",
+        MONITOR_FETCH_ALLOW_NETWORKS="127.0.0.0/8",  # the local feed server
+    )
 
     from airflow.dag_processing.dagbag import DagBag
 
@@ -232,19 +245,14 @@ def test_spike_alert_of_a_rerun_is_about_the_runs_day(
     models = Models.load(replace(settings, cache_dir=REPO / ".monitor" / "cache"))
     pipeline.ingest_inbox(settings, db, now=day)
     assert pipeline.process_pending(settings, db, models).processed == 7
-    for name, value in {
-        "AIRFLOW_CONN_MONITOR_DB": _monitor_conn(database_url),
-        "AIRFLOW_CONN_SMTP_DEFAULT": json.dumps(
-            {"conn_type": "smtp", "host": "127.0.0.1", "port": smtp_port}
-        ),
-        "MONITOR_INBOX": str(inbox_dir),
-        "MONITOR_HOME": str(tmp_path / "home"),
-        "MONITOR_DIGEST_RECIPIENTS": "desk@example.org",
-        "MONITOR_TIMEZONE": "UTC",
-        "MONITOR_SPIKE_ALERTS": "true",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("MONITOR_DATABASE_URL", raising=False)
+    _task_environment(
+        monkeypatch,
+        database_url,
+        smtp_port,
+        tmp_path,
+        MONITOR_DIGEST_RECIPIENTS="desk@example.org",
+        MONITOR_SPIKE_ALERTS="true",
+    )
 
     from airflow.dag_processing.dagbag import DagBag
 

@@ -36,7 +36,6 @@ def freeze_models(models: Models) -> None:
     earlier run's story indexes, ~120 MB per run, in a process that calls runs in a loop).
     """
     global _frozen
-    models.preload()
     if not _frozen:
         gc.collect()
         gc.freeze()
@@ -57,6 +56,7 @@ def _start_worker(models: Models) -> None:
 def fork_pool(count: int, models: Models) -> ProcessPoolExecutor:
     """`count` forked worker processes that hold `models` (see `_start_worker`), all forked now, from
     this thread, not later while another thread may hold a lock."""
+    models.preload()  # loaded once here and shared, not unpacked by every worker on its first need
     freeze_models(models)
     pool = ProcessPoolExecutor(
         count, mp_context=multiprocessing.get_context("fork"), initializer=_start_worker, initargs=(models,)
