@@ -77,7 +77,8 @@ def _spawn(name: str, argv: list[str], env: dict[str, str]) -> int:
 
 def _database_urls(settings: Settings) -> tuple[str, str, dict[str, Any]]:
     """(monitor libpq URL, Airflow SQLAlchemy URL, monitor_db connection fields)."""
-    from monitor.store.db import embedded_server_uri, ensure_database, with_database
+    from monitor.dev.embedded import embedded_server_uri, ensure_database
+    from monitor.store.db import with_database
 
     airflow_url = os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN")
     server = None
@@ -286,7 +287,7 @@ def down() -> int:
     stopped = [name for name in ("airflow", "smtp") if _stop(name)]
     started_pg = RUN / "pg.started"
     if started_pg.exists():
-        from monitor.store.db import stop_embedded_server
+        from monitor.dev.embedded import stop_embedded_server
 
         if stop_embedded_server(Path(started_pg.read_text().strip())):
             stopped.append("postgresql")

@@ -24,11 +24,12 @@ import psycopg2
 import pytest
 
 from monitor import pipeline
+from monitor.dev.embedded import embedded_server_uri, ensure_database, stop_embedded_server
 from monitor.digest.mail import MailError, send_message
 from monitor.models import FeedItem
 from monitor.settings import Settings
 from monitor.store import articles
-from monitor.store.db import Connection, embedded_server_uri, migrate, stop_embedded_server, with_database
+from monitor.store.db import Connection, migrate, with_database
 from ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -111,8 +112,6 @@ def own_server() -> Iterator[Path]:
 
 @pytest.mark.slow
 def test_database_restart_during_processing_loses_and_doubles_nothing(own_server: Path) -> None:
-    from monitor.store.db import ensure_database
-
     server = embedded_server_uri(own_server)
     ensure_database(server, "monitor")
     url = with_database(server, "monitor")
