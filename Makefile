@@ -33,10 +33,10 @@ $(VENV)/.dev: $(VENV)/.core
 	@touch $@
 
 up: $(VENV)/.dev
-	$(BIN)/python -m monitor.devstack up
+	$(BIN)/python -m monitor.dev up
 
 down:
-	@if [ -x $(BIN)/python ]; then $(BIN)/python -m monitor.devstack down; else echo "nothing to stop"; fi
+	@if [ -x $(BIN)/python ]; then $(BIN)/python -m monitor.dev down; else echo "nothing to stop"; fi
 
 demo: $(VENV)/.core
 	$(BIN)/monitor demo
@@ -78,8 +78,7 @@ eval: $(VENV)/.dev
 # Both embedded servers: the monitor's (.monitor/pgdata) and the one the tests share (.monitor/test-pgdata),
 # which `make test` leaves running so the next run starts in seconds.
 db-stop:
-	-$(BIN)/monitor db stop
-	-@if [ -d .monitor/test-pgdata ]; then $(BIN)/python -c 'from pathlib import Path; from monitor.store.db import stop_embedded_server; print("test PostgreSQL stopped" if stop_embedded_server(Path(".monitor/test-pgdata")) else "test PostgreSQL was not running")'; fi
+	-@if [ -x $(BIN)/python ]; then $(BIN)/python -m monitor.dev db-stop; else echo "nothing to stop"; fi
 
 clean: down db-stop
 	rm -rf $(VENV) .monitor out .pytest_cache .ruff_cache

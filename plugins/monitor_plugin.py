@@ -18,10 +18,14 @@ def _dsn() -> str:
     try:
         return dsn_from_connection(Connection.get_connection_from_secrets(MONITOR_DB_CONN_ID))
     except AirflowNotFoundException:
+        # Outside `make up` (which always sets monitor_db): the configured database, else the
+        # embedded development server, asked for here at the edge.
+        from monitor.dev.embedded import with_database_url
         from monitor.settings import Settings
-        from monitor.store.db import resolve_database_url
 
-        return resolve_database_url(Settings.from_env())
+        url = with_database_url(Settings.from_env()).database_url
+        assert url is not None  # with_database_url always sets one
+        return url
 
 
 def _app():  # type: ignore[no-untyped-def]

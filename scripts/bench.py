@@ -167,7 +167,8 @@ class BenchDatabase:
     """A database of its own on the test server (embedded unless MONITOR_TEST_DATABASE_URL is set)."""
 
     def __enter__(self) -> str:
-        from monitor.store.db import embedded_server_uri, migrate, with_database
+        from monitor.dev.embedded import embedded_server_uri
+        from monitor.store.db import migrate, with_database
 
         self.server = os.environ.get("MONITOR_TEST_DATABASE_URL") or embedded_server_uri(
             REPO / ".monitor" / "test-pgdata"

@@ -43,10 +43,8 @@ def _call(func: Any, *args: Any, models: Any = None, **kwargs: Any) -> Any:
 def _server_uri(given: str | None) -> str:
     if given:
         return given
-    try:
-        from monitor.dev.embedded import embedded_server_uri
-    except ImportError:
-        from monitor.store.db import embedded_server_uri  # type: ignore[no-redef]
+    from monitor.dev.embedded import embedded_server_uri
+
     return embedded_server_uri(REPO / ".monitor" / "test-pgdata")
 
 

@@ -20,8 +20,9 @@ import psycopg2
 import pytest
 
 from monitor.analyze import Models
+from monitor.dev.embedded import embedded_server_uri
 from monitor.settings import FetchSettings, Settings
-from monitor.store.db import Connection, embedded_server_uri, migrate, with_database
+from monitor.store.db import Connection, migrate, with_database
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"

