@@ -76,7 +76,8 @@ class Analysis:
 
 
 def clean(raw: str, raw_format: str) -> str:
-    """The article's text from its stored raw form (see `models.RawFormat`)."""
+    """The article's text from its stored raw form (see `models.RawFormat`). Ingestion computes a
+    page's text with this same function (it must know that a page has one), and hands it on."""
     if raw_format == "html":
         return html_to_text(raw)
     if raw_format == "page":
@@ -94,9 +95,11 @@ def analyze(
     *,
     declared_language: str | None = None,
     entities: bool = True,
+    cleaned: str | None = None,
 ) -> Analysis:
-    """Clean → language → classify → entities for one article (entities skipped when not wanted)."""
-    text = clean(raw, raw_format)
+    """Clean → language → classify → entities for one article (entities skipped when not wanted).
+    `cleaned` is `clean(raw, raw_format)` when the caller already has it (ingestion extracted the page)."""
+    text = clean(raw, raw_format) if cleaned is None else cleaned
     title = normalize_whitespace(title)
     language = models.languages(f"{title}\n{text}") or declared_language
     topics = models.classifier.classify(title, text, language)
@@ -105,11 +108,16 @@ def analyze(
 
 
 def process(
-    title: str, raw: str, raw_format: str, declared_language: str | None, models: Models
+    title: str,
+    raw: str,
+    raw_format: str,
+    declared_language: str | None,
+    models: Models,
+    cleaned: str | None = None,
 ) -> ProcessedArticle:
     """`analyze`, plus what storage needs: the content fingerprint, the near-duplicate signature (here,
     in the parallel workers, not in the ordered story step) and the sanitised HTML for display."""
-    found = analyze(title, raw, raw_format, models, declared_language=declared_language)
+    found = analyze(title, raw, raw_format, models, declared_language=declared_language, cleaned=cleaned)
     text = found.text
     if len(text) >= _MIN_TEXT_FOR_TEXT_ONLY_HASH:
         content_hash = text_fingerprint(text)  # syndicated copies keep the text and change the headline

@@ -36,6 +36,9 @@ class FeedItem:
     source_name: str | None = None  # outlet named by the item itself ("World media monitoring")
     language: str | None = None  # declared by the input, if any; processing detects its own
     summary: str | None = None  # the feed's summary when `raw` is the fetched article page
+    # The clean text of `raw` when ingestion already computed it (a page's main text, which ingestion
+    # needs to accept the page): processing uses it instead of extracting the page again.
+    text: str | None = None
 
 
 @dataclass(frozen=True)

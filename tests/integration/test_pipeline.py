@@ -361,3 +361,21 @@ def test_summary_only_feed_gets_the_full_article_text(
     (text,) = rows(db, "SELECT clean_text FROM articles WHERE raw_format = 'page'")[0]
     assert "Paragraph 5: militants armed with rifles" in text
     assert "Subscribe now" not in text and "All rights reserved" not in text and "tracking" not in text
+
+
+def test_a_page_is_extracted_once_and_its_text_handed_from_ingest_to_processing(
+    db: Connection, settings: Settings, models: Models
+) -> None:
+    """Ingestion must extract an inbox page's main text (to accept the page); it keeps that text, and
+    processing stores it instead of running trafilatura again. It is what extracting the stored raw
+    gives, so reprocessing from raw changes nothing."""
+    from monitor.analyze import clean
+
+    settings.inbox_dir.mkdir(parents=True)
+    (settings.inbox_dir / "article.html").write_bytes((FIXTURES / "pages" / "article.html").read_bytes())
+    pipeline.ingest_inbox(settings, db)
+    ((raw, handed),) = rows(db, "SELECT raw, ingest_text FROM articles")
+    assert handed and "arrested eleven suspects on Thursday" in handed
+    assert handed == clean(raw, "page")
+    assert pipeline.process_pending(settings, db, models).processed == 1
+    assert rows(db, "SELECT clean_text = %s, ingest_text IS NULL FROM articles", (handed,)) == [(True, True)]

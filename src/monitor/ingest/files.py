@@ -103,9 +103,10 @@ def _parse_html(name: str, data: bytes) -> ParsedFile:
         raise InputError(name, "no usable article: the page has no main text")
     item = FeedItem(
         title=page.title or PurePath(name).stem,
-        raw=html,  # the page verbatim; processing extracts its main text again
+        raw=html,  # the page verbatim
         raw_format="page",
         published=page.published,
+        text=page.text,  # what processing would extract from `raw` (the same call), handed on
     )
     return ParsedFile(items=[item], problems=[f"{name}: {note}"] if note else [])
 

@@ -38,7 +38,14 @@ class ProcessReport:
 def process_one(article: article_store.PendingArticle, models: Models) -> Outcome:
     """The analysis chain for one claimed article, with its failure as data."""
     try:
-        result = process(article.title, article.raw, article.raw_format, article.declared_language, models)
+        result = process(
+            article.title,
+            article.raw,
+            article.raw_format,
+            article.declared_language,
+            models,
+            cleaned=article.ingest_text,
+        )
     except Exception as exc:  # one bad article must not stop the batch; its raw stays stored
         return article.id, None, f"processing failed: {type(exc).__name__}: {exc}"
     return article.id, result, None

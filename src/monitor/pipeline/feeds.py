@@ -9,9 +9,9 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
+from monitor.analyze import clean
 from monitor.dedupe.fingerprints import canonical_url, text_fingerprint
 from monitor.errors import FetchError, InputError
-from monitor.extract.html import extract_page
 from monitor.ingest.feeds import parse_feed
 from monitor.ingest.fetch import FetchResult, fetch
 from monitor.models import FeedItem
@@ -198,8 +198,10 @@ def _fetch_page(item: FeedItem, limits: FetchSettings) -> tuple[FeedItem | None,
         result = fetch(item.url, etag=None, last_modified=None, limits=limits)
     except FetchError as exc:
         return None, f"full text of {item.url}: {exc.reason}; kept the summary"
-    body = result.body or b""
-    html = body.decode("utf-8", errors="replace")
-    if len(extract_page(body, url=result.final_url).text) < _MIN_PAGE_TEXT:
+    html = (result.body or b"").decode("utf-8", errors="replace")
+    # The text processing would find in the stored page (the same function of the same string), kept
+    # with the item so that processing does not extract it a second time.
+    text = clean(html, "page")
+    if len(text) < _MIN_PAGE_TEXT:
         return None, f"full text of {item.url}: no article text on the page; kept the summary"
-    return replace(item, raw=html, raw_format="page", summary=item.raw), None
+    return replace(item, raw=html, raw_format="page", summary=item.raw, text=text), None

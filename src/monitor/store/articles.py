@@ -45,6 +45,7 @@ _INCOMING_COLUMNS = (
     "first_seen_at",
     "raw_hash",
     "summary",
+    "ingest_text",
 )
 _BATCH_COLUMNS = (
     "id",
@@ -91,7 +92,8 @@ def insert_items(
                        n int, source_id bigint, origin text, origin_ref text, guid text, url text,
                        canonical_url text, title text, raw text STORAGE EXTERNAL, raw_format text,
                        source_name text, author text, declared_language text, published_at timestamptz,
-                       first_seen_at timestamptz, raw_hash text, summary text STORAGE EXTERNAL
+                       first_seen_at timestamptz, raw_hash text, summary text STORAGE EXTERNAL,
+                       ingest_text text STORAGE EXTERNAL
                    ) ON COMMIT DELETE ROWS"""
             )
             copy_rows(
@@ -117,6 +119,7 @@ def insert_items(
                         seen_at,
                         raw_hash,
                         item.summary,
+                        item.text,
                     )
                     for n, (item, ref, curl, raw_hash) in enumerate(part)
                 ),
@@ -124,10 +127,10 @@ def insert_items(
             cur.execute(
                 """INSERT INTO articles (source_id, origin, origin_ref, guid, url, canonical_url, title, raw,
                                          raw_format, source_name, author, declared_language, published_at,
-                                         first_seen_at, raw_hash, summary)
+                                         first_seen_at, raw_hash, summary, ingest_text)
                    SELECT source_id, origin, origin_ref, guid, url, canonical_url, title, raw, raw_format,
                           source_name, author, declared_language, published_at,
-                          coalesce(first_seen_at, now()), raw_hash, summary
+                          coalesce(first_seen_at, now()), raw_hash, summary, ingest_text
                      FROM incoming_batch ORDER BY n
                    ON CONFLICT DO NOTHING
                    RETURNING id, origin_ref, raw_hash"""
@@ -198,6 +201,7 @@ class PendingArticle:
     raw: str
     raw_format: str
     declared_language: str | None
+    ingest_text: str | None = None  # the clean text ingestion already computed (a page's main text)
 
 
 def claim_pending(conn: Connection, limit: int) -> list[PendingArticle]:
@@ -208,7 +212,7 @@ def claim_pending(conn: Connection, limit: int) -> list[PendingArticle]:
     """
     with conn.cursor() as cur:
         cur.execute(
-            """SELECT id, title, raw, raw_format, declared_language FROM articles
+            """SELECT id, title, raw, raw_format, declared_language, ingest_text FROM articles
                WHERE status = 'new' ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED""",
             (limit,),
         )
@@ -325,7 +329,8 @@ def _save_processed(
                       SET status = v.status, duplicate_of = v.duplicate_of, clean_text = v.clean_text,
                           language = v.language, content_hash = v.content_hash,
                           taxonomy_version = v.taxonomy_version, signature = v.signature,
-                          display_html = v.display_html, processed_at = now(), error = NULL
+                          display_html = v.display_html, processed_at = now(), error = NULL,
+                          ingest_text = NULL
                      FROM processed_batch v
                     WHERE a.id = v.id"""
             )
