@@ -371,7 +371,8 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
             recipients=settings.digest_recipients,
             force=args.force,
         )
-        print(f"  {r.reason}" + ("" if r.sent or args.force else "; --force sends again"))
+        again = r.reason.startswith("already sent") and not args.force
+        print(f"  {r.reason}" + ("; --force sends again" if again else ""))
         return 0
     finally:
         conn.close()
