@@ -295,8 +295,19 @@ def test_spike_alert_of_a_rerun_is_about_the_runs_day(
     (inbox_dir / "attacks.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     settings = replace(Settings(), database_url=database_url, inbox_dir=inbox_dir, progress=False)
     models = Models.load(replace(settings, cache_dir=REPO / ".monitor" / "cache"))
+    # A week of history before it (a smuggling report a day): without it no day can spike.
+    from monitor.models import FeedItem
+    from monitor.store import articles
+
+    for back in range(1, 8):
+        text = f"Border guards seized heroin from a drug trafficking gang. Report {back}."
+        item = (FeedItem(title=f"Seizure {back}", raw=text), f"history-{back}")
+        articles.insert_items(
+            db, source_id=None, origin="inbox", items=[item], seen_at=day - timedelta(days=back)
+        )
+    db.commit()
     pipeline.ingest_inbox(settings, db, now=day)
-    assert pipeline.process_pending(settings, db, models).processed == 7
+    assert pipeline.process_pending(settings, db, models).processed == 14
     _task_environment(
         monkeypatch,
         database_url,
