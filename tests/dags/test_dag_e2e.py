@@ -205,6 +205,7 @@ def test_feed_and_inbox_to_mailed_digest_once_per_date(
     sent = _xcom(airflow_db, "monitor_daily_digest", "send")
     assert (sent["date"], sent["sent"]) == (yesterday, False)
     assert sent["reason"].startswith("no articles in the window")
+    assert f"today has 3 articles so far: date={today} mails a preview" in sent["reason"]
     assert _rows(db, "SELECT digest_date::text, sent_at, unsent_reason FROM digests") == [
         (yesterday, None, "no articles in the window")
     ]

@@ -210,17 +210,24 @@ def build_digest(day: str) -> dict[str, Any]:
     }
 
 
-def _not_sent_hint(settings: Settings, day: date, reason: str) -> str:
+def _not_sent_hint(settings: Settings, conn: Any, day: date, reason: str) -> str:
     """What an operator can do about a digest that was not mailed, added to the reason."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
     from monitor.digest.build import digest_window
     from monitor.pipeline.digest import EMPTY_WINDOW
+    from monitor.store import digests as digest_store
 
     if reason == EMPTY_WINDOW:
         start, end = digest_window(day, settings.timezone)
-        return (
-            f"{reason} ({start.isoformat()} to {end.isoformat()}): nothing to mail; "
-            "trigger with another date, or with today's date for a preview of today so far"
-        )
+        today = datetime.now(UTC).astimezone(ZoneInfo(settings.timezone)).date()
+        so_far = digest_store.window_counts(conn, *digest_window(today, settings.timezone)).total
+        conn.commit()
+        hint = f"{reason} ({start.isoformat()} to {end.isoformat()}): nothing to mail"
+        if so_far and today != day:
+            hint += f"; today has {so_far} articles so far: date={today.isoformat()} mails a preview of them"
+        return hint
     if reason.startswith("already sent"):
         return f"{reason}; trigger with force_send=true to send it again"
     return reason
@@ -246,11 +253,10 @@ def send_digest(day: str, force: bool = False) -> dict[str, Any]:
             recipients=recipients,
             force=force,
         )
+        reason = result.reason if result.sent else _not_sent_hint(settings, conn, the_day, result.reason)
     if result.sent:
-        reason = result.reason
         log.info("digest %s: %s", day, reason)
     else:
-        reason = _not_sent_hint(settings, the_day, result.reason)
         log.warning("digest %s NOT mailed: %s", day, reason)
     return {
         "date": day,
