@@ -1,4 +1,5 @@
-"""The daily digest: built from the database for the previous day and mailed once per date."""
+"""The daily digest: built from the database for the previous day and mailed once per date (never
+when the day had no articles; a day not yet over only as a preview)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,16 @@ ranked by score and recency with the evidence for every tag and their entities.
   inline CSS, plain text, and a chart of volume by topic as an inline image. **Once per date**: a
   retry or a re-run does not send again (recorded in the database) unless the run is triggered with
   the param `force_send = true`.
-* Trigger it by hand with a `date` param (YYYY-MM-DD) to rebuild and send any day.
+* **A day without articles is never mailed** (not even with `force_send`): its digest is stored and
+  viewable, and the reason "no articles in the window" is recorded with it, logged, and returned by
+  `send` (its XCom `reason`). So the first run after installing mails nothing.
+* Trigger it by hand with a `date` param (YYYY-MM-DD) to rebuild and send any day. **Without a
+  date** a manual run builds the latest complete day that has articles (or yesterday when none has),
+  and says in the `digest_date` task's log which day it chose; when nothing is mailed, the `send`
+  task's log and result say why (an empty day, or already sent: then use `force_send`).
+* **Today's date gives a preview**: the day is not over in {settings.timezone}, so the digest (subject
+  marked "(preview)") is mailed but never recorded as sent; the full digest of that day still goes
+  out the next morning.
 """
 
 
@@ -41,9 +51,16 @@ ranked by score and recency with the evidence for every tag and their entities.
             None,
             type=["null", "string"],
             format="date",
-            description="Digest date (YYYY-MM-DD); empty: the day before the run",
+            description=(
+                "Digest date (YYYY-MM-DD); empty: the latest complete day with articles (a scheduled "
+                "run: the day before the run); today: a preview, never recorded as sent"
+            ),
         ),
-        "force_send": Param(False, type="boolean", description="Send even if this date was already sent"),
+        "force_send": Param(
+            False,
+            type="boolean",
+            description="Send even if this date was already sent (a day without articles is never sent)",
+        ),
     },
     tags=["security-monitor", "digest"],
     doc_md=DOC,

@@ -11,10 +11,11 @@ import json
 import logging
 import sys
 from collections.abc import Iterable, Iterator
-from datetime import date
+from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
 from monitor.errors import InputError, MonitorError
 from monitor.settings import Settings
@@ -246,9 +247,23 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
             s = sources.add_feed(conn, url, args.name or url, interval, full_text=args.full_text)
             print(f"feed {s.id}: {s.name} <{s.url}> every {s.interval_minutes} min")
             return 0
+        if args.sources_command == "remove":
+            key = args.feed
+            if not key.isdigit() and "://" not in key and Path(key).exists():
+                key = Path(key).resolve().as_uri()  # as `add` stored a local path
+            removed = sources.remove_feed(conn, key)
+            if removed is None:
+                raise InputError(args.feed, "no feed with that id or URL (see monitor sources list)")
+            s, kept = removed
+            print(f"removed feed {s.id}: {s.name} <{s.url}>; its {kept} articles stay")
+            return 0
         rows = sources.list_sources(conn)
         if not rows:
             print("no sources yet: monitor sources add URL")
+            return 0
+        print(
+            f"{'id':>4} {'kind':<5} {'name':<40} {'interval':<15} {'last fetch':<30} next fetch, state, url"
+        )
         for s in rows:
             state = f"errors={s.error_count} last_error={s.last_error!r}" if s.error_count else "ok"
             last = s.last_fetched_at.isoformat(timespec="seconds") if s.last_fetched_at else "never"
@@ -371,7 +386,8 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
             recipients=settings.digest_recipients,
             force=args.force,
         )
-        print(f"  {r.reason}" + ("" if r.sent or args.force else "; --force sends again"))
+        again = r.reason.startswith("already sent") and not args.force
+        print(f"  {r.reason}" + ("; --force sends again" if again else ""))
         return 0
     finally:
         conn.close()
@@ -382,7 +398,8 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     from monitor.digest.build import digest_window
 
     start, _ = digest_window(args.since, settings.timezone)
-    _, end = digest_window(args.until, settings.timezone)
+    until = args.until or datetime.now(ZoneInfo(settings.timezone)).date()
+    _, end = digest_window(until, settings.timezone)
     settings, conn = _db(settings)
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
     n = 0
@@ -403,7 +420,10 @@ def cmd_rejects(args: argparse.Namespace, settings: Settings) -> int:
 
     settings, conn = _db(settings)
     try:
-        for created, origin, ref, severity, reason in rejects.recent(conn, args.limit):
+        recent = rejects.recent(conn, args.limit)
+        if not recent:
+            print("no rejects recorded")
+        for created, origin, ref, severity, reason in recent:
             print(f"{created.isoformat(timespec='seconds')} {severity:<8} {origin:<7} {ref}: {reason}")
         return 0
     finally:
@@ -489,7 +509,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("db_command", choices=["migrate", "url", "stop"])
     s.set_defaults(func=cmd_db)
 
-    s = sub.add_parser("sources", help="feeds: add, list")
+    s = sub.add_parser("sources", help="feeds: add, list, remove")
     ss = s.add_subparsers(dest="sources_command", required=True)
     a = ss.add_parser("add", help="add (or update) a feed")
     a.add_argument("url", help="http(s):// or file:// URL, or a local path")
@@ -501,6 +521,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--full-text", action="store_true", help="the feed has summaries only (kept for later use)"
     )
     ss.add_parser("list", help="all sources with their fetch state")
+    r = ss.add_parser("remove", help="remove a feed (its articles stay)")
+    r.add_argument("feed", metavar="ID|URL", help="the feed's id (monitor sources list) or URL")
     s.set_defaults(func=cmd_sources)
 
     s = sub.add_parser("ingest", help="fetch due feeds and/or read the inbox")
@@ -524,7 +546,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("export", help="processed articles as JSON lines")
     s.add_argument("--since", type=_date, required=True)
-    s.add_argument("--until", type=_date, required=True, help="inclusive")
+    s.add_argument("--until", type=_date, help="inclusive; default: today in MONITOR_TIMEZONE")
     s.add_argument("--output", "-o")
     s.set_defaults(func=cmd_export)
 

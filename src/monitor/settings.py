@@ -156,10 +156,15 @@ class Settings:
     # A dead feed is retried at interval × 2^errors, but never less often than once a day.
     feed_max_backoff_minutes: int = 24 * 60
     digest_max_per_topic: int = 20
-    # A spike: at least this many articles and this many times the trailing daily mean.
+    # A spike: at least this many articles and this many times the trailing daily mean, improbable
+    # under a Poisson law with that mean (P(X >= n) below spike_max_p: about one false spike per
+    # topic or country every three years of ordinary days), after at least spike_min_history_days
+    # days with data (a week: one of each weekday, so a busy Monday is not measured against a weekend).
     spike_factor: float = 3.0
     spike_min_articles: int = 5
     spike_baseline_days: int = 28
+    spike_min_history_days: int = 7
+    spike_max_p: float = 0.001
     # Syndicated copies are looked for among the articles of the last week; stories group 72 hours.
     near_duplicate_window: timedelta = timedelta(days=7)
     story_window: timedelta = timedelta(hours=72)
@@ -199,6 +204,18 @@ class Settings:
             ) from None
         recipients = _addresses(env, "MONITOR_DIGEST_RECIPIENTS")
         alert_recipients = _addresses(env, "MONITOR_ALERT_RECIPIENTS") or recipients
+        baseline_days = _int(env, "MONITOR_SPIKE_BASELINE_DAYS", 28, 1)
+        min_history = _int(env, "MONITOR_SPIKE_MIN_HISTORY_DAYS", 7, 1)
+        if min_history > baseline_days:
+            raise ConfigError(
+                f"MONITOR_SPIKE_MIN_HISTORY_DAYS={min_history} is more than MONITOR_SPIKE_BASELINE_DAYS="
+                f"{baseline_days}: no day could ever have enough history to spike"
+            )
+        max_p = _float(env, "MONITOR_SPIKE_MAX_P", 0.001, 0.0)
+        if not 0 < max_p < 1:
+            raise ConfigError(
+                f"MONITOR_SPIKE_MAX_P={max_p} must be a probability between 0 and 1 (e.g. 0.001)"
+            )
         database_url = _str(env, "MONITOR_DATABASE_URL", None)
         if database_url and not database_url.startswith(("postgresql://", "postgres://")):
             raise ConfigError("MONITOR_DATABASE_URL must start with postgresql:// (a libpq URI)")
@@ -228,7 +245,9 @@ class Settings:
             digest_max_per_topic=_int(env, "MONITOR_DIGEST_MAX_PER_TOPIC", 20, 1),
             spike_factor=_float(env, "MONITOR_SPIKE_FACTOR", 3.0, 1.0),
             spike_min_articles=_int(env, "MONITOR_SPIKE_MIN_ARTICLES", 5, 1),
-            spike_baseline_days=_int(env, "MONITOR_SPIKE_BASELINE_DAYS", 28, 1),
+            spike_baseline_days=baseline_days,
+            spike_min_history_days=min_history,
+            spike_max_p=max_p,
             spike_alerts=_bool(env, "MONITOR_SPIKE_ALERTS", False),
             near_duplicate_window=timedelta(hours=_int(env, "MONITOR_NEAR_DUPLICATE_HOURS", 7 * 24, 1)),
             story_window=timedelta(hours=_int(env, "MONITOR_STORY_HOURS", 72, 1)),

@@ -9,7 +9,7 @@ import email.policy
 import json
 import signal
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -106,6 +106,26 @@ def _task_times(airflow_db: str, dag_id: str, tasks: tuple[str, str]) -> tuple[d
     return times[tasks[0]][1], times[tasks[1]][0]
 
 
+def _xcom(airflow_db: str, dag_id: str, task_id: str) -> Any:
+    """The return value of `task_id` in the DAG's latest run (Airflow's metadata database)."""
+    import psycopg2
+
+    conn = psycopg2.connect(airflow_db.replace("postgresql+psycopg2://", "postgresql://", 1))
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                """SELECT x.value FROM xcom x
+                    WHERE x.dag_id = %s AND x.task_id = %s AND x.key = 'return_value'
+                      AND x.run_id = (SELECT run_id FROM dag_run WHERE dag_id = %s
+                                      ORDER BY id DESC LIMIT 1)""",
+                (dag_id, task_id, dag_id),
+            )
+            (value,) = cur.fetchone()
+    finally:
+        conn.close()
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
 def _task_environment(
     monkeypatch: pytest.MonkeyPatch, database_url: str, smtp_port: int, tmp_path: Path, **extra: str
 ) -> None:
@@ -173,12 +193,28 @@ def test_feed_and_inbox_to_mailed_digest_once_per_date(
     assert run.state == "success"
     assert _rows(db, "SELECT status, count(*) FROM articles GROUP BY status") == [("processed", 3)]
 
-    today = datetime.now(UTC).date().isoformat()
+    # The first run after installing: a manual run without a date is about the latest complete day
+    # with articles, and none has any yet (they all arrived today), so it is about yesterday: an
+    # empty day, stored but never mailed, and the send task's result says why.
+    now = datetime.now(UTC)
+    today, yesterday = now.date().isoformat(), (now - timedelta(days=1)).date().isoformat()
     digest = dags["monitor_daily_digest"]
+    # (run_conf names the empty date: dag.test() keeps the params of the previous run on the DAG.)
+    assert digest.test(run_conf={"date": None}).state == "success"
+    assert mailbox.messages == []
+    sent = _xcom(airflow_db, "monitor_daily_digest", "send")
+    assert (sent["date"], sent["sent"]) == (yesterday, False)
+    assert sent["reason"].startswith("no articles in the window")
+    assert f"today has 3 articles so far: date={today} mails a preview" in sent["reason"]
+    assert _rows(db, "SELECT digest_date::text, sent_at, unsent_reason FROM digests") == [
+        (yesterday, None, "no articles in the window")
+    ]
+
+    # Today's date: a preview of the day so far, mailed, marked in the subject, not recorded as sent.
     assert digest.test(run_conf={"date": today}).state == "success"
     assert len(mailbox.messages) == 1
     msg = mailbox.messages[0]
-    assert msg["Subject"].startswith(f"Security digest {today}: 3 articles")
+    assert msg["Subject"].startswith(f"Security digest {today} (preview): 3 articles")
     assert msg["To"] == "analysts@example.org, desk@example.org"
     text = msg.get_body(("plain",)).get_content()
     html = msg.get_body(("html",)).get_content()
@@ -193,20 +229,37 @@ def test_feed_and_inbox_to_mailed_digest_once_per_date(
     cid = images[0]["Content-ID"].strip("<>")
     assert f"cid:{cid}" in html
     assert images[0].get_payload(decode=True).startswith(b"\x89PNG\r\n\x1a\n")
-    assert _rows(db, "SELECT sent_to FROM digests") == [("analysts@example.org, desk@example.org",)]
+    assert _rows(db, f"SELECT sent_at, preview FROM digests WHERE digest_date = '{today}'") == [(None, True)]
     # What was mailed is what `build` stored, and `send` did not build it again: the stored row is
     # older than the send task (a rebuild rewrites it, and its built_at, while sending).
-    ((stored_text, built_at),) = _rows(db, "SELECT text, built_at FROM digests")
+    ((stored_text, built_at),) = _rows(
+        db, f"SELECT text, built_at FROM digests WHERE digest_date = '{today}'"
+    )
     assert text.replace("\r\n", "\n") == stored_text  # the mail has CRLF line ends (RFC 5322)
     build_end, send_start = _task_times(airflow_db, "monitor_daily_digest", ("build", "send"))
     assert built_at <= build_end < send_start
 
-    # A re-run for the same date does not mail again...
-    assert digest.test(run_conf={"date": today}).state == "success"
-    assert len(mailbox.messages) == 1
-    # ...unless forced.
-    assert digest.test(run_conf={"date": today, "force_send": True}).state == "success"
+    # The next morning (the articles' day moved back by one, as if the day had passed; the counts
+    # cached for the days before go with it): a manual run without a date digests the day that is
+    # now over and has the articles, mails it in full and records it...
+    with db.cursor() as cur:
+        cur.execute("UPDATE articles SET first_seen_at = first_seen_at - interval '1 day'")
+        cur.execute("TRUNCATE daily_counts, daily_counts_done")
+    db.commit()
+    assert digest.test(run_conf={"date": None, "force_send": False}).state == "success"
     assert len(mailbox.messages) == 2
+    assert mailbox.messages[1]["Subject"].startswith(f"Security digest {yesterday}: 3 articles")
+    assert "(preview)" not in mailbox.messages[1]["Subject"]
+    assert _rows(db, f"SELECT sent_to FROM digests WHERE digest_date = '{yesterday}'") == [
+        ("analysts@example.org, desk@example.org",)
+    ]
+    # ...once: a re-run for the same date does not mail again and says why...
+    assert digest.test(run_conf={"date": yesterday}).state == "success"
+    assert len(mailbox.messages) == 2
+    assert "force_send" in _xcom(airflow_db, "monitor_daily_digest", "send")["reason"]
+    # ...unless forced.
+    assert digest.test(run_conf={"date": yesterday, "force_send": True}).state == "success"
+    assert len(mailbox.messages) == 3
 
 
 @pytest.mark.slow
@@ -243,8 +296,19 @@ def test_spike_alert_of_a_rerun_is_about_the_runs_day(
     (inbox_dir / "attacks.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     settings = replace(Settings(), database_url=database_url, inbox_dir=inbox_dir, progress=False)
     models = Models.load(replace(settings, cache_dir=REPO / ".monitor" / "cache"))
+    # A week of history before it (a smuggling report a day): without it no day can spike.
+    from monitor.models import FeedItem
+    from monitor.store import articles
+
+    for back in range(1, 8):
+        text = f"Border guards seized heroin from a drug trafficking gang. Report {back}."
+        item = (FeedItem(title=f"Seizure {back}", raw=text), f"history-{back}")
+        articles.insert_items(
+            db, source_id=None, origin="inbox", items=[item], seen_at=day - timedelta(days=back)
+        )
+    db.commit()
     pipeline.ingest_inbox(settings, db, now=day)
-    assert pipeline.process_pending(settings, db, models).processed == 7
+    assert pipeline.process_pending(settings, db, models).processed == 14
     _task_environment(
         monkeypatch,
         database_url,

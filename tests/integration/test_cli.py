@@ -215,3 +215,50 @@ def test_classify_on_all_cores_keeps_the_input_order(tmp_path: Path) -> None:
     assert "line 101" in result.stderr
     topics = [{t["id"] for t in o["topics"]} for o in out[:3]]
     assert "terrorism" in topics[0] and topics[1] == set() and "cyber" in topics[2]
+
+
+def test_sources_list_remove_rejects_and_export_defaults(
+    env: Path, db: Connection, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The small commands as a new user meets them: an empty rejects list says so, the sources list
+    has a header, a feed can be removed by id or URL (its articles stay), an unknown one is a clear
+    error, and `export` needs only `--since` (until today)."""
+    from monitor.models import FeedItem
+    from monitor.store import articles, sources
+
+    assert run(["rejects"], capsys)[:2] == (0, "no rejects recorded\n")
+
+    first = sources.add_feed(db, "https://one.example/feed.xml", "One", 30)
+    sources.add_feed(db, "https://two.example/feed.xml", "Two", 30)
+    articles.insert_items(
+        db,
+        source_id=first.id,
+        origin="feed",
+        items=[(FeedItem(title="Kept", raw="text"), "https://one.example/a")],
+    )
+    db.commit()
+    code, out, _ = run(["sources", "list"], capsys)
+    header, *lines = out.splitlines()
+    assert code == 0 and header.split()[:3] == ["id", "kind", "name"] and len(lines) == 2
+
+    code, out, _ = run(["sources", "remove", str(first.id)], capsys)
+    assert (code, out) == (
+        0,
+        f"removed feed {first.id}: One <https://one.example/feed.xml>; its 1 articles stay\n",
+    )
+    code, out, _ = run(["sources", "remove", "https://two.example/feed.xml"], capsys)
+    assert code == 0 and out.startswith("removed feed 2: Two")
+    assert run(["sources", "list"], capsys)[1] == "no sources yet: monitor sources add URL\n"
+    with db.cursor() as cur:
+        cur.execute("SELECT title, source_id FROM articles")
+        assert cur.fetchall() == [("Kept", None)]
+    db.commit()
+
+    code, _, err = run(["sources", "remove", "https://nowhere.example/feed.xml"], capsys)
+    assert code != 0 and "https://nowhere.example/feed.xml" in err and "no feed with that id or URL" in err
+    code, _, err = run(["sources", "remove", "99"], capsys)
+    assert code != 0 and "99" in err
+
+    # export without --until: from --since to today; the stored article is not processed, so none.
+    code, _, err = run(["export", "--since", "2026-01-01"], capsys)
+    assert code == 0 and "exported 0 articles" in err

@@ -15,7 +15,8 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -172,6 +173,11 @@ def test_database_restart_during_processing_loses_and_doubles_nothing(
 # ------------------------------------------------------------------------------------ SMTP outages
 
 
+def _after(day: date) -> datetime:
+    """An hour into the day after `day` (UTC, the test settings' time zone): `day` is over."""
+    return datetime.combine(day + timedelta(days=1), clock_time(1), tzinfo=UTC)
+
+
 class Mailbox:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
@@ -189,6 +195,7 @@ def test_digest_waits_for_the_smtp_server_and_is_then_sent_once(
     seed_articles(db, 3)
     pipeline.process_pending(settings, db, models)
     day = datetime.now(UTC).date()
+    over = _after(day)  # sent once the day is over: today's digest would be a preview, never marked sent
     port = free_port()
 
     def transport(msg: EmailMessage) -> None:
@@ -197,7 +204,7 @@ def test_digest_waits_for_the_smtp_server_and_is_then_sent_once(
     # The server is down: the task fails (so Airflow retries) and nothing is recorded as sent.
     with pytest.raises(MailError, match="refused"):
         pipeline.send_daily_digest(
-            settings, db, models, day, transport=transport, recipients=["a@example.org"]
+            settings, db, models, day, transport=transport, recipients=["a@example.org"], now=over
         )
     assert count(db, "SELECT count(*) FROM digests WHERE sent_at IS NOT NULL") == 0
 
@@ -206,10 +213,10 @@ def test_digest_waits_for_the_smtp_server_and_is_then_sent_once(
     controller.start()
     try:
         first = pipeline.send_daily_digest(
-            settings, db, models, day, transport=transport, recipients=["a@example.org"]
+            settings, db, models, day, transport=transport, recipients=["a@example.org"], now=over
         )
         again = pipeline.send_daily_digest(
-            settings, db, models, day, transport=transport, recipients=["a@example.org"]
+            settings, db, models, day, transport=transport, recipients=["a@example.org"], now=over
         )
     finally:
         controller.stop()
@@ -230,6 +237,7 @@ def test_a_crash_after_the_server_accepted_the_mail_sends_it_twice(
     seed_articles(db, 2)
     pipeline.process_pending(settings, db, models)
     day = datetime.now(UTC).date()
+    over = _after(day)  # sent once the day is over: today's digest would be a preview, never marked sent
     port = free_port()
     mailbox = Mailbox()
     controller = Controller(mailbox, hostname="127.0.0.1", port=port)
@@ -242,7 +250,7 @@ def test_a_crash_after_the_server_accepted_the_mail_sends_it_twice(
 
         with pytest.raises(KeyboardInterrupt):
             pipeline.send_daily_digest(
-                settings, db, models, day, transport=crash_after_send, recipients=["a@example.org"]
+                settings, db, models, day, transport=crash_after_send, recipients=["a@example.org"], now=over
             )
         retry = pipeline.send_daily_digest(
             settings,
@@ -251,6 +259,7 @@ def test_a_crash_after_the_server_accepted_the_mail_sends_it_twice(
             day,
             transport=lambda m: send_message(m, host="127.0.0.1", port=port, timeout=5),
             recipients=["a@example.org"],
+            now=over,
         )
     finally:
         controller.stop()

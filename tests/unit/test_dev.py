@@ -56,6 +56,25 @@ def test_stack_config_errors_name_the_variable(tmp_path: Path, name: str, value:
         stack.StackConfig.from_env({name: value}, tmp_path)
 
 
+def test_the_ui_listens_on_loopback_unless_asked_and_then_not_with_admin_admin(tmp_path: Path) -> None:
+    assert stack.StackConfig.from_env({}, tmp_path).ui_host == "127.0.0.1"
+    with pytest.raises(ConfigError, match=r"MONITOR_UI_HOST=0\.0\.0\.0 .*MONITOR_ADMIN_PASSWORD"):
+        stack.StackConfig.from_env({"MONITOR_UI_HOST": "0.0.0.0"}, tmp_path)
+    with pytest.raises(ConfigError, match=r"MONITOR_UI_HOST=.example\.org. is not an IP address"):
+        stack.StackConfig.from_env({"MONITOR_UI_HOST": "example.org"}, tmp_path)
+    exposed = stack.StackConfig.from_env(
+        {
+            "MONITOR_UI_HOST": "0.0.0.0",
+            "MONITOR_ADMIN_PASSWORD": "long-and-random",
+            "MONITOR_UI_PORT": "8093",
+        },
+        tmp_path,
+    )
+    assert (exposed.ui_host, exposed.ui_probe_host) == ("0.0.0.0", "127.0.0.1")
+    env = stack.airflow_env(exposed, Settings(), "postgresql+psycopg2://postgres@/airflow?host=/p", {})
+    assert env["AIRFLOW__API__HOST"] == "0.0.0.0"
+
+
 def test_stack_ports_must_differ(tmp_path: Path) -> None:
     env = {"MONITOR_UI_PORT": "2600", "MONITOR_SMTP_SINK_PORT": "2600"}
     with pytest.raises(ConfigError, match="MONITOR_UI_PORT and MONITOR_SMTP_SINK_PORT"):
@@ -86,6 +105,7 @@ def test_airflow_env(tmp_path: Path) -> None:
     assert env["KEEP"] == "me"
     assert env["PATH"].startswith(str(Path(sys.executable).parent))
     assert env["AIRFLOW__API__PORT"] == "8091"
+    assert env["AIRFLOW__API__HOST"] == "127.0.0.1"  # never Airflow's 0.0.0.0 unless asked
     assert env["AIRFLOW__API__BASE_URL"] == "http://localhost:8091"
     assert env["AIRFLOW__CORE__DAGS_FOLDER"] == str(tmp_path.resolve() / "dags")
     assert '"port": 2525' in env["AIRFLOW_CONN_SMTP_DEFAULT"]

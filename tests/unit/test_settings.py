@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from monitor.errors import ConfigError
 from monitor.settings import Settings, redact_url
 
 
@@ -30,3 +33,19 @@ def test_redact_url_covers_the_password_parameter_and_leaves_other_urls_alone() 
     )
     assert redact_url("postgresql://u:p%3Aw@h/db") == "postgresql://u:***@h/db"
     assert redact_url(None) is None
+
+
+def test_spike_history_and_significance_settings() -> None:
+    s = Settings.from_env({})
+    assert (s.spike_min_history_days, s.spike_max_p) == (7, 0.001)
+    s = Settings.from_env({"MONITOR_SPIKE_MIN_HISTORY_DAYS": "14", "MONITOR_SPIKE_MAX_P": "0.01"})
+    assert (s.spike_min_history_days, s.spike_max_p) == (14, 0.01)
+    for env, name in (
+        ({"MONITOR_SPIKE_MIN_HISTORY_DAYS": "0"}, "MONITOR_SPIKE_MIN_HISTORY_DAYS"),
+        ({"MONITOR_SPIKE_MIN_HISTORY_DAYS": "week"}, "MONITOR_SPIKE_MIN_HISTORY_DAYS"),
+        ({"MONITOR_SPIKE_MIN_HISTORY_DAYS": "30"}, "MONITOR_SPIKE_MIN_HISTORY_DAYS=30 is more than"),
+        ({"MONITOR_SPIKE_MAX_P": "1.5"}, "MONITOR_SPIKE_MAX_P"),
+        ({"MONITOR_SPIKE_MAX_P": "0"}, "MONITOR_SPIKE_MAX_P"),
+    ):
+        with pytest.raises(ConfigError, match=name):
+            Settings.from_env(env)

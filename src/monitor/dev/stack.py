@@ -13,6 +13,7 @@ Configuration comes in as a `StackConfig` (parsed once by `python -m monitor.dev
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import signal
@@ -59,12 +60,27 @@ def _port(env: Mapping[str, str], name: str, default: int) -> int:
     return port
 
 
+def _ui_host(env: Mapping[str, str]) -> str:
+    raw = (env.get("MONITOR_UI_HOST") or "").strip() or "127.0.0.1"
+    try:
+        ipaddress.ip_address(raw)
+    except ValueError:
+        raise ConfigError(
+            f"MONITOR_UI_HOST={raw!r} is not an IP address (127.0.0.1, the default; a LAN address; "
+            "or 0.0.0.0 for every interface)"
+        ) from None
+    return raw
+
+
 @dataclass(frozen=True)
 class StackConfig:
     """What `make up` needs beyond the monitor's Settings."""
 
     root: Path  # the checkout: dags/, plugins/, and .monitor/ for pids, logs and AIRFLOW_HOME
     ui_port: int = 8080
+    # Where the api-server listens: loopback unless MONITOR_UI_HOST says otherwise (README: exposing
+    # the UI), because Airflow's own default (0.0.0.0) would put an admin/admin login on the network.
+    ui_host: str = "127.0.0.1"
     smtp_port: int = 2525
     # Out of repr, like everything here that may hold a password.
     admin_password: str = field(default="admin", repr=False)
@@ -78,11 +94,19 @@ class StackConfig:
         smtp_port = _port(env, "MONITOR_SMTP_SINK_PORT", 2525)
         if ui_port == smtp_port:
             raise ConfigError(f"MONITOR_UI_PORT and MONITOR_SMTP_SINK_PORT are both {ui_port}")
+        ui_host = _ui_host(env)
+        admin_password = (env.get("MONITOR_ADMIN_PASSWORD") or "").strip() or "admin"
+        if not ipaddress.ip_address(ui_host).is_loopback and admin_password == "admin":
+            raise ConfigError(
+                f"MONITOR_UI_HOST={ui_host} puts the UI on the network: set MONITOR_ADMIN_PASSWORD "
+                "to a real password first (the default login is admin/admin)"
+            )
         return cls(
             root=root.resolve(),
             ui_port=ui_port,
+            ui_host=ui_host,
             smtp_port=smtp_port,
-            admin_password=(env.get("MONITOR_ADMIN_PASSWORD") or "").strip() or "admin",
+            admin_password=admin_password,
             airflow_database_url=(env.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN") or "").strip() or None,
             inherited_env=dict(env),
         )
@@ -90,6 +114,11 @@ class StackConfig:
     @property
     def home(self) -> Path:
         return self.root / ".monitor"
+
+    @property
+    def ui_probe_host(self) -> str:
+        """Where this machine reaches the UI: its listening address, or loopback for a wildcard."""
+        return "127.0.0.1" if ipaddress.ip_address(self.ui_host).is_unspecified else self.ui_host
 
     @property
     def run_dir(self) -> Path:
@@ -171,12 +200,17 @@ def _stop(config: StackConfig, name: str, timeout: float = 20.0) -> bool:
     return True
 
 
-def _port_taken(port: int) -> bool:
-    """Something already listens on 127.0.0.1:port (another `make up`, another checkout's Airflow):
+def _port_taken(port: int, host: str = "127.0.0.1") -> bool:
+    """Something already listens on host:port (another `make up`, another checkout's Airflow):
     starting beside it would fail, or worse, the health check would find the other one healthy."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
         sock.settimeout(1.0)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
+        return sock.connect_ex((host, port)) == 0
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
 
 
 # ------------------------------------------------------------------------------------ databases
@@ -240,8 +274,11 @@ def airflow_env(
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
             "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": airflow_url,
+            "AIRFLOW__API__HOST": config.ui_host,  # `airflow api-server`'s --host default (standalone)
             "AIRFLOW__API__PORT": str(config.ui_port),
-            "AIRFLOW__API__BASE_URL": f"http://localhost:{config.ui_port}",
+            # The address browsers use (links, redirects): yours when the UI is exposed behind a proxy.
+            "AIRFLOW__API__BASE_URL": env.get("AIRFLOW__API__BASE_URL")
+            or f"http://localhost:{config.ui_port}",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
             # New DAG files and inbox files show up quickly on a laptop-sized install.
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
@@ -297,7 +334,7 @@ def _seed(config: StackConfig, settings: Settings, monitor_url: str) -> None:
 
 def _wait_for_ui(config: StackConfig, timeout: float = UI_TIMEOUT_SECONDS) -> bool:
     deadline = time.monotonic() + timeout
-    url = f"http://127.0.0.1:{config.ui_port}/api/v2/monitor/health"
+    url = f"http://{_url_host(config.ui_probe_host)}:{config.ui_port}/api/v2/monitor/health"
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(url, timeout=3) as response:
@@ -320,7 +357,7 @@ def up(config: StackConfig, settings: Settings) -> int:
         _say(f"already running: http://localhost:{config.ui_port} (make down stops it)")
         return 0
     busy = []
-    if _port_taken(config.ui_port):
+    if _port_taken(config.ui_port, config.ui_probe_host):
         busy.append(f"MONITOR_UI_PORT={config.ui_port}")
     if not _running(config, "smtp") and _port_taken(config.smtp_port):  # our own sink is reused
         busy.append(f"MONITOR_SMTP_SINK_PORT={config.smtp_port}")

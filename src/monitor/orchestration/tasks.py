@@ -199,33 +199,72 @@ def build_digest(day: str) -> dict[str, Any]:
     settings = task_settings()
     with _database(settings) as conn:
         result = pipeline.build_daily_digest(settings, conn, _models(settings), date.fromisoformat(day))
+    if result.preview:
+        log.info("digest %s is a preview: the day is not over in %s", day, settings.timezone)
     return {
         "date": day,
         "articles": result.articles,
+        "preview": result.preview,
         "subject": result.subject,
         "html": str(result.html_path),
     }
 
 
+def _not_sent_hint(settings: Settings, conn: Any, day: date, reason: str) -> str:
+    """What an operator can do about a digest that was not mailed, added to the reason."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from monitor.digest.build import digest_window
+    from monitor.pipeline.digest import EMPTY_WINDOW
+    from monitor.store import digests as digest_store
+
+    if reason == EMPTY_WINDOW:
+        start, end = digest_window(day, settings.timezone)
+        today = datetime.now(UTC).astimezone(ZoneInfo(settings.timezone)).date()
+        so_far = digest_store.window_counts(conn, *digest_window(today, settings.timezone)).total
+        conn.commit()
+        hint = f"{reason} ({start.isoformat()} to {end.isoformat()}): nothing to mail"
+        if so_far and today != day:
+            hint += f"; today has {so_far} articles so far: date={today.isoformat()} mails a preview of them"
+        return hint
+    if reason.startswith("already sent"):
+        return f"{reason}; trigger with force_send=true to send it again"
+    return reason
+
+
 def send_digest(day: str, force: bool = False) -> dict[str, Any]:
-    """Mail the digest of `day` as the build task stored it, once per date unless `force`."""
+    """Mail the digest of `day` as the build task stored it, once per date unless `force`; a digest of
+    an empty window never, and a preview (a day not yet over) without recording it as sent. When
+    nothing is mailed the result's `reason` says why."""
     from monitor import pipeline
 
     settings = task_settings()
     recipients = digest_recipients(settings)
     transport = smtp_transport()
+    the_day = date.fromisoformat(day)
     with _database(settings) as conn:
         result = pipeline.send_daily_digest(
             settings,
             conn,
             _models(settings),
-            date.fromisoformat(day),
+            the_day,
             transport=transport,
             recipients=recipients,
             force=force,
         )
-    log.info("digest %s: %s", day, result.reason)
-    return {"date": day, "sent": result.sent, "reason": result.reason, "articles": result.articles}
+        reason = result.reason if result.sent else _not_sent_hint(settings, conn, the_day, result.reason)
+    if result.sent:
+        log.info("digest %s: %s", day, reason)
+    else:
+        log.warning("digest %s NOT mailed: %s", day, reason)
+    return {
+        "date": day,
+        "sent": result.sent,
+        "preview": result.preview,
+        "reason": reason,
+        "articles": result.articles,
+    }
 
 
 def run_moment(context: Any) -> Any:
@@ -235,16 +274,33 @@ def run_moment(context: Any) -> Any:
 
 
 def digest_day(context: Any) -> str:
-    """The digest date of a run: the `date` param if given, else the day before the run, in the
-    time zone of the settings when the task runs."""
+    """The digest date of a run: the `date` param if given; for a manual run without one, the latest
+    complete day with articles (or yesterday; see `pipeline.latest_complete_day`); else (a scheduled
+    run, a backfill) the day before the run. Days are local to the time zone of the settings when the
+    task runs."""
     from datetime import timedelta
     from zoneinfo import ZoneInfo
 
     param = (context.get("params") or {}).get("date")
     if param:
         return date.fromisoformat(str(param)).isoformat()
+    moment = run_moment(context)
+    run_type = getattr(context.get("dag_run"), "run_type", None)
+    if run_type == "manual":
+        from monitor import pipeline
+
+        settings = task_settings()
+        with _database(settings) as conn:
+            day = pipeline.latest_complete_day(settings, conn, now=moment)
+        log.info(
+            "no date given: the digest of %s, the latest complete day with articles in %s (or "
+            "yesterday when none has any); give date=YYYY-MM-DD for another day, today's for a preview",
+            day.isoformat(),
+            settings.timezone,
+        )
+        return day.isoformat()
     timezone = Settings.from_env().timezone
-    return (run_moment(context).astimezone(ZoneInfo(timezone)) - timedelta(days=1)).date().isoformat()
+    return (moment.astimezone(ZoneInfo(timezone)) - timedelta(days=1)).date().isoformat()
 
 
 def alert_spikes(context: Any) -> dict[str, Any]:

@@ -23,6 +23,8 @@ from monitor.pipeline.digest import (
     SendResult,
     build_daily_digest,
     default_digest_date,
+    is_preview,
+    latest_complete_day,
     send_daily_digest,
 )
 from monitor.pipeline.export import export_lines
@@ -52,6 +54,8 @@ __all__ = [
     "inbox_files",
     "ingest_due_feeds",
     "ingest_inbox",
+    "is_preview",
+    "latest_complete_day",
     "process_pending",
     "run_once",
     "send_daily_digest",

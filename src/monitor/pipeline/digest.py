@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -19,14 +20,48 @@ from monitor.settings import Settings
 from monitor.store import digests as digest_store
 from monitor.store.db import Connection
 
+log = logging.getLogger(__name__)
+
 # Untagged articles listed by title at the end of a digest; the rest are counted ("… and N more").
 _DIGEST_OTHER_LIMIT = 50
+
+
+# Why a digest is not mailed. Stable texts: the task log, the send task's result and the digests list
+# show them.
+EMPTY_WINDOW = "no articles in the window"
 
 
 def default_digest_date(settings: Settings, now: datetime | None = None) -> date:
     """Yesterday in the configured time zone: the last complete day."""
     now = now or datetime.now(UTC)
     return (now.astimezone(ZoneInfo(settings.timezone)) - timedelta(days=1)).date()
+
+
+def latest_complete_day(settings: Settings, conn: Connection, now: datetime | None = None) -> date:
+    """The latest day that is over (in the configured time zone) and has articles; yesterday when
+    no complete day has any. What a digest asked for without a date is about: on a fresh install
+    yesterday is empty while older days (a backfill, an imported archive) may not be."""
+    now = now or datetime.now(UTC)
+    yesterday = default_digest_date(settings, now)
+    _, end = digest_window(yesterday, settings.timezone)
+    newest = digest_store.latest_article_before(conn, end)
+    conn.commit()
+    if newest is None:
+        return yesterday
+    return newest.astimezone(ZoneInfo(settings.timezone)).date()
+
+
+def is_preview(settings: Settings, day: date, now: datetime | None = None) -> bool:
+    """A digest of a day not yet over in the configured time zone shows only part of that day."""
+    _, end = digest_window(day, settings.timezone)
+    return end > (now or datetime.now(UTC))
+
+
+def _preview_subject(subject: str) -> str:
+    """'Security digest 2026-12-03: 3 articles' -> 'Security digest 2026-12-03 (preview): 3 articles'
+    (marked next to the date, where a cut subject line still shows it)."""
+    head, sep, rest = subject.partition(":")
+    return f"{head} (preview){sep}{rest}"
 
 
 @dataclass
@@ -39,14 +74,19 @@ class DigestResult:
     html: str
     text: str
     digest: Digest
+    preview: bool = False
 
 
-def build_daily_digest(settings: Settings, conn: Connection, models: Models, day: date) -> DigestResult:
+def build_daily_digest(
+    settings: Settings, conn: Connection, models: Models, day: date, *, now: datetime | None = None
+) -> DigestResult:
     """Build, store and write the digest of `day`. A pure function of the database and the date.
 
     Stored with it is the e-mail's HTML (the same digest with the chart's inline image referenced
-    when there is something to chart), so that sending mails exactly what was built.
+    when there is something to chart), so that sending mails exactly what was built. A day not yet
+    over at `now` (default: the clock) is stored as a preview, its subject marked "(preview)".
     """
+    preview = is_preview(settings, day, now)
     start, end = digest_window(day, settings.timezone)
     window, articles = digest_store.read_window(
         conn, start, end, per_topic=settings.digest_max_per_topic, other_limit=_DIGEST_OTHER_LIMIT
@@ -64,6 +104,8 @@ def build_daily_digest(settings: Settings, conn: Connection, models: Models, day
         counts=counts,
     )
     html, text, subject = render_html(digest), render_text(digest), digest_subject(digest)
+    if preview:
+        subject = _preview_subject(subject)
     # The chart only when there is something to chart; the mail's HTML references it exactly then.
     mail_html = render_html(digest, chart_cid=CHART_CID) if digest.by_topic else html
     digest_store.save_digest(
@@ -78,6 +120,7 @@ def build_daily_digest(settings: Settings, conn: Connection, models: Models, day
             "html": html,
             "text": text,
             "mail_html": mail_html,
+            "preview": preview,
         },
     )
     conn.commit()
@@ -86,7 +129,9 @@ def build_daily_digest(settings: Settings, conn: Connection, models: Models, day
     text_path = settings.out_dir / f"digest-{day.isoformat()}.txt"
     html_path.write_text(html, encoding="utf-8")
     text_path.write_text(text, encoding="utf-8")
-    return DigestResult(day, counts.total, subject, html_path, text_path, html, text, digest)
+    if counts.total == 0:
+        log.info("digest %s: %s; stored, and it will not be mailed", day.isoformat(), EMPTY_WINDOW)
+    return DigestResult(day, counts.total, subject, html_path, text_path, html, text, digest, preview)
 
 
 @dataclass
@@ -96,6 +141,7 @@ class SendResult:
     reason: str
     subject: str
     articles: int
+    preview: bool = False
 
 
 def send_daily_digest(
@@ -107,12 +153,18 @@ def send_daily_digest(
     transport: Callable[[EmailMessage], None],
     recipients: Sequence[str],
     force: bool = False,
+    now: datetime | None = None,
 ) -> SendResult:
     """Mail the stored digest of `day` once: a date already sent is skipped unless `force`.
 
     What is mailed is what was built and stored (subject, text, e-mail HTML), never a second build: a
-    digest never built, or built before the e-mail HTML was stored with it, is built first. The
-    chart is drawn from the stored daily counts.
+    digest never built, built before the e-mail HTML was stored with it, or stored as a preview of a
+    day that is over by now, is built first.
+    The chart is drawn from the stored daily counts.
+
+    Never mailed, even with `force`: a digest of an empty window (the reason is recorded with it and
+    returned). A preview (the day is not over at `now`) is mailed, but not recorded as sent, so the
+    full digest of that day still goes out once the day is over.
 
     The digest row is locked (FOR UPDATE) while sending, so two senders at once (a retry racing a
     manual run) serialise and the second sees `sent_at`. A crash after the SMTP server accepted the
@@ -121,12 +173,18 @@ def send_daily_digest(
     """
     if not recipients:
         raise ConfigError("no digest recipients: set MONITOR_DIGEST_RECIPIENTS (or the Airflow Variable)")
+    now = now or datetime.now(UTC)
+    complete = not is_preview(settings, day, now)
     stored = digest_store.lock_for_sending(conn, day, settings.timezone)
-    if stored is None or stored.mail_html is None:
+    if stored is None or stored.mail_html is None or (stored.preview and complete):
         conn.rollback()
-        build_daily_digest(settings, conn, models, day)
+        build_daily_digest(settings, conn, models, day, now=now)
         stored = digest_store.lock_for_sending(conn, day, settings.timezone)
         assert stored is not None and stored.mail_html is not None  # just built, in this transaction's view
+    if stored.article_count == 0:
+        digest_store.mark_unsent(conn, day, settings.timezone, EMPTY_WINDOW)
+        conn.commit()
+        return SendResult(day, False, EMPTY_WINDOW, stored.subject, 0, stored.preview)
     if stored.sent_at is not None and not force:
         conn.commit()
         reason = f"already sent at {stored.sent_at.isoformat(timespec='seconds')}"
@@ -148,6 +206,11 @@ def send_daily_digest(
     except BaseException:
         conn.rollback()  # releases the row lock; nothing was recorded, so a retry sends
         raise
-    digest_store.mark_sent(conn, day, settings.timezone, ", ".join(recipients))
+    to = ", ".join(recipients)
+    if stored.preview:
+        conn.commit()  # releases the lock; a preview is never recorded as sent
+        reason = f"preview sent to {to} (the day is not over: not recorded as sent, the full digest follows)"
+        return SendResult(day, True, reason, stored.subject, stored.article_count, True)
+    digest_store.mark_sent(conn, day, settings.timezone, to)
     conn.commit()
-    return SendResult(day, True, f"sent to {', '.join(recipients)}", stored.subject, stored.article_count)
+    return SendResult(day, True, f"sent to {to}", stored.subject, stored.article_count)

@@ -59,7 +59,8 @@ def detect_spikes(
     labels: dict[str, str],
     today: WindowCounts | None = None,
 ) -> list[Spike]:
-    """Topics and countries of `day` far above their mean over the days before it; stored in `alerts`.
+    """Topics and countries of `day` far above their mean over the days before it, given enough of
+    them with data (`digest/trends.py find_spikes`); stored in `alerts`.
 
     `day` is the date the caller is about (a digest's date, an Airflow run's date), never the clock's:
     a rerun of yesterday's run judges yesterday.
@@ -70,7 +71,13 @@ def detect_spikes(
         for back in range(1, settings.spike_baseline_days + 1)
     ]
     counts = baseline(previous, counts_of_window(today, labels))
-    spikes = find_spikes(counts, factor=settings.spike_factor, minimum=settings.spike_min_articles)
+    spikes = find_spikes(
+        counts,
+        factor=settings.spike_factor,
+        minimum=settings.spike_min_articles,
+        min_history=settings.spike_min_history_days,
+        max_p=settings.spike_max_p,
+    )
     trend_store.save_alerts(conn, day, settings.timezone, spikes)
     conn.commit()
     return spikes

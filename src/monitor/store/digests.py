@@ -284,18 +284,19 @@ def iter_articles(
 
 
 def save_digest(conn: Connection, row: dict[str, Any]) -> None:
-    """Store the rendered digest; re-building replaces the content but keeps sent_at (relies on the PK)."""
+    """Store the rendered digest; re-building replaces the content (and whether it is a preview) but
+    keeps sent_at and unsent_reason (relies on the PK)."""
     with conn.cursor() as cur:
         cur.execute(
             """INSERT INTO digests (digest_date, timezone, window_start, window_end, article_count, subject,
-                                    html, text, mail_html)
+                                    html, text, mail_html, preview)
                VALUES (%(digest_date)s, %(timezone)s, %(window_start)s, %(window_end)s, %(article_count)s,
-                       %(subject)s, %(html)s, %(text)s, %(mail_html)s)
+                       %(subject)s, %(html)s, %(text)s, %(mail_html)s, %(preview)s)
                ON CONFLICT (digest_date, timezone) DO UPDATE
                   SET window_start = EXCLUDED.window_start, window_end = EXCLUDED.window_end,
                       article_count = EXCLUDED.article_count, subject = EXCLUDED.subject,
                       html = EXCLUDED.html, text = EXCLUDED.text, mail_html = EXCLUDED.mail_html,
-                      built_at = now()""",
+                      preview = EXCLUDED.preview, built_at = now()""",
             row,
         )
 
@@ -317,6 +318,7 @@ class StoredDigest(NamedTuple):
     mail_html: str | None  # None: built before the e-mail HTML was stored with it (migration 0009)
     article_count: int
     sent_at: datetime | None
+    preview: bool  # built before the day was over (migration 0010): mailed when asked, never marked sent
 
 
 def lock_for_sending(conn: Connection, digest_date: date, timezone: str) -> StoredDigest | None:
@@ -324,7 +326,7 @@ def lock_for_sending(conn: Connection, digest_date: date, timezone: str) -> Stor
     serialise and the second sees `sent_at`); None when that date was never built."""
     with conn.cursor() as cur:
         cur.execute(
-            """SELECT subject, text, mail_html, article_count, sent_at FROM digests
+            """SELECT subject, text, mail_html, article_count, sent_at, preview FROM digests
                 WHERE digest_date = %s AND timezone = %s FOR UPDATE""",
             (digest_date, timezone),
         )
@@ -335,9 +337,33 @@ def lock_for_sending(conn: Connection, digest_date: date, timezone: str) -> Stor
 def mark_sent(conn: Connection, digest_date: date, timezone: str, recipients: str) -> None:
     with conn.cursor() as cur:
         cur.execute(
-            "UPDATE digests SET sent_at = now(), sent_to = %s WHERE digest_date = %s AND timezone = %s",
+            """UPDATE digests SET sent_at = now(), sent_to = %s, unsent_reason = NULL
+                WHERE digest_date = %s AND timezone = %s""",
             (recipients, digest_date, timezone),
         )
+
+
+def mark_unsent(conn: Connection, digest_date: date, timezone: str, reason: str) -> None:
+    """Record why the send step did not mail this digest (shown in the digests list)."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "UPDATE digests SET unsent_reason = %s WHERE digest_date = %s AND timezone = %s",
+            (reason, digest_date, timezone),
+        )
+
+
+def latest_article_before(conn: Connection, before: datetime) -> datetime | None:
+    """When the newest processed article first seen before `before` arrived (None: there is none).
+    Read backwards along the window index (0004), so it stops at the first row."""
+    with conn.cursor() as cur:
+        cur.execute(
+            """SELECT first_seen_at FROM articles
+                WHERE status = 'processed' AND near_duplicate_of IS NULL AND first_seen_at < %s
+                ORDER BY first_seen_at DESC LIMIT 1""",
+            (before,),
+        )
+        row = cur.fetchone()
+        return row[0] if row else None
 
 
 class DigestListing(NamedTuple):
@@ -350,13 +376,14 @@ class DigestListing(NamedTuple):
     built_at: datetime
     sent_at: datetime | None
     sent_to: str | None
+    unsent_reason: str | None
 
 
 def list_digests(conn: Connection, limit: int) -> list[DigestListing]:
     """The latest `limit` digests built, newest date first (then by time zone)."""
     with conn.cursor() as cur:
         cur.execute(
-            """SELECT digest_date, timezone, article_count, subject, built_at, sent_at, sent_to
+            """SELECT digest_date, timezone, article_count, subject, built_at, sent_at, sent_to, unsent_reason
                  FROM digests ORDER BY digest_date DESC, timezone LIMIT %s""",
             (limit,),
         )

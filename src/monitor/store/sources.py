@@ -71,6 +71,29 @@ def list_sources(conn: Connection) -> list[Source]:
         return [Source(*row) for row in cur.fetchall()]
 
 
+def remove_feed(conn: Connection, id_or_url: str) -> tuple[Source, int] | None:
+    """Remove a feed by id or URL, with its fetch log (ON DELETE CASCADE); its articles stay, without
+    a source (ON DELETE SET NULL). Returns the removed feed and how many articles stay, or None when
+    no feed has that id or URL. The inbox's source is never removed here."""
+    key = int(id_or_url) if id_or_url.isdigit() else None
+    with conn.cursor() as cur:
+        # Locked, so a fetch storing new articles for it waits and the count is exact.
+        cur.execute(
+            f"SELECT {_COLUMNS} FROM sources WHERE kind = 'feed' AND (id = %s OR url = %s) FOR UPDATE",
+            (key, id_or_url),
+        )
+        row = cur.fetchone()
+        if row is None:
+            conn.rollback()
+            return None
+        removed = Source(*row)
+        cur.execute("SELECT count(*) FROM articles WHERE source_id = %s", (removed.id,))
+        kept = cur.fetchone()
+        cur.execute("DELETE FROM sources WHERE id = %s", (removed.id,))
+    conn.commit()
+    return removed, int(kept[0]) if kept else 0
+
+
 def due_feeds(conn: Connection, now: datetime, limit: int | None = None) -> list[Source]:
     with conn.cursor() as cur:
         cur.execute(
