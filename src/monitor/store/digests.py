@@ -318,7 +318,7 @@ class StoredDigest(NamedTuple):
     mail_html: str | None  # None: built before the e-mail HTML was stored with it (migration 0009)
     article_count: int
     sent_at: datetime | None
-    preview: bool  # built before the day was over (migration 0010): mailed when asked, never marked sent
+    preview: bool  # built before the day was over (migration 0011): mailed when asked, never marked sent
 
 
 def lock_for_sending(conn: Connection, digest_date: date, timezone: str) -> StoredDigest | None:
