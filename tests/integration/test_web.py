@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -51,6 +51,13 @@ def test_digests_and_search_for_a_logged_in_user(
     assert listing.status_code == 200
     assert today.isoformat() in listing.text and "not sent" in listing.text
     assert "1 processed" in listing.text
+    # A day without articles that the send step refused to mail says why in the list.
+    empty = date(1999, 1, 2)
+    outcome = pipeline.send_daily_digest(
+        settings, db, models, empty, transport=lambda msg: None, recipients=["desk@example.org"]
+    )
+    assert not outcome.sent
+    assert "not sent: no articles in the window" in client.get("/digests").text
 
     page = client.get(f"/digests/{today.isoformat()}")
     assert page.status_code == 200 and page.text == built.html
