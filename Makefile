@@ -8,10 +8,11 @@ PIP    := $(BIN)/pip install --disable-pip-version-check -q -c constraints.txt
 # pytest-xdist workers: each is its own test session with its own database.
 TEST_WORKERS ?= 2
 
-.PHONY: help up down demo test test-fast lint bench bench-load eval clean db-stop browser
+.PHONY: help up down airflow demo test test-fast lint bench bench-load eval clean db-stop browser
 
 help:
 	@echo "make up         Airflow (UI on http://localhost:8080) + embedded PostgreSQL + SMTP sink; make down stops it"
+	@echo "make airflow ARGS=\"dags list\"  an airflow command against the running stack (its AIRFLOW_HOME and database)"
 	@echo "make demo       sample inbox + feed -> embedded PostgreSQL -> out/digest-YYYY-MM-DD.{html,txt}"
 	@echo "make test       the whole test suite (embedded PostgreSQL unless MONITOR_TEST_DATABASE_URL is set)"
 	@echo "make test-fast  the suite without the slow end-to-end tests"
@@ -34,6 +35,10 @@ $(VENV)/.dev: $(VENV)/.core
 
 up: $(VENV)/.dev
 	$(BIN)/python -m monitor.dev up
+
+# An airflow command against the running stack, with its configuration: make airflow ARGS="dags list"
+airflow: $(VENV)/.dev
+	@$(BIN)/python -m monitor.dev airflow $(ARGS)
 
 down:
 	@if [ -x $(BIN)/python ]; then $(BIN)/python -m monitor.dev down; else echo "nothing to stop"; fi

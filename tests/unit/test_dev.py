@@ -113,8 +113,90 @@ def test_airflow_env(tmp_path: Path) -> None:
 
 
 def test_down_with_nothing_running(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert stack.down(stack.StackConfig(root=tmp_path)) == 0
+    settings = Settings(home=tmp_path / ".monitor")
+    assert stack.down(stack.StackConfig(root=tmp_path), settings) == 0
     assert "nothing was running" in capsys.readouterr().out
+
+
+# A leader that exits at once on SIGTERM, and a child of its group that takes 2 s to shut down, as
+# standalone's scheduler and api-server do.
+_CHILD = """
+import signal, sys, time
+signal.signal(signal.SIGTERM, lambda *a: (time.sleep(2), sys.exit(0)))
+open(sys.argv[1], "w").write("ready")
+while True:
+    time.sleep(0.1)
+"""
+_LEADER = """
+import signal, subprocess, sys, time
+child = subprocess.Popen([sys.executable, sys.argv[1], sys.argv[2]])
+signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
+print(child.pid, flush=True)
+while True:
+    time.sleep(0.1)
+"""
+
+
+def test_down_returns_only_when_every_process_of_the_group_has_exited(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = stack.StackConfig(root=tmp_path)
+    ready = tmp_path / "ready"
+    (tmp_path / "child.py").write_text(_CHILD)
+    (tmp_path / "leader.py").write_text(_LEADER)
+    argv = [sys.executable, str(tmp_path / "leader.py"), str(tmp_path / "child.py"), str(ready)]
+    stack._spawn(config, "airflow", argv, dict(os.environ))
+    deadline = time.monotonic() + 20
+    while not ready.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    child = int((config.logs_dir / "airflow.log").read_text().split()[0])
+    assert stack.down(config, Settings(home=tmp_path / ".monitor")) == 0
+    assert "stopped: airflow" in capsys.readouterr().out
+    with pytest.raises(ProcessLookupError):  # gone, not still shutting down
+        os.kill(child, 0)
+
+
+def test_down_stops_an_embedded_server_a_later_command_started(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from monitor.dev.embedded import embedded_server_uri
+
+    settings = Settings(home=tmp_path / ".monitor")
+    embedded_server_uri(settings.pgdata)  # what a `monitor` command does after `make down`
+    assert (settings.pgdata / "postmaster.pid").exists()
+    assert stack.down(stack.StackConfig(root=tmp_path), settings) == 0
+    assert "stopped: postgresql" in capsys.readouterr().out
+    assert not (settings.pgdata / "postmaster.pid").exists()
+
+
+def test_make_airflow_refuses_without_a_running_stack(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="make up"):
+        stack.airflow_command(stack.StackConfig(root=tmp_path), ["dags", "list"])
+
+
+def test_make_airflow_uses_the_stacks_configuration(tmp_path: Path) -> None:
+    config = stack.StackConfig(root=tmp_path, inherited_env={"PATH": os.environ["PATH"]})
+    home = tmp_path / "airflow-home"
+    stack._spawn(config, "airflow", [sys.executable, "-c", "import time; time.sleep(60)"], dict(os.environ))
+    stack._save_env(
+        config,
+        {"AIRFLOW_HOME": str(home), "AIRFLOW__CORE__DAGS_FOLDER": str(tmp_path / "dags"), "OTHER": "x"},
+    )
+    try:
+        assert oct((config.run_dir / stack.ENV_FILE).stat().st_mode & 0o777) == "0o600"
+        code = subprocess.run(
+            [sys.executable, "-m", "monitor.dev", "airflow", "config", "get-value", "core", "dags_folder"],
+            cwd=tmp_path,
+            env={"PATH": os.environ["PATH"], "HOME": str(tmp_path)},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert code.returncode == 0, code.stderr
+        assert code.stdout.strip() == str(tmp_path / "dags")
+        assert not (tmp_path / "airflow").exists()  # no default AIRFLOW_HOME (~/airflow) created
+    finally:
+        stack._stop(config, "airflow")
 
 
 def _python(code: str, **env: str) -> subprocess.CompletedProcess[str]:

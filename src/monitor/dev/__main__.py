@@ -1,4 +1,4 @@
-"""`python -m monitor.dev up|down|smtp-sink|db-stop`: the only place the dev tooling reads the
+"""`python -m monitor.dev up|down|airflow|smtp-sink|db-stop`: the only place the dev tooling reads the
 environment (into a StackConfig and the monitor's Settings, once)."""
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("up", help="Airflow standalone + embedded PostgreSQL + SMTP sink (make up)")
     sub.add_parser("down", help="stop what `up` started (make down)")
     sub.add_parser("db-stop", help="stop the embedded PostgreSQL servers, the monitor's and the tests'")
+    air = sub.add_parser("airflow", help="an airflow command against the running stack (make airflow)")
+    air.add_argument("args", nargs=argparse.REMAINDER)
     sink = sub.add_parser("smtp-sink", help="a local SMTP server saving every mail as .eml")
     sink.add_argument("--port", type=int, help="default: MONITOR_SMTP_SINK_PORT or 2525")
     sink.add_argument("--dir", type=Path, default=Path("out/mail"))
@@ -27,13 +29,15 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         config = stack.StackConfig.from_env(os.environ, Path.cwd())
-        if args.command == "down":
-            return stack.down(config)
+        if args.command == "airflow":
+            return stack.airflow_command(config, args.args)
         if args.command == "smtp-sink":
             from monitor.dev import smtp_sink
 
             return smtp_sink.serve(args.port or config.smtp_port, args.dir)
         settings = Settings.from_env(os.environ)
+        if args.command == "down":
+            return stack.down(config, settings)
         if args.command == "db-stop":
             return stack.db_stop(config, settings)
         return stack.up(config, settings)

@@ -89,7 +89,15 @@ def with_database_url(settings: Settings) -> Settings:
     created on first use."""
     if settings.database_url:
         return settings
+    was_running = (settings.pgdata.resolve() / "postmaster.pid").exists()
     server_uri = embedded_server_uri(settings.pgdata)
     ensure_database(server_uri, MONITOR_DATABASE)
+    if not was_running:
+        # Said, not silent: the server outlives the command (after `make down` a `monitor` command
+        # would otherwise leave a PostgreSQL running that nobody knew about).
+        log.warning(
+            "started the embedded PostgreSQL in %s; it keeps running (make down or make db-stop stops it)",
+            settings.pgdata.resolve(),
+        )
     log.info("using the embedded PostgreSQL", extra={"pgdata": str(settings.pgdata)})
     return dataclasses.replace(settings, database_url=with_database(server_uri, MONITOR_DATABASE))

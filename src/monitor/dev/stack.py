@@ -183,20 +183,43 @@ def _spawn(config: StackConfig, name: str, argv: list[str], env: dict[str, str])
     return proc.pid
 
 
-def _stop(config: StackConfig, name: str, timeout: float = 20.0) -> bool:
+def _group_alive(pgid: int) -> bool:
+    """Any process left in the group. Standalone's children (scheduler, api-server, task runners)
+    outlive their parent by seconds; waiting on the leader alone returned while they still held the
+    port and the database."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _wait_group(pgid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while _group_alive(pgid):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.3)
+    return True
+
+
+def _stop(config: StackConfig, name: str, timeout: float = 30.0) -> bool:
+    """Stop a recorded process group and return only once every process of it has exited."""
     pid = _running(config, name)
-    _pidfile(config, name).unlink(missing_ok=True)
     if pid is None:
+        _pidfile(config, name).unlink(missing_ok=True)
         return False
     try:
         os.killpg(pid, signal.SIGTERM)  # the whole group: standalone's children too
     except ProcessLookupError:
+        _pidfile(config, name).unlink(missing_ok=True)
         return False
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and _alive(pid):
-        time.sleep(0.3)
-    if _alive(pid):
+    if not _wait_group(pid, timeout):
         os.killpg(pid, signal.SIGKILL)
+        _wait_group(pid, 10.0)
+    _pidfile(config, name).unlink(missing_ok=True)
     return True
 
 
@@ -306,6 +329,19 @@ def airflow_env(
     return env
 
 
+ENV_FILE = "airflow.env.json"
+
+
+def _save_env(config: StackConfig, env: dict[str, str]) -> None:
+    """What `make airflow` needs to talk to this stack: the variables the stack set, not the whole
+    inherited environment. Owner-only, since a given database URL may hold a password."""
+    ours = {k: v for k, v in env.items() if k.startswith(("AIRFLOW", "MONITOR_")) or k == "PATH"}
+    path = config.run_dir / ENV_FILE
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(ours, handle)
+
+
 def _airflow(env: dict[str, str], *args: str) -> None:
     subprocess.run([str(_venv_bin() / "airflow"), *args], env=env, check=True, stdout=subprocess.DEVNULL)
 
@@ -384,6 +420,7 @@ def up(config: StackConfig, settings: Settings) -> int:
         _spawn(config, "smtp", [*argv, "--dir", str(mail_dir)], env)
         _say(f"SMTP sink on 127.0.0.1:{config.smtp_port}, mails saved in {mail_dir}")
     _say("starting airflow standalone (scheduler, dag-processor, triggerer, api-server)")
+    _save_env(config, env)
     _spawn(config, "airflow", [str(_venv_bin() / "airflow"), "standalone"], env)
     if not _wait_for_ui(config):
         _say(f"Airflow did not become healthy; see {config.logs_dir / 'airflow.log'}")
@@ -405,21 +442,38 @@ Security media monitor is up.
   digests      {settings.out_dir.resolve()}
   logs         {config.logs_dir}
 Trigger monitor_daily_digest in the UI to build and mail a digest now. `make down` stops everything.
+  airflow CLI  make airflow ARGS="dags list"   (this stack's configuration)
 """,
         flush=True,
     )
     return 0
 
 
-def down(config: StackConfig) -> int:
+def down(config: StackConfig, settings: Settings) -> int:
     stopped = [name for name in ("airflow", "smtp") if _stop(config, name)]
+    (config.run_dir / ENV_FILE).unlink(missing_ok=True)
     started_pg = config.run_dir / "pg.started"
-    if started_pg.exists():
-        if stop_embedded_server(Path(started_pg.read_text().strip())):
-            stopped.append("postgresql")
-        started_pg.unlink()
+    # The monitor's embedded server, whoever started it: `make up`, or a `monitor` command run after
+    # a `make down` (the CLI starts it when no database URL is set). Leaving the latter running made
+    # the next `make down` say "nothing was running" while PostgreSQL still was.
+    pgdata = Path(started_pg.read_text().strip()) if started_pg.exists() else settings.pgdata.resolve()
+    if stop_embedded_server(pgdata):
+        stopped.append("postgresql")
+    started_pg.unlink(missing_ok=True)
     print(f"[make down] stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
     return 0
+
+
+def airflow_command(config: StackConfig, args: list[str]) -> int:
+    """`make airflow ARGS="dags list"`: an `airflow` command with the running stack's own
+    configuration (AIRFLOW_HOME, metadata database, connections), so it never reads a default
+    airflow.cfg or creates a stray SQLite database."""
+    saved = config.run_dir / ENV_FILE
+    if not _running(config, "airflow") or not saved.exists():
+        raise ConfigError("the stack is not running: `make up` first (the command uses its configuration)")
+    env = dict(config.inherited_env)
+    env.update(json.loads(saved.read_text()))
+    return subprocess.run([str(_venv_bin() / "airflow"), *args], env=env, check=False).returncode
 
 
 def db_stop(config: StackConfig, settings: Settings) -> int:
