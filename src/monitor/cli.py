@@ -367,10 +367,13 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
 
     settings, conn = _db(settings)
     try:
-        day = args.date or pipeline.default_digest_date(settings)
+        # As a manual run of the digest DAG: without a date, the latest complete day with articles
+        # (yesterday is empty on a fresh install or after a pause; an imported archive is older).
+        day = args.date or pipeline.latest_complete_day(settings, conn)
         models = _models(settings)
         d = pipeline.build_daily_digest(settings, conn, models, day)
-        print(f"digest {day.isoformat()}: {d.articles} articles — {d.subject}")
+        chosen = "" if args.date else " (no --date: the latest complete day with articles, else yesterday)"
+        print(f"digest {day.isoformat()}{chosen}: {d.articles} articles — {d.subject}")
         print(f"  {d.html_path}\n  {d.text_path}")
         if not args.send:
             return 0
@@ -539,7 +542,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_run)
 
     s = sub.add_parser("digest", help="build the digest of a date (HTML + text); --send mails it once")
-    s.add_argument("--date", type=_date, help="default: yesterday in MONITOR_TIMEZONE")
+    s.add_argument(
+        "--date",
+        type=_date,
+        help="default: the latest complete day with articles (else yesterday), MONITOR_TIMEZONE",
+    )
     s.add_argument("--send", action="store_true")
     s.add_argument("--force", action="store_true", help="with --send: send even if already sent")
     s.set_defaults(func=cmd_digest)

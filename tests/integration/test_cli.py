@@ -7,7 +7,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -97,6 +97,20 @@ def test_monitor_run_from_inbox_and_feed_to_digest(
     assert code == 0
     assert text_path.read_text(encoding="utf-8") == text
     assert html_path.read_text(encoding="utf-8") == html
+
+    # Without --date: the latest complete day with articles, as a manual run of the digest DAG.
+    # Today is not over, so with every article moved to four days ago that day is the digest's.
+    with db.cursor() as cur:
+        cur.execute("UPDATE articles SET first_seen_at = first_seen_at - interval '4 days'")
+    db.commit()
+    code, out, _ = run(["digest"], capsys)
+    archive = today - timedelta(days=4)
+    assert code == 0
+    assert f"digest {archive.isoformat()} (no --date: the latest complete day" in out
+    assert "3 articles" in out
+    with db.cursor() as cur:
+        cur.execute("UPDATE articles SET first_seen_at = first_seen_at + interval '4 days'")
+    db.commit()
 
     # Export: processed articles with topics and entities as JSON lines.
     out_file = env / "export.jsonl"
