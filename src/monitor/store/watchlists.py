@@ -162,3 +162,35 @@ def mark_mailed(conn: Connection, watch_id: int, article_ids: list[int], at: dat
         )
         cur.execute("UPDATE watchlists SET last_mailed_at = %s WHERE id = %s", (at, watch_id))
     conn.commit()
+
+
+class RecentHit(NamedTuple):
+    article_id: int
+    title: str
+    source_name: str | None
+    first_seen: datetime
+    matched_at: datetime
+    mailed_at: datetime | None
+
+
+def recent_hits(conn: Connection, watch_id: int, limit: int) -> list[RecentHit]:
+    """A watch-list's latest hits, newest first: what the Watch-lists page shows as its alerts."""
+    with conn.cursor() as cur:
+        cur.execute(
+            """SELECT a.id, a.title, a.source_name, a.first_seen_at, h.matched_at, h.mailed_at
+                 FROM watch_hits h JOIN articles a ON a.id = h.article_id
+                WHERE h.watchlist_id = %s
+                ORDER BY h.matched_at DESC, a.id DESC LIMIT %s""",
+            (watch_id, limit),
+        )
+        return [RecentHit(*row) for row in cur.fetchall()]
+
+
+def hit_counts(conn: Connection) -> dict[int, tuple[int, int]]:
+    """Per watch-list id: (all hits, hits not mailed yet)."""
+    with conn.cursor() as cur:
+        cur.execute(
+            """SELECT watchlist_id, count(*), count(*) FILTER (WHERE mailed_at IS NULL)
+                 FROM watch_hits GROUP BY watchlist_id"""
+        )
+        return {row[0]: (row[1], row[2]) for row in cur.fetchall()}
