@@ -94,7 +94,8 @@ class Correction:
             "relevant": "marked the article relevant again",
             "story_merge": f"merged story {self.story_from} into story {self.story_to}",
             "story_split": f"split the article out of story {self.story_from} into story {self.story_to}",
-            "entity_rename": f"renamed {v.get('from_name', self.entity_id)} to {v.get('name', self.entity_to)}",
+            "entity_rename": f"renamed {v.get('from_name', self.entity_id)} to "
+            f"{v.get('name', self.entity_to)}",
             "entity_reject": f"rejected entity {v.get('from_name', self.entity_id)}",
         }.get(self.kind, self.kind)
 
@@ -316,7 +317,8 @@ def mark_relevant(conn: Connection, article_id: int, who: Analyst, note: str | N
 def _entity(conn: Connection, article_id: int, entity_id: str) -> tuple[str, str, str | None] | None:
     with conn.cursor() as cur:
         cur.execute(
-            """SELECT e.name, e.type, e.country FROM article_entities ae JOIN entities e ON e.id = ae.entity_id
+            """SELECT e.name, e.type, e.country
+                 FROM article_entities ae JOIN entities e ON e.id = ae.entity_id
                 WHERE ae.article_id = %s AND ae.entity_id = %s""",
             (article_id, entity_id),
         )
@@ -409,7 +411,8 @@ def merge_story(
         )
         moved = cur.rowcount
         cur.execute(
-            "DELETE FROM stories s WHERE s.id = %s AND NOT EXISTS (SELECT 1 FROM articles a WHERE a.story_id = s.id)",
+            """DELETE FROM stories s
+                WHERE s.id = %s AND NOT EXISTS (SELECT 1 FROM articles a WHERE a.story_id = s.id)""",
             (source,),
         )
     refresh_stories(conn, [into_story])
@@ -434,7 +437,8 @@ def split_story(conn: Connection, article_id: int, who: Analyst, note: str | Non
     source = article.story_id
     with conn.cursor() as cur:
         cur.execute(
-            "SELECT count(*) FROM articles WHERE story_id = %s AND id <> %s AND near_duplicate_of IS DISTINCT FROM %s",
+            """SELECT count(*) FROM articles
+                WHERE story_id = %s AND id <> %s AND near_duplicate_of IS DISTINCT FROM %s""",
             (source, article_id, article_id),
         )
         row = cur.fetchone()
@@ -452,7 +456,8 @@ def split_story(conn: Connection, article_id: int, who: Analyst, note: str | Non
         if source == article_id:
             # The article was the story's first: the rest take the id of their own first article.
             cur.execute(
-                """SELECT id FROM articles WHERE story_id = %s AND id <> %s AND near_duplicate_of IS DISTINCT FROM %s
+                """SELECT id FROM articles
+                    WHERE story_id = %s AND id <> %s AND near_duplicate_of IS DISTINCT FROM %s
                     ORDER BY first_seen_at, id LIMIT 1""",
                 (source, article_id, article_id),
             )
@@ -647,7 +652,7 @@ def discount_irrelevant(
         return counts
     gone = {r[0] for r in rows}
     by_country: dict[str, int] = defaultdict(int)
-    for _, country, name in rows:
+    for _, country, _name in rows:
         if country is not None:
             by_country[country] += 1
     countries = [
@@ -748,9 +753,10 @@ def training_examples(conn: Connection) -> Iterator[dict[str, Any]]:
     the corrections (relevant or not, the topic set) and which of them came from analysts."""
     with conn.cursor() as cur:
         cur.execute(
-            """SELECT a.id, a.title, coalesce(a.clean_text, ''), a.language, a.first_seen_at, a.taxonomy_version,
-                      a.status, a.story_id,
-                      ARRAY(SELECT t.topic_id FROM article_topics t WHERE t.article_id = a.id ORDER BY t.topic_id),
+            """SELECT a.id, a.title, coalesce(a.clean_text, ''), a.language, a.first_seen_at,
+                      a.taxonomy_version, a.status, a.story_id,
+                      ARRAY(SELECT t.topic_id FROM article_topics t
+                             WHERE t.article_id = a.id ORDER BY t.topic_id),
                       ARRAY(SELECT t.topic_id FROM article_topics t
                              WHERE t.article_id = a.id AND t.origin = 'rules' ORDER BY t.topic_id)
                  FROM articles a WHERE EXISTS (SELECT 1 FROM corrections c WHERE c.article_id = a.id)
