@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from monitor.errors import InputError
+from monitor.errors import MonitorError
 from monitor.models import CountryCount, StoredArticle, WindowCounts
 from monitor.store.db import Connection
 from monitor.store.stories import refresh_stories
@@ -54,8 +54,9 @@ KINDS = (
 )
 
 
-class CorrectionError(InputError):
-    """A correction that cannot apply (unknown article, topic, entity or story; nothing to change)."""
+class CorrectionError(MonitorError):
+    """A correction that cannot apply (unknown article, topic, entity or story; nothing to change); the
+    message names the input and the reason."""
 
 
 @dataclass(frozen=True)
