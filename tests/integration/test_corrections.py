@@ -288,6 +288,22 @@ def test_a_correction_changes_the_next_digest(
     assert "Suicide bomber kills five" in section(text, "TERRORISM")
 
 
+def test_a_storys_first_article_split_out_leaves_the_rest_a_story_of_their_own(
+    client: TestClient, db: Connection, corpus: dict[str, int]
+) -> None:
+    checkpoint, funerals = corpus["checkpoint"], corpus["funerals"]
+    page = correct(client, checkpoint, action="story_split")
+    assert f"split the rest of story {checkpoint} off into story {funerals}" in page
+    # A story's id is the id of its first article: the funerals are a story of their own now.
+    assert (story(db, checkpoint), story(db, funerals)) == (checkpoint, funerals)
+    with db.cursor() as cur:
+        cur.execute("SELECT id, article_count FROM stories WHERE id IN (%s, %s)", (checkpoint, funerals))
+        assert dict(cur.fetchall()) == {checkpoint: 1, funerals: 1}
+    db.commit()
+    answer = client.post(f"/articles/{funerals}/feedback", data={"action": "story_split"}, headers=SAME_SITE)
+    assert answer.status_code == 400 and "is already a story of its own" in answer.text
+
+
 def test_corrections_survive_reprocessing(
     client: TestClient, db: Connection, settings: Settings, models: Models, corpus: dict[str, int]
 ) -> None:

@@ -94,7 +94,9 @@ class Correction:
             "irrelevant": "marked the article irrelevant",
             "relevant": "marked the article relevant again",
             "story_merge": f"merged story {self.story_from} into story {self.story_to}",
-            "story_split": f"split the article out of story {self.story_from} into story {self.story_to}",
+            "story_split": f"split the article out of story {self.story_from} into story {self.story_to}"
+            if self.story_from != self.story_to
+            else f"split the rest of story {self.story_from} off into story {v.get('rest_story')}",
             "entity_rename": f"renamed {v.get('from_name', self.entity_id)} to "
             f"{v.get('name', self.entity_to)}",
             "entity_reject": f"rejected entity {v.get('from_name', self.entity_id)}",
@@ -443,8 +445,8 @@ def split_story(conn: Connection, article_id: int, who: Analyst, note: str | Non
             (source, article_id, article_id),
         )
         row = cur.fetchone()
-        others = int(row[0]) if row and source is not None else 0
-        if others == 0:
+        others = int(row[0]) if row else 0
+        if source is None or others == 0:
             raise CorrectionError(f"article {article_id}: is already a story of its own")
         # The article and its copies leave; the article is no copy of another any more.
         cur.execute(
@@ -471,8 +473,17 @@ def split_story(conn: Connection, article_id: int, who: Analyst, note: str | Non
                 (rest, source, article_id, article_id),
             )
     refresh_stories(conn, [article_id, rest])
-    _insert(conn, article_id, "story_split", who, note=note, story_from=source, story_to=article_id)
-    return f"Split the article out of story {source}: it is story {article_id} now."
+    _insert(
+        conn,
+        article_id,
+        "story_split",
+        who,
+        note=note,
+        story_from=source,
+        story_to=article_id,
+        value={"rest_story": rest},
+    )
+    return f"Split the article out of story {source}: it is story {article_id} now, the rest story {rest}."
 
 
 # ---- applying ----------------------------------------------------------------------------------------

@@ -129,7 +129,7 @@ def create_router(
             page = env.get_template("feedback_error.html.j2").render(
                 error=str(exc), article_id=article_id, root="../../"
             )
-            return HTMLResponse(page, status_code=409 if "already" in str(exc) else 400)
+            return HTMLResponse(page, status_code=400)
         conn.commit()
         # Back to the article page (…/articles/{id}), where the panel lists the correction first.
         return RedirectResponse(f"../{article_id}#feedback", status_code=303)
