@@ -26,6 +26,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+import psycopg2.errors
+
 from monitor.errors import MonitorError
 from monitor.models import CountryCount, StoredArticle, WindowCounts
 from monitor.store.db import Connection
@@ -390,7 +392,7 @@ def _lock_stories(conn: Connection) -> None:
         cur.execute(f"SET LOCAL lock_timeout = '{_STORY_LOCK_WAIT}'")
         try:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", (_STORY_LOCK,))
-        except Exception as exc:  # LockNotAvailable: the transaction is aborted, the caller rolls back
+        except psycopg2.errors.LockNotAvailable as exc:  # the transaction is aborted: the caller rolls back
             raise CorrectionError("stories are being assigned right now; try again in a minute") from exc
         cur.execute("SET LOCAL lock_timeout = 0")
 
