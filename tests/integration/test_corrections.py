@@ -279,8 +279,10 @@ def test_a_correction_changes_the_next_digest(
     correct(client, corpus["checkpoint"], action="topic_reject", topic_id="national_security")
     correct(client, corpus["checkpoint"], action="topic_add", topic_id="violent_extremism")
     correct(client, corpus["game"], action="irrelevant")
+    correct(client, corpus["checkpoint"], action="entity_rename", entity_id="org:isis", name="ISKP")
 
     text = digest_text(settings, db, models)
+    assert "Organisations: ISKP" in section(text, "TERRORISM")
     assert "National security" not in text and "NATIONAL SECURITY" not in text
     assert "Suicide bomber kills five" in section(text, "VIOLENT EXTREMISM AND RADICALISATION")
     assert "Shadow Protocol" not in text  # irrelevant: not in a topic, not among the other articles
