@@ -481,6 +481,25 @@ def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
         conn.close()
 
 
+def cmd_feedback(args: argparse.Namespace, settings: Settings) -> int:
+    """Analysts' corrections as training data: one JSON line per corrected article (issue 13)."""
+    from monitor.store import corrections
+
+    settings, conn = _db(settings)
+    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
+    n = 0
+    try:
+        for example in corrections.training_examples(conn):
+            out.write(_dump(example) + "\n")
+            n += 1
+    finally:
+        if out is not sys.stdout:
+            out.close()
+        conn.close()
+    print(f"exported {n} corrected articles", file=sys.stderr)
+    return 0
+
+
 def cmd_rejects(args: argparse.Namespace, settings: Settings) -> int:
     from monitor.store import rejects
 
@@ -637,6 +656,11 @@ def build_parser() -> argparse.ArgumentParser:
         "check", help="record new hits now and mail those due (the process DAG does it after each run)"
     )
     s.set_defaults(func=cmd_watch)
+
+    s = sub.add_parser("feedback", help="analysts' corrections: export them as training data (JSON lines)")
+    s.add_argument("feedback_command", choices=["export"])
+    s.add_argument("--output", "-o")
+    s.set_defaults(func=cmd_feedback)
 
     s = sub.add_parser("rejects", help="recent rejected inputs and warnings")
     s.add_argument("--limit", type=int, default=50)

@@ -175,3 +175,50 @@ def test_cli_add_list_check_remove(
     assert main(["watch", "remove", "ports"]) == 0
     assert main(["watch", "remove", "ports"]) != 0
     assert "no watch-list with that name" in capsys.readouterr().err
+
+
+def test_the_watchlists_page_shows_hits_and_lets_analysts_edit(
+    db: Connection, settings: Settings, models: Models, database_url: str
+) -> None:
+    from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
+    from airflow.api_fastapi.core_api.security import get_user
+    from fastapi.testclient import TestClient
+
+    from monitor.web.app import create_app
+
+    app = create_app(lambda: database_url, get_user)
+    app.dependency_overrides[get_user] = lambda: SimpleAuthManagerUser(username="alice", role="user")
+    client = TestClient(app)
+    same_site = {"Origin": "http://testserver"}
+    answer = client.post(
+        "/watchlists",
+        data={"name": "ports", "query": "ransomware port", "interval": "30"},
+        headers=same_site,
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text
+    [watch] = watchlists.list_all(db)
+    stored = (watch.name, watch.query, watch.interval_minutes, watch.created_by)
+    assert stored == ("ports", "ransomware port", 30, "alice")
+
+    drop(db, settings, models, [("Port attack 1", RANSOMWARE.format(city="Klaipeda", i=1))])
+    pipeline.check_watchlists(
+        settings, db, transport=None, recipients=[], now=datetime.now(UTC) + timedelta(seconds=1)
+    )
+    page = client.get("/watchlists").text
+    assert "Port attack 1" in page and "1 new" in page
+
+    # A bad definition: the store's clear error on the page, nothing stored.
+    bad = client.post("/watchlists", data={"name": "ghost", "entities": "org:nowhere"}, headers=same_site)
+    assert bad.status_code == 400 and "unknown entity id(s) org:nowhere" in bad.text
+    # A viewer may read but not change; another site may not post.
+    app.dependency_overrides[get_user] = lambda: SimpleAuthManagerUser(username="val", role="viewer")
+    assert client.post(f"/watchlists/{watch.id}/remove", headers=same_site).status_code == 403
+    app.dependency_overrides[get_user] = lambda: SimpleAuthManagerUser(username="alice", role="user")
+    assert (
+        client.post(f"/watchlists/{watch.id}/remove", headers={"Origin": "http://evil.example"}).status_code
+        == 403
+    )
+    assert [w.name for w in watchlists.list_all(db)] == ["ports"]
+    gone = client.post(f"/watchlists/{watch.id}/remove", headers=same_site, follow_redirects=False)
+    assert gone.status_code == 303 and watchlists.list_all(db) == []

@@ -13,6 +13,7 @@ import psycopg2.extras
 
 from monitor.dedupe.fingerprints import canonical_url, text_fingerprint
 from monitor.models import FeedItem, ProcessedArticle
+from monitor.store import corrections
 from monitor.store.db import Connection, copy_rows
 
 
@@ -352,6 +353,8 @@ def _save_processed(
             copy_rows(cur, "article_topics", _TOPIC_COLUMNS, topic_rows)
         if link_rows:
             copy_rows(cur, "article_entities", _LINK_COLUMNS, link_rows)
+    # Analysts' corrections outlive the rules' rewrite of the tags (one query when there are none).
+    corrections.apply(conn, ids)
     return processed, duplicates
 
 
