@@ -200,7 +200,7 @@ def create_app(
     def feeds(request: Request, conn: Db) -> HTMLResponse:
         return feeds_page(conn, request)
 
-    @app.post("/feeds", response_class=HTMLResponse, dependencies=[Depends(workbench.same_origin)])
+    @app.post("/feeds", response_model=None, dependencies=[Depends(workbench.same_origin)])
     def change_feeds(
         request: Request,
         conn: Db,
