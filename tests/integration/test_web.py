@@ -493,3 +493,33 @@ def test_workbench_pages_need_airflows_login(wb_app) -> None:  # type: ignore[no
         "/feeds", data={"action": "remove", "feed": "1"}, headers={"Origin": "http://testserver"}
     )
     assert posted.status_code == 401
+
+
+def test_the_digests_list_shows_the_count_as_mailed_after_a_rebuild(
+    wb_app, db: Connection, settings: Settings, models: Models
+) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    day = datetime.now(UTC).date() - timedelta(days=2)  # a complete day: sent, not a preview
+
+    def arrive(name: str, body: bytes) -> None:
+        (settings.inbox_dir / name).write_bytes(body)
+        pipeline.ingest_inbox(settings, db)
+        pipeline.process_pending(settings, db, models)
+        with db.cursor() as cur:  # as if it had arrived on that day
+            cur.execute(
+                """UPDATE articles SET first_seen_at = first_seen_at - interval '2 days'
+                    WHERE first_seen_at > now() - interval '1 day'"""
+            )
+        db.commit()
+
+    settings.inbox_dir.mkdir(parents=True)
+    arrive("workshop.txt", (GOLDEN / "bishkek_workshop.txt").read_bytes())
+    sent = pipeline.send_daily_digest(
+        settings, db, models, day, transport=lambda msg: None, recipients=["desk@example.org"]
+    )
+    assert sent.sent and sent.articles == 1
+    arrive("raids.txt", (SAMPLES / "inbox" / "brussels_counter_terrorism_raids.txt").read_bytes())
+    assert pipeline.build_daily_digest(settings, db, models, day).articles == 2  # rebuilt after sending
+    row = _client(wb_app, settings).get("/digests").text.split(f">{day.isoformat()}</a>")[1].split("</tr>")[0]
+    assert '<td>1 <span class="muted">as mailed (2 rebuilt' in row, row

@@ -257,3 +257,32 @@ def set_feed_enabled(conn: Connection, feed_id: int, enabled: bool) -> str | Non
         row = cur.fetchone()
     conn.commit()
     return str(row[0]) if row else None
+
+
+# --- digests list ----------------------------------------------------------------------------------
+
+
+class DigestListing(NamedTuple):
+    """A built digest as the digests page lists it: with the count it had when it was mailed."""
+
+    digest_date: date
+    timezone: str
+    article_count: int  # as built last
+    subject: str
+    built_at: datetime
+    sent_at: datetime | None
+    sent_to: str | None
+    unsent_reason: str | None
+    sent_article_count: int | None  # as mailed (0013); None: not sent, or sent before 0013 and rebuilt
+
+
+def list_digests(conn: Connection, limit: int) -> list[DigestListing]:
+    """The latest `limit` digests built, newest date first (then by time zone)."""
+    with conn.cursor() as cur:
+        cur.execute(
+            """SELECT digest_date, timezone, article_count, subject, built_at, sent_at, sent_to,
+                      unsent_reason, sent_article_count
+                 FROM digests ORDER BY digest_date DESC, timezone LIMIT %s""",
+            (limit,),
+        )
+        return [DigestListing(*row) for row in cur.fetchall()]

@@ -82,7 +82,7 @@ def create_app(
 
     @app.get("/digests", response_class=HTMLResponse)
     def digests(conn: Db) -> HTMLResponse:
-        rows = digest_store.list_digests(conn, DIGESTS_LISTED)
+        rows = wb_store.list_digests(conn, DIGESTS_LISTED)  # with the count as mailed
         counts = digest_store.status_counts(conn)
         return _page("digests.html.j2", rows=rows, counts=counts)
 
