@@ -23,7 +23,7 @@ _SOURCE = """coalesce(a.source_name,
 class Option(NamedTuple):
     value: str
     label: str
-    count: int = 0
+    articles: int = 0
 
 
 # How many of the most frequent countries and organisations the search form offers to pick; and over
@@ -113,7 +113,7 @@ class StoryArticle(NamedTuple):
 
 class Counted(NamedTuple):
     name: str
-    count: int  # articles of the story
+    articles: int  # articles of the story
 
 
 @dataclass
@@ -178,7 +178,19 @@ def story_page(conn: Connection, story_id: int) -> StoryPage | None:
         for etype, name, n in cur.fetchall():
             if len(entities[etype]) < ENTITIES_PER_TYPE:
                 entities[etype].append(Counted(name, int(n)))
-    return StoryPage(*head, articles=articles, outlets=outlets, topics=topics, entities=dict(entities))
+    sid, title, first_seen, last_seen, article_count, source_count = head
+    return StoryPage(
+        sid,
+        title,
+        first_seen,
+        last_seen,
+        article_count,
+        source_count,
+        articles,
+        outlets,
+        topics,
+        dict(entities),
+    )
 
 
 # --- trends ----------------------------------------------------------------------------------------

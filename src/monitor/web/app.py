@@ -191,7 +191,14 @@ def create_app(
             for r in rows
             if r.kind == "feed" and r.enabled
         }
-        context = {"rows": rows, "ticks": ticks, "settings": conf, "form": {}, "error": None, "done": None}
+        context: dict[str, Any] = {
+            "rows": rows,
+            "ticks": ticks,
+            "settings": conf,
+            "form": {},
+            "error": None,
+            "done": None,
+        }
         context["done"] = request.query_params.get("done")
         context.update(extra)
         return _page("feeds.html.j2", status_code=status_code, **context)
