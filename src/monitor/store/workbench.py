@@ -285,7 +285,7 @@ class DigestListing(NamedTuple):
     sent_at: datetime | None
     sent_to: str | None
     unsent_reason: str | None
-    sent_article_count: int | None  # as mailed (0013); None: not sent, or sent before 0013 and rebuilt
+    sent_article_count: int | None  # as mailed (0015); None: not sent, or sent before 0015 and rebuilt
 
 
 def list_digests(conn: Connection, limit: int) -> list[DigestListing]:

@@ -1,4 +1,4 @@
--- 0013_digest_sent_count: how many articles a digest had when it was mailed. A digest rebuilt after
+-- 0015_digest_sent_count: how many articles a digest had when it was mailed. A digest rebuilt after
 -- it was sent (a rerun of the digest DAG, `monitor digest --date`) replaces its counts and keeps
 -- sent_at, so the digests list showed the rebuilt count beside "sent" (21 when the mail had 15).
 ALTER TABLE digests ADD COLUMN sent_article_count integer;
