@@ -373,7 +373,12 @@ class Planner:
         if a > 0 and texts[a - 1] in CONNECTOR_SET and texts[a] not in self.gz.first_names:
             return None  # the complement of a title: "Director of the National Cancer Registry"
         if b == n and any(is_title[:a]):
-            # "Permanent US Representative at the OSCE Ian Kelly": the name closes the phrase.
+            # "Permanent US Representative at the OSCE Ian Kelly": the name closes the phrase. One
+            # word after an ordinary word is the end of the complement, not a name: "Chair of the
+            # Forum for Security Co-operation".
+            common = self.gz.common_words
+            if size == 1 and (texts[a - 1].lower() in common or texts[a].replace("-", "").lower() in common):
+                return None
             return _title_text(texts, 0, a)
         if size >= 2 and texts[a] in self.gz.first_names:
             return ""
@@ -427,8 +432,9 @@ class Planner:
                     else:
                         break
             e = h + 1
-            # "Ministry of Foreign Affairs", "Department of the Treasury", "Lake Tharthar".
-            k = e + 1 if e < n and texts[e] == "of" else e
+            # "Ministry of Foreign Affairs", "Department of the Treasury", "Lake Tharthar", "Office
+            # for Disarmament Affairs", "Office on Drugs and Crime".
+            k = e + 1 if e < n and (texts[e] == "of" or (word in head_first and texts[e] in ("for", "on"))) else e
             if k < n and texts[k] == "the" and k > e:
                 k += 1
             if word in head_first and k < n:

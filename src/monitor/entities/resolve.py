@@ -12,9 +12,17 @@ from __future__ import annotations
 import functools
 
 from monitor.entities.context import Phrase, place_cue, prev_word
-from monitor.entities.gazetteer import slugify
-from monitor.entities.mention import named, named_org
-from monitor.entities.patterns import ALL_PARTICLES, CAP_PARTICLES, CAPITAL_RANK, NAME_PARTICLES, ORG_CUES
+from monitor.entities.gazetteer import Gazetteer, slugify
+from monitor.entities.mention import Mention, named, named_org
+from monitor.entities.patterns import (
+    ACRONYM_RE,
+    ALL_PARTICLES,
+    CAP_PARTICLES,
+    CAPITAL_RANK,
+    GUESSED,
+    NAME_PARTICLES,
+    ORG_CUES,
+)
 
 
 def resolve_runs(phrases: list[Phrase], title: str, text: str) -> None:
@@ -125,3 +133,78 @@ def _bare_surname(word: str) -> str:
     if len(word) > 5 and word[2] == "-" and word[:2] in ("al", "Al", "el", "El"):
         return word[3:]
     return ""
+
+
+def join_acronyms(mentions: list[Mention], title: str, text: str, gz: Gazetteer) -> list[Mention]:
+    """An acronym defined in the article names the same organisation as its full name:
+    "Islamic Revolutionary Guard Corps (IRGC)" and a later "the IRGC" are one entity, and so are
+    "the EU Agency for Cybersecurity (ENISA)" and "ENISA". Also the other way round, "the IRGC
+    (Islamic Revolutionary Guard Corps)". The id kept is the gazetteer's, where one side has one
+    (the canonical entry), else the full name's; both sides in the gazetteer under different ids
+    stay apart (two known bodies, not a definition). Every mention of the replaced id follows."""
+    if "(" not in text and "(" not in title:
+        return mentions  # most articles define nothing
+    orgs_by_end: dict[tuple[str, int], Mention] = {}
+    orgs_by_start: dict[tuple[str, int], Mention] = {}
+    for m in mentions:
+        if m.type == "organisation":
+            key_end = (m.source, m.end)
+            old = orgs_by_end.get(key_end)
+            if old is None or old.start > m.start:  # the longest name ending there
+                orgs_by_end[key_end] = m
+            key_start = (m.source, m.start)
+            old = orgs_by_start.get(key_start)
+            if old is None or old.end < m.end:
+                orgs_by_start[key_start] = m
+    replace: dict[str, tuple[str, str]] = {}
+    for m in mentions:
+        if m.type != "organisation" or not ACRONYM_RE.fullmatch(m.surface):
+            continue
+        body = title if m.source == "title" else text
+        if body[m.start - 1 : m.start] == "(" and body[m.end : m.end + 1] == ")" and m.start >= 2:
+            # "Full Name (ACR)": the full name ends right before " (".
+            full = orgs_by_end.get((m.source, m.start - 2))
+        elif body[m.end : m.end + 2] == " (":
+            # "ACR (Full Name)": the full name fills the parentheses.
+            full = orgs_by_start.get((m.source, m.end + 2))
+            if full is not None and body[full.end : full.end + 1] != ")":
+                full = None
+        else:
+            continue
+        if full is None or full.entity_id == m.entity_id or ACRONYM_RE.fullmatch(full.surface):
+            continue
+        acronym_known = _known(gz, m.surface, m.entity_id)
+        full_known = _known(gz, full.surface, full.entity_id)
+        if acronym_known and full_known:
+            continue  # two bodies of the gazetteer: "the Council of Europe (EU)" is no definition
+        if not _initials_fit(m.surface, full.surface, loose=acronym_known):
+            continue
+        if acronym_known:
+            replace[full.entity_id] = (m.entity_id, m.name)
+        else:
+            replace[m.entity_id] = (full.entity_id, full.name)
+    if not replace:
+        return mentions
+    out = []
+    for m in mentions:
+        new = replace.get(m.entity_id)
+        out.append(m if new is None else m._replace(entity_id=new[0], name=new[1]))
+    return out
+
+
+def _known(gz: Gazetteer, surface: str, entity_id: str) -> bool:
+    """Whether a mention's id is a gazetteer entry's, not one made from its own words."""
+    target = gz.table.get(surface)
+    return target is not None and target.id == entity_id and target.precedence != GUESSED
+
+
+def _initials_fit(acronym: str, full: str, loose: bool) -> bool:
+    """Whether an acronym may stand for a name: its first letter starts a word of the name and at
+    least half of its letters start words of it ("DGSI" for "General Directorate for Internal
+    Security", in another language's word order). `loose` (a known acronym, "ENISA" for its newer
+    name "EU Agency for Cybersecurity"): the first letter only."""
+    initials = {w[0] for w in full.replace("-", " ").split() if w[:1].isupper()}
+    letters = [c for c in acronym if c.isalpha()]
+    if not letters or letters[0] not in initials:
+        return False
+    return loose or 2 * sum(1 for c in letters if c in initials) >= len(letters)
