@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import operator
 
-from monitor.entities.context import Phrase
+from monitor.entities.context import Phrase, person_title
 from monitor.entities.gazetteer import slugify
 from monitor.entities.mention import Mention, named, named_org, new_mention
 from monitor.entities.patterns import ORDINAL_BEFORE_RE
@@ -21,11 +21,17 @@ _TYPE_ORDER = {"country": 0, "place": 1, "organisation": 2, "person": 3}
 
 
 def emit_mentions(
-    phrases: list[Phrase], plain: list[PlainOccurrence], full_of: dict[str, str], headline: str, text: str
+    phrases: list[Phrase],
+    plain: list[PlainOccurrence],
+    full_of: dict[str, str],
+    headline: str,
+    text: str,
+    titles: frozenset[str] | None = None,
 ) -> list[Mention]:
     """The mentions of an article: those of the plain occurrences, then those of each phrase (its
     plan's, what its context added, its people), unordered. `full_of`: the full name of each
-    short form of a person (`resolve.full_names`), which gives the person's id."""
+    short form of a person (`resolve.full_names`), which gives the person's id. With `titles`, a
+    person without a title in its phrase gets the role written around it (`context.person_title`)."""
     out: list[Mention] = []
     for source, offset, plan in plain:
         _emit_plan(out, plan, offset, headline if source == "title" else text, source)
@@ -39,6 +45,8 @@ def emit_mentions(
             if b - a == 1 or name in full_of:  # "Putin", "De Wilde"
                 name = full_of.get(name, name)
             start, end = offset + plan.starts[a], offset + plan.ends[b - 1]
+            if role is None and titles is not None:
+                role = person_title(body, start, end, titles)  # beyond the phrase: ", the head of ..."
             person_id = "person:" + slugify(name)
             out.append(
                 new_mention(

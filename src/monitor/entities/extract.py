@@ -74,7 +74,7 @@ class EntityExtractor:
             if body:
                 phrases.extend(self._finder.phrases(body, source, plain))
         resolve_runs(phrases, title, text)
-        found = emit_mentions(phrases, plain, full_names(phrases), title, text)
+        found = emit_mentions(phrases, plain, full_names(phrases), title, text, self.gz.titles)
         return join_acronyms(found, title, text, self.gz)
 
 

@@ -297,6 +297,11 @@ class Planner:
             union |= kind
         is_title = [kind & _F_TITLE != 0 for kind in kinds]
         is_name = [kind & _F_NAME != 0 and c is None for kind, c in zip(kinds, cover, strict=True)]
+        if "May" in texts:
+            # The month is a surname right after a name ("Theresa May"), never a run of its own.
+            for k in range(1, n):
+                if texts[k] == "May" and is_name[k - 1] and cover[k] is None:
+                    is_name[k] = True
         if texts[0] in SERVICE_WORDS and n > 1 and is_title[1] and cover[0] is None:
             plan.matches.append((plan.starts[0], plan.ends[0], self.single_action(texts[0])))  # type: ignore[arg-type]
         if not EVENT_HEADS.isdisjoint(texts):
@@ -333,6 +338,7 @@ class Planner:
             else:
                 i += 1
         loc_heads = self.gz.loc_heads
+        lo = 0  # where the words before the current run start: after the person before it
         for a, b in runs:
             # Particles do not count, a capitalised one only inside the name ("Al Gore" is two words).
             size = b - a
@@ -341,9 +347,10 @@ class Planner:
                 size -= sum(1 for k in range(a + 1, b) if texts[k] in CAP_PARTICLES)
             if size > 4 or texts[b - 1] in loc_heads:
                 continue  # too long for a name, or a place ("Senkaku Islands")
-            title = self._title_for(texts, is_title, a, b, size)
+            title = self._title_for(texts, is_title, lo, a, b, size)
             if title is not None:
                 plan.persons.append((a, b, title or None))
+                lo = b
             elif b == n and size >= 2:
                 plan.open_runs.append((a, b))  # context decides: "Dana Vorobyova said"
             else:
@@ -362,24 +369,27 @@ class Planner:
                     if target.__class__ is Target:
                         plan.matches.append((plan.starts[k], plan.ends[k], target))  # type: ignore[arg-type]
 
-    def _title_for(self, texts: list[str], is_title: list[bool], a: int, b: int, size: int) -> str | None:
+    def _title_for(
+        self, texts: list[str], is_title: list[bool], lo: int, a: int, b: int, size: int
+    ) -> str | None:
         """The title of a person run ("" for a person without a title), or None when the words of
-        the phrase alone do not make it a person."""
+        the phrase alone do not make it a person. The title is read from `lo` on, the end of the run
+        before: in "Dr Jane Goodall and Sheikh Hasina" Hasina's title is "Sheikh"."""
         n = len(texts)
         if b < n and (texts[b] in self.gz.org_heads or texts[b] in self.gz.loc_heads or is_title[b]):
             return None  # "Challenges Department", "Diyala Province", "Interior Minister"
         if a > 0 and is_title[a - 1]:
-            return _title_text(texts, 0, a)
+            return _title_text(texts, lo, a)
         if a > 0 and texts[a - 1] in CONNECTOR_SET and texts[a] not in self.gz.first_names:
             return None  # the complement of a title: "Director of the National Cancer Registry"
-        if b == n and any(is_title[:a]):
+        if b == n and any(is_title[lo:a]):
             # "Permanent US Representative at the OSCE Ian Kelly": the name closes the phrase. One
             # word after an ordinary word is the end of the complement, not a name: "Chair of the
             # Forum for Security Co-operation".
             common = self.gz.common_words
             if size == 1 and (texts[a - 1].lower() in common or texts[a].replace("-", "").lower() in common):
                 return None
-            return _title_text(texts, 0, a)
+            return _title_text(texts, lo, a)
         if size >= 2 and texts[a] in self.gz.first_names:
             return ""
         return None
@@ -521,7 +531,9 @@ def _split_phrase(phrase: str) -> tuple[list[int], list[int], list[str]]:
 
 def _title_text(texts: list[str], a: int, b: int) -> str:
     words = texts[a:b]
-    while words and (words[0] in CONNECTOR_SET or words[0] in ("The", "A", "An")):
+    # Leading connectors, articles and words that are never a name or title ("May and President
+    # Donald Trump" after "Prime Minister Theresa"): no part of the title.
+    while words and (words[0] in CONNECTOR_SET or words[0] in NEVER_NAME):
         words = words[1:]
     while words and words[-1] in CONNECTOR_SET:
         words = words[:-1]
