@@ -157,7 +157,9 @@ def place_cue(body: str, start: int, end: int) -> bool:
 # A role set off after a name: ", the bank's director", ", a senior adviser at the IAEA", up to the
 # next punctuation; the clause words that end it are cut off (", who said ...").
 _APPOSITION_ROLE_RE = re.compile(r",[ \t]+(?:(?:the|a|an)[ \t]+)?([^,.;:()\[\]\n\"“”]{2,120})")
-_ROLE_END_RE = re.compile(r"(?:^|[ \t]+)(?:who|which|whose|said|says|told|added|warned|had|has|was|is|will)\b")
+_ROLE_END_RE = re.compile(
+    r"(?:^|[ \t]+)(?:who|which|whose|said|says|told|added|warned|had|has|was|is|will)\b"
+)
 _ROLE_WORDS_MAX = 12
 
 

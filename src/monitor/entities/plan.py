@@ -444,7 +444,8 @@ class Planner:
             e = h + 1
             # "Ministry of Foreign Affairs", "Department of the Treasury", "Lake Tharthar", "Office
             # for Disarmament Affairs", "Office on Drugs and Crime".
-            k = e + 1 if e < n and (texts[e] == "of" or (word in head_first and texts[e] in ("for", "on"))) else e
+            reads_on = e < n and (texts[e] == "of" or (word in head_first and texts[e] in ("for", "on")))
+            k = e + 1 if reads_on else e
             if k < n and texts[k] == "the" and k > e:
                 k += 1
             if word in head_first and k < n:
