@@ -415,8 +415,16 @@ class Planner:
             for k in range(s0, e0):
                 blocked[k] = True
 
+        titles = self.gz.titles
+        # A plural title names the members of a body, not a person's role: "Foreign Affairs
+        # Ministers Council", "Council of Ministers", "Joint Chiefs of Staff".
+        role = [
+            t and not (texts[k][-1:] == "s" and texts[k][:-1].lower() in titles)
+            for k, t in enumerate(is_title)
+        ]
+
         def joinable(k: int) -> bool:
-            if blocked[k] or is_title[k] or texts[k] in NEVER_NAME:
+            if blocked[k] or role[k] or texts[k] in NEVER_NAME:
                 return False
             return cover[k] is not None or texts[k][:1].isupper() or texts[k].startswith(("al-", "el-"))
 
@@ -449,7 +457,7 @@ class Planner:
             if k < n and texts[k] == "the" and k > e:
                 k += 1
             if word in head_first and k < n:
-                while k < n and not is_title[k] and not blocked[k] and texts[k] not in self.gz.first_names:
+                while k < n and not role[k] and not blocked[k] and texts[k] not in self.gz.first_names:
                     if texts[k][:1].isupper():
                         k += 1
                         e = k
