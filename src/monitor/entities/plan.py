@@ -458,7 +458,7 @@ class Planner:
                 k += 1
             if word in head_first and k < n:
                 while k < n and not role[k] and not blocked[k] and texts[k] not in self.gz.first_names:
-                    if texts[k][:1].isupper():
+                    if texts[k][:1].isupper() and texts[k] not in NEVER_NAME:  # not "Office on Tuesday"
                         k += 1
                         e = k
                     elif texts[k] in ("and", "for", "of") and k + 1 < n and texts[k + 1][:1].isupper():
