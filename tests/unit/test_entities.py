@@ -611,3 +611,11 @@ def test_possessive_of_a_person_is_no_office(ex: EntityExtractor) -> None:
     assert not any(i.startswith("org:") and "hardy" in i for i in found)
     found = ids(ex.extract("", "He visited the Office on Tuesday."))
     assert not any(i.startswith("org:") for i in found)
+
+
+def test_role_before_a_phrase_that_holds_the_body_and_the_name(ex: EntityExtractor) -> None:
+    text = "The head of the OSCE Border Management Department Ivo Marek spoke. Marek said little."
+    found = by_id(ex.extract("", text))
+    assert found["person:ivo-marek"].title == "head of the OSCE Border Management Department"
+    assert found["person:ivo-marek"].count == 2
+    assert "org:osce-border-management-department" in found  # the body ends before the name

@@ -163,13 +163,27 @@ _ROLE_END_RE = re.compile(
 _ROLE_WORDS_MAX = 12
 
 
-def person_title(body: str, start: int, end: int, titles: frozenset[str]) -> str | None:
+def person_title(body: str, start: int, end: int, titles: frozenset[str], head: int = -1) -> str | None:
     """The title or role written next to a person's name outside its phrase, or None: before it,
     set off by a comma ("The Deputy Minister of National Defence, Tomas Jurgelis") or in lower
     case ("deputy director Anna Lindqvist"); else after it, in apposition ("Carla Benedetti,
     Director of Organized and Emerging Crime at Interpol"; "Rafael Mendoza, a senior adviser at the
-    International Atomic Energy Agency"). The title is never part of the name."""
-    before = body[max(0, start - _MAX_CONTEXT - 20) : start].rstrip(" \t")
+    International Atomic Energy Agency"). `head`: where the phrase of the name starts, when words
+    of the phrase stand before the name: "the head of the OSCE Transnational Threats Department
+    Alena Kupchyna" has the role "head of the OSCE Transnational Threats Department". The title is
+    never part of the name."""
+    if 0 <= head < start:
+        words = body[max(0, head - _MAX_CONTEXT) : head].split()
+        k = len(words)
+        while k > 0 and words[k - 1] in ("of", "the", "at", "for"):
+            k -= 1
+        j = k
+        while j > 0 and words[j - 1].lower() in titles and words[j - 1].islower():
+            j -= 1
+        if j < k:  # a title, then its complement in the phrase
+            return " ".join([*words[j:], body[head:start].rstrip(" \t,")])
+        # Else the words of the phrase before the name are no role; one may still follow it.
+    before = "" if 0 <= head < start else body[max(0, start - _MAX_CONTEXT - 20) : start].rstrip(" \t")
     if before.endswith(","):
         role = _role_before_words(before[:-1].split(), titles)
         if role:

@@ -46,7 +46,9 @@ def emit_mentions(
                 name = full_of.get(name, name)
             start, end = offset + plan.starts[a], offset + plan.ends[b - 1]
             if role is None and titles is not None:
-                role = person_title(body, start, end, titles)  # beyond the phrase: ", the head of ..."
+                # Beyond the phrase: ", the head of ..."; "the head of the <phrase> <name>".
+                head = start if ph.single or a == 0 else offset + plan.starts[0]
+                role = person_title(body, start, end, titles, head)
             person_id = "person:" + slugify(name)
             out.append(
                 new_mention(

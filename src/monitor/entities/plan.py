@@ -456,7 +456,9 @@ class Planner:
             k = e + 1 if reads_on else e
             if k < n and texts[k] == "the" and k > e:
                 k += 1
-            if word in head_first and k < n:
+            # Straight on without a connector only from a name's first word ("Bank Melli"): after
+            # "OSCE Transnational Threats Department" the capitalised words are someone's name.
+            if word in head_first and k < n and (reads_on or s == h):
                 while k < n and not role[k] and not blocked[k] and texts[k] not in self.gz.first_names:
                     if texts[k][:1].isupper() and texts[k] not in NEVER_NAME:  # not "Office on Tuesday"
                         k += 1
@@ -492,9 +494,20 @@ def match_parts(
 def _force_ids(plan: Plan, cover: list[Target | None]) -> None:
     """Ids for organisation spans made of a country and words that `context.forces` reads in lower case
     ("Belgian Police", "Iraqi Security Forces", "U.S. Army"): one entity however they are
-    capitalised; a headline in Title Case capitalises every word."""
+    capitalised; a headline in Title Case capitalises every word. Also for the branches of a known
+    body, whichever of its names they start with."""
     for s, e in plan.orgs:
         country = cover[s]
+        if country is not None and country.type == "organisation" and cover[e - 1] is None:
+            # A known body's branch: "UN Office of Counter-Terrorism" and "United Nations Office of
+            # Counter-Terrorism" get one id from the body's id and the words after its name.
+            k = s
+            while k < e and cover[k] is country:
+                k += 1
+            if plan.force_ids is None:
+                plan.force_ids = {}
+            plan.force_ids[s] = f"{country.id}-{slugify(' '.join(plan.texts[k:e]))}"
+            continue
         if country is None or country.type != "country":
             continue
         k = s
