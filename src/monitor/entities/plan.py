@@ -32,6 +32,16 @@ from monitor.entities.patterns import (
 # organisation head word that is one when an ordinal precedes it ("3rd Battalion").
 # GIVEN: a name that is also a given name, which a verb of saying after it makes a person.
 SKIP, COMPOUND, NAME, UNIT, GIVEN = 0, 1, 2, 3, 4
+# Head words that name a body only with a complement after a connector ("Forum for Asia", "Centre
+# for Strategic Studies"): without one, the capitalised words after them are something else
+# ("Service Manager", "Mission Accomplished").
+_READ_ON_ONLY = frozenset(
+    ["Forum", "Centre", "Center", "Service", "Mission", "Command", "Secretariat", "Fund"]
+)
+# Abbreviated months and days after a head word: "the Commission on Dec. 3", not a name.
+_DATE_WORDS = frozenset(
+    "Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec Mon Tue Wed Thu Fri Sat Sun".split()  # noqa: SIM905
+)
 # Per-word and per-phrase caches are bounded so that a long-running worker does not grow without limit.
 CACHE_MAX = 200_000
 _F_SEEN, _F_NAME, _F_TITLE, _F_COMMON, _F_ACRONYM, _F_HEAD = 1, 2, 4, 8, 16, 32  # token classes, see `_flag`
@@ -330,7 +340,13 @@ class Planner:
                         j = k + 1
                 # Leading ordinary words are sentence-initial capitals ("However", "Experts"), but
                 # not a particle that starts a surname ("De Wilde said").
-                while i < j and kinds[i] & _F_COMMON and not (texts[i] in CAP_PARTICLES and i + 1 < j):
+                # After a title an ordinary word is a given name: "President Bill Clinton".
+                while (
+                    i < j
+                    and kinds[i] & _F_COMMON
+                    and not (texts[i] in CAP_PARTICLES and i + 1 < j)
+                    and not (i > 0 and is_title[i - 1] and i + 1 < j)
+                ):
                     i += 1
                 if i < j:
                     runs.append((i, j))
@@ -379,17 +395,16 @@ class Planner:
         if b < n and (texts[b] in self.gz.org_heads or texts[b] in self.gz.loc_heads or is_title[b]):
             return None  # "Challenges Department", "Diyala Province", "Interior Minister"
         if a > 0 and is_title[a - 1]:
-            return _title_text(texts, lo, a)
+            return _title_text(texts, lo, a, is_title)
         if a > 0 and texts[a - 1] in CONNECTOR_SET and texts[a] not in self.gz.first_names:
             return None  # the complement of a title: "Director of the National Cancer Registry"
         if b == n and any(is_title[lo:a]):
             # "Permanent US Representative at the OSCE Ian Kelly": the name closes the phrase. One
-            # word after an ordinary word is the end of the complement, not a name: "Chair of the
-            # Forum for Security Co-operation".
-            common = self.gz.common_words
-            if size == 1 and (texts[a - 1].lower() in common or texts[a].replace("-", "").lower() in common):
+            # ordinary word there is the end of the complement, not a name: "Chair of the Forum for
+            # Security Co-operation" (but "President Bill Clinton", "Chief Art Acevedo").
+            if size == 1 and texts[a].replace("-", "").lower() in self.gz.common_words:
                 return None
-            return _title_text(texts, lo, a)
+            return _title_text(texts, lo, a, is_title)
         if size >= 2 and texts[a] in self.gz.first_names:
             return ""
         return None
@@ -458,9 +473,9 @@ class Planner:
                 k += 1
             # Straight on without a connector only from a name's first word ("Bank Melli"): after
             # "OSCE Transnational Threats Department" the capitalised words are someone's name.
-            if word in head_first and k < n and (reads_on or s == h):
+            if word in head_first and k < n and (reads_on or (s == h and word not in _READ_ON_ONLY)):
                 while k < n and not role[k] and not blocked[k] and texts[k] not in self.gz.first_names:
-                    if texts[k][:1].isupper() and texts[k] not in NEVER_NAME:  # not "Office on Tuesday"
+                    if texts[k][:1].isupper() and texts[k] not in NEVER_NAME and texts[k] not in _DATE_WORDS:
                         k += 1
                         e = k
                     elif texts[k] in ("and", "for", "of") and k + 1 < n and texts[k + 1][:1].isupper():
@@ -551,7 +566,13 @@ def _split_phrase(phrase: str) -> tuple[list[int], list[int], list[str]]:
     return starts, ends, texts
 
 
-def _title_text(texts: list[str], a: int, b: int) -> str:
+def _title_text(texts: list[str], a: int, b: int, is_title: list[bool]) -> str:
+    # Two titles joined by "and" belong to two people: "Service Manager and President Bill
+    # Clinton" gives Clinton "President"; "Minister of Trade and Industry" stays whole.
+    for k in range(b - 2, a - 1, -1):
+        if texts[k] == "and" and is_title[k + 1]:
+            a = k + 1
+            break
     words = texts[a:b]
     # Leading connectors, articles and words that are never a name or title ("May and President
     # Donald Trump" after "Prime Minister Theresa"): no part of the title.

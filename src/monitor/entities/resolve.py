@@ -144,14 +144,11 @@ def join_acronyms(mentions: list[Mention], title: str, text: str, gz: Gazetteer)
     stay apart (two known bodies, not a definition). Every mention of the replaced id follows."""
     if "(" not in text and "(" not in title:
         return mentions  # most articles define nothing
-    orgs_by_end: dict[tuple[str, int], Mention] = {}
+    orgs_by_end: dict[tuple[str, int], list[Mention]] = {}
     orgs_by_start: dict[tuple[str, int], Mention] = {}
     for m in mentions:
         if m.type == "organisation":
-            key_end = (m.source, m.end)
-            old = orgs_by_end.get(key_end)
-            if old is None or old.start > m.start:  # the longest name ending there
-                orgs_by_end[key_end] = m
+            orgs_by_end.setdefault((m.source, m.end), []).append(m)
             key_start = (m.source, m.start)
             old = orgs_by_start.get(key_start)
             if old is None or old.end < m.end:
@@ -162,8 +159,15 @@ def join_acronyms(mentions: list[Mention], title: str, text: str, gz: Gazetteer)
             continue
         body = title if m.source == "title" else text
         if body[m.start - 1 : m.start] == "(" and body[m.end : m.end + 1] == ")" and m.start >= 2:
-            # "Full Name (ACR)": the full name ends right before " (".
-            full = orgs_by_end.get((m.source, m.start - 2))
+            # "Full Name (ACR)": the full name ends right before " (". Of the names ending there
+            # the shortest it spells: "Philippine National Police (PNP)", not the "Women and
+            # Children Protection Centre of the Philippine National Police" around it.
+            ending = orgs_by_end.get((m.source, m.start - 2), ())
+            if any(f.entity_id == m.entity_id for f in ending):
+                continue
+            loose = _known(gz, m.surface, m.entity_id)
+            fits = [f for f in ending if _initials_fit(m.surface, f.surface, loose)]
+            full = min(fits, key=lambda f: f.end - f.start) if fits else None
         elif body[m.end : m.end + 2] == " (":
             # "ACR (Full Name)": the full name fills the parentheses.
             full = orgs_by_start.get((m.source, m.end + 2))
@@ -201,10 +205,12 @@ def _known(gz: Gazetteer, surface: str, entity_id: str) -> bool:
 def _initials_fit(acronym: str, full: str, loose: bool) -> bool:
     """Whether an acronym may stand for a name: its first letter starts a word of the name and at
     least half of its letters start words of it ("DGSI" for "General Directorate for Internal
-    Security", in another language's word order). `loose` (a known acronym, "ENISA" for its newer
+    Security", in another language's word order), and the name has at most two capitalised words
+    more than the acronym has letters. `loose` (a known acronym, "ENISA" for its newer
     name "EU Agency for Cybersecurity"): the first letter only."""
-    initials = {w[0] for w in full.replace("-", " ").split() if w[:1].isupper()}
+    words = [w[0] for w in full.replace("-", " ").split() if w[:1].isupper()]
+    initials = set(words)
     letters = [c for c in acronym if c.isalpha()]
-    if not letters or letters[0] not in initials:
-        return False
+    if not letters or letters[0] not in initials or len(words) > len(letters) + 2:
+        return False  # "PNP" spells no seven-word name
     return loose or 2 * sum(1 for c in letters if c in initials) >= len(letters)
