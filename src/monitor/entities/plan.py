@@ -340,12 +340,13 @@ class Planner:
                         j = k + 1
                 # Leading ordinary words are sentence-initial capitals ("However", "Experts"), but
                 # not a particle that starts a surname ("De Wilde said").
-                # After a title an ordinary word is a given name: "President Bill Clinton".
+                # After a title a known given name that is also a word starts the name: "President
+                # Bill Clinton" (but "General Electric Co", "Chief of General Staff Valery ...").
                 while (
                     i < j
                     and kinds[i] & _F_COMMON
                     and not (texts[i] in CAP_PARTICLES and i + 1 < j)
-                    and not (i > 0 and is_title[i - 1] and i + 1 < j)
+                    and not (i > 0 and is_title[i - 1] and i + 2 == j and texts[i] in self.gz.first_names)
                 ):
                     i += 1
                 if i < j:
