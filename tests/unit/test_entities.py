@@ -619,3 +619,9 @@ def test_role_before_a_phrase_that_holds_the_body_and_the_name(ex: EntityExtract
     assert found["person:ivo-marek"].title == "head of the OSCE Border Management Department"
     assert found["person:ivo-marek"].count == 2
     assert "org:osce-border-management-department" in found  # the body ends before the name
+
+
+def test_acronym_cuts_a_name_found_too_long_to_what_it_spells(ex: EntityExtractor) -> None:
+    text = "The Geneva-based World Curling Association (WCA) met. The WCA agreed."
+    orgs = [e for e in ex.extract("", text) if e.type == "organisation"]
+    assert [(e.name, e.count) for e in orgs] == [("World Curling Association", 3)]

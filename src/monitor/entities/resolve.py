@@ -154,6 +154,7 @@ def join_acronyms(mentions: list[Mention], title: str, text: str, gz: Gazetteer)
             if old is None or old.end < m.end:
                 orgs_by_start[key_start] = m
     replace: dict[str, tuple[str, str]] = {}
+    reshaped: dict[int, Mention] = {}  # full names cut to what their acronym spells, by id()
     for m in mentions:
         if m.type != "organisation" or not ACRONYM_RE.fullmatch(m.surface):
             continue
@@ -185,15 +186,48 @@ def join_acronyms(mentions: list[Mention], title: str, text: str, gz: Gazetteer)
             continue
         if acronym_known:
             replace[full.entity_id] = (m.entity_id, m.name)
+            continue
+        cut = 0 if full_known else _spelled_start(m.surface, full.surface)
+        if cut:
+            # The acronym spells the end of a name found too long: "the US-based National Hockey
+            # League (NHL)" names the "National Hockey League".
+            surface = full.surface[cut:]
+            new_id = "org:" + slugify(surface)
+            reshaped[id(full)] = full._replace(
+                start=full.start + cut, entity_id=new_id, name=surface, surface=surface
+            )
+            replace[full.entity_id] = replace[m.entity_id] = (new_id, surface)
         else:
             replace[m.entity_id] = (full.entity_id, full.name)
     if not replace:
         return mentions
     out = []
     for m in mentions:
+        if reshaped and id(m) in reshaped:
+            out.append(reshaped[id(m)])
+            continue
         new = replace.get(m.entity_id)
         out.append(m if new is None else m._replace(entity_id=new[0], name=new[1]))
     return out
+
+
+def _spelled_start(acronym: str, full: str) -> int:
+    """Where in `full` the name the acronym spells starts, when that is a later word: the word
+    from which the capitalised words give as many letters as the acronym has (a word in capitals
+    gives all of its letters: "UK Independence Party" spells UKIP); 0 for the whole name."""
+    letters = sum(1 for c in acronym if c.isalpha())
+    starts = []
+    pos = 0
+    for word in full.split(" "):
+        starts.append((pos, word))
+        pos += len(word) + 1
+    gives = [(len(w) if w.isupper() else 1) if w[:1].isupper() else 0 for _, w in starts]
+    if sum(gives) == letters:
+        return 0
+    for k in range(1, len(starts)):
+        if starts[k][1][:1] == acronym[0] and sum(gives[k:]) == letters:
+            return starts[k][0]
+    return 0
 
 
 def _known(gz: Gazetteer, surface: str, entity_id: str) -> bool:
