@@ -625,3 +625,16 @@ def test_acronym_cuts_a_name_found_too_long_to_what_it_spells(ex: EntityExtracto
     text = "The Geneva-based World Curling Association (WCA) met. The WCA agreed."
     orgs = [e for e in ex.extract("", text) if e.type == "organisation"]
     assert [(e.name, e.count) for e in orgs] == [("World Curling Association", 3)]
+
+
+def test_branch_named_again_without_its_body_is_one_entity(ex: EntityExtractor) -> None:
+    text = "The OSCE Forum for Arms Dialogue met in Vienna. The chair of the Forum for Arms Dialogue spoke."
+    orgs = by_id(ex.extract("", text))
+    assert orgs["org:osce-forum-for-arms-dialogue"].count == 2
+    assert "org:forum-for-arms-dialogue" not in orgs
+
+
+def test_capitalised_role_in_apposition_makes_a_person(ex: EntityExtractor) -> None:
+    text = "Lucia Ferrante, Deputy High Representative for Maritime Affairs, said the talks had failed."
+    found = by_id(ex.extract("", text))
+    assert found["person:lucia-ferrante"].title == "Deputy High Representative for Maritime Affairs"

@@ -72,10 +72,26 @@ def apply_context(ph: Phrase, body: str, gz: Gazetteer) -> None:
                 app = APPOSITION_RE.match(body, end)
                 if app and any(w in gz.titles for w in APPOSITION_WORD_RE.findall(app.group(1))):
                     title = ""  # "John Smith, the bank's director"
+                elif app and _titled_apposition_then_said(body, end, gz):
+                    title = ""  # "Marisol Ortega, Deputy High Representative for ..., said"
             if title is not None:
                 ph.persons.append((a, b, title or None))
             else:
                 ph.runs.append((a, b, a == 0))
+
+
+_APPOSITION_SAID_RE = re.compile(r",[ \t]+([A-Z][^,.;:()\n]{2,120}),[ \t]+([a-z]+)\b")
+
+
+def _titled_apposition_then_said(body: str, end: int, gz: Gazetteer) -> bool:
+    """A capitalised role in commas after a name, then a verb of saying: "Marisol Ortega, Deputy
+    High Representative for Disarmament Affairs, said". Both cues are needed: a capitalised title
+    after a comma alone also follows days and places ("Thanksgiving Day, President ...")."""
+    m = _APPOSITION_SAID_RE.match(body, end)
+    if m is None or m.group(2) not in gz.speech_verbs:
+        return False
+    words = m.group(1).split()[:3]
+    return any(w.lower() in gz.titles for w in words)
 
 
 def _role_before(body: str, start: int, titles: frozenset[str]) -> str:

@@ -143,7 +143,11 @@ def join_acronyms(mentions: list[Mention], title: str, text: str, gz: Gazetteer)
     (the canonical entry), else the full name's; both sides in the gazetteer under different ids
     stay apart (two known bodies, not a definition). Every mention of the replaced id follows."""
     if "(" not in text and "(" not in title:
-        return mentions  # most articles define nothing
+        replace: dict[str, tuple[str, str]] = {}
+        _join_branches(mentions, gz, replace)
+        if not replace:
+            return mentions  # most articles define nothing
+        return [m if m.entity_id not in replace else _renamed(m, replace) for m in mentions]
     orgs_by_end: dict[tuple[str, int], list[Mention]] = {}
     orgs_by_start: dict[tuple[str, int], Mention] = {}
     for m in mentions:
@@ -199,6 +203,7 @@ def join_acronyms(mentions: list[Mention], title: str, text: str, gz: Gazetteer)
             replace[full.entity_id] = replace[m.entity_id] = (new_id, surface)
         else:
             replace[m.entity_id] = (full.entity_id, full.name)
+    _join_branches(mentions, gz, replace)
     if not replace:
         return mentions
     out = []
@@ -248,3 +253,24 @@ def _initials_fit(acronym: str, full: str, loose: bool) -> bool:
     if not letters or letters[0] not in initials or len(words) > len(letters) + 2:
         return False  # "PNP" spells no seven-word name
     return loose or 2 * sum(1 for c in letters if c in initials) >= len(letters)
+
+
+def _renamed(m: Mention, replace: dict[str, tuple[str, str]]) -> Mention:
+    new_id, name = replace[m.entity_id]
+    return m._replace(entity_id=new_id, name=name)
+
+
+def _join_branches(mentions: list[Mention], gz: Gazetteer, replace: dict[str, tuple[str, str]]) -> None:
+    """A body's branch named again without its body is the same branch: "the Forum for Security
+    Co-operation" after "the OSCE Forum for Security Co-operation" (the words before the shorter
+    name must be a known organisation's name). Adds to `replace`."""
+    orgs = {m.surface: m for m in mentions if m.type == "organisation" and " " in m.surface}
+    if len(orgs) < 2:
+        return
+    for surface, m in orgs.items():
+        for other, long in orgs.items():
+            if len(other) > len(surface) + 1 and other.endswith(" " + surface):
+                body = gz.table.get(other[: -len(surface) - 1])
+                if body is not None and body.type == "organisation" and m.entity_id != long.entity_id:
+                    replace.setdefault(m.entity_id, (long.entity_id, long.name))
+                    break
