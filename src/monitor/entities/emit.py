@@ -42,10 +42,14 @@ def emit_mentions(
         out.extend(ph.extra)
         for a, b, role in ph.persons:
             name = " ".join(plan.texts[a:b])
+            short = False
             if b - a == 1 or name in full_of:  # "Putin", "De Wilde"
+                short = name in full_of
                 name = full_of.get(name, name)
             start, end = offset + plan.starts[a], offset + plan.ends[b - 1]
-            if role is None and titles is not None:
+            # A short form of a full name ("Putin said") is not looked at: the full name has the
+            # role, and short forms are most of the mentions of people.
+            if role is None and titles is not None and not short:
                 # Beyond the phrase: ", the head of ..."; "the head of the <phrase> <name>".
                 head = start if ph.single or a == 0 else offset + plan.starts[0]
                 role = person_title(body, start, end, titles, head)
