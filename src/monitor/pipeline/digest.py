@@ -99,7 +99,10 @@ def build_daily_digest(
         date=day,
         tz=settings.timezone,
         taxonomy_labels=labels,
-        max_per_topic=settings.digest_max_per_topic,
+        max_per_topic=settings.digest_topic_list,
+        max_stories=settings.digest_max_stories,
+        secondary_ratio=settings.digest_secondary_ratio,
+        secondary_min_score=settings.digest_secondary_min_score,
         spikes=spikes,
         counts=counts,
     )
@@ -108,6 +111,10 @@ def build_daily_digest(
         subject = _preview_subject(subject)
     # The chart only when there is something to chart; the mail's HTML references it exactly then.
     mail_html = render_html(digest, chart_cid=CHART_CID) if digest.by_topic else html
+    # The workbench page: the same digest with the chart inlined, titles linking to the article pages
+    # (relative to /security-monitor/digests/{day}) and the navigation bar.
+    chart = topic_history_png(settings, conn, labels, day) if digest.by_topic else None
+    page_html = render_html(digest, chart_png=chart, article_href="../articles/{id}", nav=True)
     digest_store.save_digest(
         conn,
         {
@@ -120,6 +127,7 @@ def build_daily_digest(
             "html": html,
             "text": text,
             "mail_html": mail_html,
+            "page_html": page_html,
             "preview": preview,
         },
     )
