@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 from monitor.digest.trends import Spike
@@ -24,6 +24,10 @@ from monitor.models import CountryCount, Entity, StoredArticle, TopicCount, Topi
 
 # The summary table is there to orient, not to inventory: past ~15 rows it stops being glanceable.
 TOP_COUNTRIES = 15
+# A story names its most mentioned countries and its most frequent evidence terms per topic: enough
+# to see what it is about in one line each; the article page has them all.
+STORY_COUNTRIES = 5
+EVIDENCE_TERMS = 3
 ELLIPSIS = "…"
 
 
@@ -78,16 +82,16 @@ class DigestStory:
     """A story of the day, shown once: its lead article, topics, countries, outlets, articles."""
 
     number: int  # 1-based rank in the digest ("#3"); the topic index refers to it
-    title: str  # the lead article's title
-    extract: str  # the lead article's first sentences
+    title: str  # the lead article's title (no extract: the title is the brief's line, the link the text)
     state: str | None  # "new" / "developing" (None: a lone article)
     size: int  # articles in the story, syndicated copies included
     source_count: int  # distinct outlets carrying the story
     outlets: tuple[str, ...]  # outlets of its articles in this window, sorted
     topics: tuple[EntryTopic, ...]  # primary first, then secondaries above the threshold
-    countries: tuple[str, ...]
+    countries: tuple[str, ...]  # most mentioned first, at most STORY_COUNTRIES
     articles: tuple[StoryArticle, ...]  # its articles in this window, oldest first (capped)
     more_articles: int = 0  # articles of the window left out of `articles`
+    more_countries: int = 0  # countries left out of `countries`
 
     @property
     def lead(self) -> StoryArticle:
@@ -168,7 +172,6 @@ def build_digest(
     max_per_topic: int = 5,
     max_stories: int = 15,
     story_articles: int = 5,
-    extract_chars: int = 200,
     secondary_ratio: float = 0.35,
     secondary_min_score: float = 4.0,
     spikes: Sequence[Spike] = (),
@@ -207,7 +210,7 @@ def build_digest(
             groups.setdefault(_story_key(a), []).append(a)
     ranked = sorted(groups.values(), key=lambda g: _story_rank(g, shown, start))
     stories = [
-        _story(i, group, shown, labels, order, zone, start, extract_chars, story_articles)
+        _story(i, group, shown, labels, order, zone, start, story_articles)
         for i, group in enumerate(ranked, 1)
     ]
     top = stories[:max_stories]
@@ -272,6 +275,10 @@ def _story_key(article: StoredArticle) -> int:
     return article.story_id if article.story_id is not None else -article.id
 
 
+def _short_evidence(topic: EntryTopic) -> EntryTopic:
+    return replace(topic, evidence=topic.evidence[:EVIDENCE_TERMS])
+
+
 def _is_new(group: Sequence[StoredArticle], window_start: dt.datetime) -> bool:
     first = group[0].story_first_seen
     return not (first and first < window_start)
@@ -299,7 +306,6 @@ def _story(
     order: Mapping[str, int],
     zone: dt.tzinfo,
     window_start: dt.datetime,
-    extract_chars: int,
     max_articles: int,
 ) -> DigestStory:
     # The lead: the article with the strongest primary tag (ties: earliest, then lowest id).
@@ -317,13 +323,13 @@ def _story(
     return DigestStory(
         number=number,
         title=_one_line(lead.title),
-        extract=make_extract(lead.text, extract_chars, title=lead.title),
         state=None if size <= 1 else ("new" if _is_new(group, window_start) else "developing"),
         size=size,
         source_count=max(max(a.story_sources for a in group), len(outlets)),
         outlets=outlets,
-        topics=tuple(_entry_topic(h, labels[h.topic_id]) for h in hits),
-        countries=countries,
+        topics=tuple(_short_evidence(_entry_topic(h, labels[h.topic_id])) for h in hits),
+        countries=countries[:STORY_COUNTRIES],
+        more_countries=max(0, len(countries) - STORY_COUNTRIES),
         articles=tuple(
             StoryArticle(a.id, _one_line(a.title), _one_line(a.source), _local_time(a.first_seen, zone), a.url)
             for a in members[:max_articles]

@@ -114,6 +114,7 @@ def _environment() -> Environment:
     env.filters["person"] = _person
     env.filters["story_meta"] = _story_meta
     env.filters["topic"] = _topic
+    env.filters["countries"] = _countries
     env.filters["topic_counts"] = _topic_counts
     env.filters["story_ref"] = lambda n: f"#{n}"
     env.filters["ljust"] = lambda s, n: str(s).ljust(n)
@@ -181,7 +182,7 @@ def _story_meta(story: DigestStory) -> str:
     """'New story, 3 articles from 2 sources: BBC, Reuters' / 'Single article: Reuters'"""
     outlets = ", ".join(story.outlets)
     if story.state is None:
-        return f"Single article: {outlets}"
+        return f"Single article: {outlets}, {story.lead.time}"
     size = _plural(story.size, "article", "articles")
     sources = _plural(story.source_count, "source", "sources")
     return f"{story.state.capitalize()} story, {size} from {sources}: {outlets}"
@@ -196,3 +197,9 @@ def _topic(topic: EntryTopic) -> str:
 def _topic_counts(topic: TopicIndex) -> str:
     stories = _plural(topic.story_count, "story", "stories")
     return f"{stories}, {_plural(topic.article_count, 'article', 'articles')}"
+
+
+def _countries(story: DigestStory) -> str:
+    """'Tajikistan, Afghanistan, Kazakhstan (+3 more)'"""
+    more = f" (+{story.more_countries} more)" if story.more_countries else ""
+    return ", ".join(story.countries) + more
