@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 from monitor.digest.trends import Spike
-from monitor.models import CountryCount, Entity, StoredArticle, TopicCount, TopicHit, WindowCounts
+from monitor.models import CountryCount, Entity, StoredArticle, TopicHit, WindowCounts
 
 # The summary table is there to orient, not to inventory: past ~15 rows it stops being glanceable.
 TOP_COUNTRIES = 15
@@ -234,7 +234,9 @@ def build_digest(
             )
         )
 
-    untagged = sorted((a for a in window if a.id not in shown), key=lambda a: (-a.first_seen.timestamp(), a.id))
+    untagged = sorted(
+        (a for a in window if a.id not in shown), key=lambda a: (-a.first_seen.timestamp(), a.id)
+    )
     other = tuple(
         OtherArticle(a.id, _one_line(a.title), _one_line(a.source), _local_time(a.first_seen, zone), a.url)
         for a in untagged
@@ -331,7 +333,9 @@ def _story(
         countries=countries[:STORY_COUNTRIES],
         more_countries=max(0, len(countries) - STORY_COUNTRIES),
         articles=tuple(
-            StoryArticle(a.id, _one_line(a.title), _one_line(a.source), _local_time(a.first_seen, zone), a.url)
+            StoryArticle(
+                a.id, _one_line(a.title), _one_line(a.source), _local_time(a.first_seen, zone), a.url
+            )
             for a in members[:max_articles]
         ),
         more_articles=max(0, len(members) - max_articles),
