@@ -445,3 +445,54 @@ def _write_goldens() -> None:
 
 if __name__ == "__main__":
     _write_goldens()
+
+
+# --- budget ---------------------------------------------------------------------------------------
+
+# A busy day stays readable: the top stories are capped (max_stories, "… and N more stories"), each
+# topic's index lists at most max_per_topic further stories, untagged articles are one line each.
+BUSY_TOPICS = {f"topic_{i:02d}": f"Topic number {i}" for i in range(12)}
+
+
+def _busy_day(n: int = 300) -> list[StoredArticle]:
+    rng = random.Random(300)
+    articles = []
+    for i in range(n):
+        story = i // 4 if i % 3 else None  # stories of up to four articles, and lone articles
+        topics = [(t, round(rng.uniform(2.0, 30.0), 2)) for t in rng.sample(sorted(BUSY_TOPICS), 3)]
+        seen = NOON - dt.timedelta(minutes=i)
+        articles.append(
+            replace(
+                _make(
+                    i + 1,
+                    seen,
+                    [] if i % 10 == 0 else topics,
+                    title=f"Headline {i} about a security event somewhere in a region",
+                    url=f"https://example.org/news/{i}",
+                    source=f"Outlet {i % 7}",
+                    entities=[Entity("country", f"Country {i % 20:02d}", f"C{i % 20:02d}")],
+                ),
+                topics=[
+                    TopicHit(t, BUSY_TOPICS[t], s, [Evidence("term", 2, 1.0), Evidence("word", 1, 1.0)])
+                    for t, s in ([] if i % 10 == 0 else topics)
+                ],
+                story_id=story,
+                story_articles=4 if story is not None else 1,
+                story_sources=3 if story is not None else 1,
+            )
+        )
+    return articles
+
+
+def test_a_300_article_day_stays_readable() -> None:
+    digest = _build(_busy_day(), taxonomy_labels=BUSY_TOPICS, max_stories=15, max_per_topic=5)
+    text, html = render_text(digest), render_html(digest)
+    assert len(digest.stories) == 15 and digest.more_stories > 100
+    assert f"… and {digest.more_stories} more stories" in text
+    assert all(len(t.listed) <= 5 for t in digest.by_topic)
+    # Measured: 436 lines and 61 KB (the 30 untagged articles included): bounds with some headroom.
+    assert len(text.splitlines()) <= 480
+    assert len(html) <= 75_000
+    # Each top story once, whatever its size.
+    for story in digest.stories:
+        assert text.count(f"#{story.number}".ljust(4) + story.title) == 1

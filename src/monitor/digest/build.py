@@ -6,9 +6,13 @@ of this module (render, mail) only formats what it is given. Every ordering belo
 key (article id, topic id, entity id) so the same set of articles, in any order, gives the same
 `Digest` and hence the same rendered bytes.
 
-Articles without any topic are listed in a final "Other articles" list, by title only (with source,
-time and link): an analyst still sees that they arrived and were judged not security-relevant, without
-their extracts drowning the topical sections.
+The digest is organised by story, as an analyst reads a morning brief: the tagged articles are grouped
+into their stories, and each story is shown once (ranked by size, distinct sources, novelty and topic
+weight) with its topics, countries, outlets and articles; the topic index then refers back to the
+stories by number instead of repeating them. A secondary tag counts only above a calibrated fraction of
+the article's primary score (settings.digest_secondary_ratio), so incidental terms do not put an article
+under a topic it is not about. Articles without any (shown) topic are listed in a final "Other
+articles" list, by title only (with source, time and link).
 """
 
 from __future__ import annotations
@@ -407,11 +411,6 @@ def _topic_labels(window: Sequence[StoredArticle], taxonomy_labels: Mapping[str,
                 unknown[hit.topic_id] = min(unknown.get(hit.topic_id, label), label)
     labels.update(sorted(unknown.items()))
     return labels
-
-
-def _score(article: StoredArticle, topic_id: str) -> float | None:
-    scores = [hit.score for hit in article.topics if hit.topic_id == topic_id]
-    return max(scores) if scores else None
 
 
 def _local_time(moment: dt.datetime, zone: dt.tzinfo) -> str:
