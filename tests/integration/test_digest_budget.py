@@ -79,3 +79,21 @@ def test_page_variant_is_stored_with_chart_links_and_navigation(
         assert f'<a href="{href}"' in page and label in page
     mail = stored_digest(db, report.digest.day, "html")
     assert mail is not None and "../articles/" not in mail and "data:image" not in mail
+
+
+def test_chart_counts_articles_per_day_from_the_first_day_with_data(
+    db: Connection, settings: Settings, models: Models
+) -> None:
+    from monitor.pipeline.digest import digest_chart_png
+    from monitor.pipeline.trends import topic_labels
+    from monitor.store.digests import daily_article_counts
+
+    report = _sample_day(settings, db, models)
+    day = report.digest.day
+    start, end = report.digest.digest.window_start, report.digest.digest.window_end
+    rows = daily_article_counts(db, start, end, settings.timezone)
+    # One day of data: the total is the day's articles, not the sum of its tags.
+    assert [(d, n) for d, topic, n in rows if topic is None] == [(day, report.digest.digest.total_articles)]
+    assert sum(n for _, topic, n in rows if topic) > report.digest.digest.total_articles
+    png = digest_chart_png(settings, db, topic_labels(models), day)
+    assert png.startswith(b"\x89PNG") and png == digest_chart_png(settings, db, topic_labels(models), day)
