@@ -108,11 +108,12 @@ class TopicIndex:
 
     topic_id: str
     label: str
-    story_count: int
-    article_count: int
+    story_count: int  # of the articles the digest was given (a lower bound when `partial`)
+    article_count: int  # articles with this topic shown (when `partial`: every tagged one, counted in full)
     numbers: tuple[int, ...]  # its stories among the top stories, by rank
     listed: tuple[DigestStory, ...]  # further stories of the topic (not among the top), by rank
     more: int  # its stories neither among the top ones nor listed
+    partial: bool = False  # the store handed over only the best of this topic's articles (a busy day)
 
 
 @dataclass(frozen=True)
@@ -225,6 +226,14 @@ def build_digest(
         if not members:
             continue
         n_articles = sum(1 for hits in shown.values() if any(h.topic_id == topic_id for h in hits))
+        given = sum(1 for a in window if any(h.topic_id == topic_id for h in a.topics))
+        # The store lists only the best articles of a busy topic but counts them all: when it gave
+        # fewer than it counted, the full count is shown (with every tag, the threshold cannot be
+        # applied to articles not read) and the story count is marked as a lower bound.
+        partial = counts is not None and counts.by_topic.get(topic_id, 0) > given
+        if partial:
+            assert counts is not None
+            n_articles = counts.by_topic[topic_id]
         rest = [s for s in members if s.number > max_stories]
         by_topic.append(
             TopicIndex(
@@ -235,6 +244,7 @@ def build_digest(
                 numbers=tuple(s.number for s in members if s.number <= max_stories),
                 listed=tuple(rest[:max_per_topic]),
                 more=max(0, len(rest) - max_per_topic),
+                partial=partial,
             )
         )
 

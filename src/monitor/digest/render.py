@@ -196,6 +196,8 @@ def _topic(topic: EntryTopic) -> str:
 
 def _topic_counts(topic: TopicIndex) -> str:
     stories = _plural(topic.story_count, "story", "stories")
+    if topic.partial:
+        stories = f"at least {stories}"
     return f"{stories}, {_plural(topic.article_count, 'article', 'articles')}"
 
 
