@@ -177,7 +177,7 @@ def build_digest(
     max_per_topic: int = 5,
     max_stories: int = 15,
     story_articles: int = 5,
-    secondary_ratio: float = 0.35,
+    secondary_ratio: float = 0.40,
     secondary_min_score: float = 4.0,
     spikes: Sequence[Spike] = (),
     counts: WindowCounts | None = None,
