@@ -156,14 +156,11 @@ def digest_text(settings: Settings, db: Connection, models: Models) -> str:
     return pipeline.build_daily_digest(settings, db, models, T0.date()).text
 
 
-def section(text: str, heading: str) -> str:
-    """The digest text from a topic's heading line to the next heading (a line of capitals)."""
+def story_block(text: str, title: str) -> str:
+    """A top story of the digest text: from its '#N  title' line to the blank line after it."""
     lines = text.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith(heading.upper()))
-    end = next(
-        (i for i in range(start + 1, len(lines)) if re.fullmatch(r"[A-Z][A-Z ,-]+ \(\d+\)", lines[i])),
-        len(lines),
-    )
+    start = next(i for i, line in enumerate(lines) if re.match(rf"#\d+ +{re.escape(title)}", line))
+    end = next((i for i in range(start, len(lines)) if not lines[i].strip()), len(lines))
     return "\n".join(lines[start:end])
 
 
@@ -272,8 +269,6 @@ def test_a_correction_changes_the_next_digest(
 ) -> None:
     first = digest_text(settings, db, models)
     assert "5 articles in this window" in first
-    assert "Suicide bomber kills five" in section(first, "NATIONAL SECURITY")
-    assert "Shadow Protocol review" in section(first, "TERRORISM")
     assert "Violent extremism" not in first
 
     correct(client, corpus["checkpoint"], action="topic_reject", topic_id="national_security")
@@ -282,12 +277,15 @@ def test_a_correction_changes_the_next_digest(
     correct(client, corpus["checkpoint"], action="entity_rename", entity_id="org:isis", name="ISKP")
 
     text = digest_text(settings, db, models)
-    assert "Organisations: ISKP" in section(text, "TERRORISM")
-    assert "National security" not in text and "NATIONAL SECURITY" not in text
-    assert "Suicide bomber kills five" in section(text, "VIOLENT EXTREMISM AND RADICALISATION")
-    assert "Shadow Protocol" not in text  # irrelevant: not in a topic, not among the other articles
+    lead = story_block(text, "Suicide bomber kills five")
+    assert "Violent extremism and radicalisation" in lead and "added by alice" in lead
+    assert "National security" not in text  # rejected: gone from the story, the summary and the index
+    assert "Shadow Protocol" not in text  # irrelevant: not a story, not among the other articles
     assert "4 articles in this window" in text
-    assert "Suicide bomber kills five" in section(text, "TERRORISM")
+    assert "Violent extremism and radicalisation (1 story, 1 article): #1" in text
+    assert "Terrorism (1 story, 2 articles): #1" in text
+    # The digest names no organisations; the renamed entity shows where they are listed.
+    assert "ISKP" in client.get(f"/articles/{corpus['checkpoint']}").text
 
 
 def test_a_storys_first_article_split_out_leaves_the_rest_a_story_of_their_own(

@@ -59,9 +59,10 @@ def test_one_story_filling_the_top_rows_is_shown_once_and_the_next_stories_follo
     make_day(db, rows)
     monkeypatch.setattr(digests, "_CANDIDATES_PER_PICK", 1)  # reads 3 rows per topic: all story 1
     # Best of story 1 (article 1), then the tie at 5.0 broken by the newer one (8), then 7; cyber: 8;
-    # untagged: the newest one only.
-    assert picked(db, per_topic=3, other=1) == [1, 7, 8, 9]
-    assert picked(db, per_topic=2, other=0) == [1, 8]
+    # untagged: the newest one only. A picked story brings its first five articles of the window
+    # (STORY_ARTICLES_READ), so the digest can name its outlets and list its articles: 1-5 of story 1.
+    assert picked(db, per_topic=3, other=1) == [1, 2, 3, 4, 5, 7, 8, 9]
+    assert picked(db, per_topic=2, other=0) == [1, 2, 3, 4, 5, 8]
     assert picked(db, per_topic=0, other=5) == [9, 10]
 
 

@@ -182,6 +182,11 @@ def read_window(
 _CANDIDATES_PER_PICK = 20
 
 
+# Articles of one story read for the digest: it lists the first five (digest.build's story_articles)
+# and counts the rest from the story's own totals.
+STORY_ARTICLES_READ = 5
+
+
 def digest_selection(
     conn: Connection, start: datetime, end: datetime, per_topic: int, other_limit: int
 ) -> list[StoredArticle]:
@@ -227,6 +232,19 @@ def digest_selection(
                 )
                 best = _best_of_stories(cur.fetchall(), per_topic)
             picked.extend(best)
+        # The other tagged articles of the picked stories in the window (the first few of each): the
+        # digest names a story's outlets and links its articles, not only its best one.
+        cur.execute(
+            f"""{_WINDOW_IDS},
+                s AS (SELECT DISTINCT story FROM w WHERE id = ANY(%(picked)s))
+                SELECT id FROM (
+                    SELECT w.id, row_number() OVER (PARTITION BY w.story ORDER BY w.first_seen_at, w.id) AS n
+                      FROM w JOIN s USING (story)
+                     WHERE EXISTS (SELECT 1 FROM article_topics t WHERE t.article_id = w.id)) members
+                 WHERE n <= %(per_story)s""",
+            {**args, "picked": picked, "per_story": STORY_ARTICLES_READ},
+        )
+        picked.extend(row[0] for row in cur.fetchall())
         # The newest untagged articles: read backwards along the window index, stopping at the limit.
         cur.execute(
             """SELECT a.id FROM articles a
