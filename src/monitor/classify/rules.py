@@ -24,7 +24,8 @@ import re
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import compress, repeat
+from bisect import bisect_left, bisect_right
+from itertools import accumulate, compress, repeat
 
 from monitor.classify.taxonomy import Taxonomy, parse_taxonomy
 from monitor.models import Evidence, TopicHit
@@ -355,12 +356,14 @@ def _follows(rest: tuple[_Word, ...], words: list[str], at: int) -> bool:
     return True
 
 
-def _resolve(occurrences: list[_Occurrence], negatives: list[tuple[int, int]]) -> dict[int, int]:
+def _resolve(
+    occurrences: list[_Occurrence], negatives: list[tuple[int, int]]
+) -> dict[int, list[tuple[int, int]]]:
     """Leftmost-longest non-overlapping occurrences minus those touched by negative context.
 
-    Returns term index -> count.
+    Returns term index -> its occurrences as word spans [start, end), in text order.
     """
-    counts: dict[int, int] = {}
+    kept: dict[int, list[tuple[int, int]]] = {}
     covered_until = 0
     for start, neg_end, term in sorted(occurrences):
         if start < covered_until:
@@ -368,8 +371,35 @@ def _resolve(occurrences: list[_Occurrence], negatives: list[tuple[int, int]]) -
         covered_until = end = -neg_end
         if negatives and any(n_start < end and start < n_end for n_start, n_end in negatives):
             continue
-        counts[term] = counts.get(term, 0) + 1
-    return counts
+        kept.setdefault(term, []).append((start, end))
+    return kept
+
+
+def _char_spans(text: str, lowered: str) -> list[tuple[int, int]]:
+    """The character span in `text` of each word `scan` counted (same `\\w+` words as `_words`).
+
+    Computed only for a segment that produced a topic, never for every article: the tokeniser in
+    `scan` keeps no positions because that was its main cost."""
+    spans = [m.span() for m in _WORD.finditer(lowered)]
+    if len(lowered) != len(text):
+        # A few letters lower-case to two characters ("İ" -> "i̇"): map positions in the lower-cased
+        # text back to the original through the length of each original character's lower case.
+        ends = list(accumulate(len(c.lower()) for c in text))
+        spans = [(bisect_right(ends, s), bisect_left(ends, e) + 1) for s, e in spans]
+    return spans
+
+
+def _forms(spans: list[tuple[str, int, int]], title: str, text: str) -> tuple[tuple[str, int], ...]:
+    """The words as written for these spans, with counts, most frequent first: one entry per word
+    ignoring case and spacing ("Heroin" and "heroin" are one), shown in its most frequent spelling."""
+    groups: dict[str, dict[str, int]] = {}
+    for zone, start, end in spans:
+        written = " ".join((title if zone == "title" else text)[start:end].split())
+        spellings = groups.setdefault(written.lower(), {})
+        spellings[written] = spellings.get(written, 0) + 1
+    # max() keeps the first of equal counts, i.e. the spelling seen first; sorted() is stable.
+    found = [(max(sp, key=sp.__getitem__), sum(sp.values())) for sp in groups.values()]
+    return tuple(sorted(found, key=lambda wn: -wn[1]))
 
 
 class Classifier:
@@ -409,11 +439,13 @@ class Classifier:
         off_index = len(self._topics)
         off_terms = self.taxonomy.off_topic.get(matcher.language, ())
         off_score = sum(
-            off_terms[term].weight * saturation(count)
-            for term, count in _resolve(body_occ.get(off_index, []), []).items()
+            off_terms[term].weight * saturation(len(found))
+            for term, found in _resolve(body_occ.get(off_index, []), []).items()
         )
         factor = length_factor(n_words) * (1.0 + off_score / OFF_TOPIC_SCALE)
         hits: list[TopicHit] = []
+        title_words: list[tuple[int, int]] | None = None
+        body_words: list[tuple[int, int]] | None = None
         for t_index in sorted((set(title_occ) | set(body_occ)) - {off_index}):
             topic = self._topics[t_index]
             title_counts = _resolve(title_occ.get(t_index, []), title_neg.get(t_index, []))
@@ -421,21 +453,45 @@ class Classifier:
             if not title_counts and not body_counts:
                 continue
             terms = topic.terms.get(matcher.language, ())
-            scored: list[tuple[float, Evidence]] = []
+            scored: list[tuple[float, int, int, int]] = []
             for term_index in sorted(set(title_counts) | set(body_counts)):
-                term = terms[term_index]
-                in_title = title_counts.get(term_index, 0)
-                in_body = body_counts.get(term_index, 0)
-                contribution = term.weight * saturation(in_body + TITLE_FACTOR * in_title)
-                scored.append(
-                    (contribution, Evidence(term=term.term, count=in_title + in_body, weight=term.weight))
-                )
-            score = round(sum(c for c, _ in scored), 3)
+                in_title = len(title_counts.get(term_index, ()))
+                in_body = len(body_counts.get(term_index, ()))
+                contribution = terms[term_index].weight * saturation(in_body + TITLE_FACTOR * in_title)
+                scored.append((contribution, term_index, in_title, in_body))
+            score = round(sum(c for c, *_ in scored), 3)
             if score < topic.threshold * factor:
                 continue
-            scored.sort(key=lambda item: (-item[0], item[1].term))
+            # Positions only for topics that fired (a few per article), so the scan stays cheap.
+            if title_counts and title_words is None:
+                title_words = _char_spans(title, title.lower())
+            if body_counts and body_words is None:
+                body_words = _char_spans(text, text.lower())
+            evidence: list[tuple[float, Evidence]] = []
+            for contribution, term_index, in_title, in_body in scored:
+                term = terms[term_index]
+                spans = [
+                    ("title", title_words[a][0], title_words[b - 1][1])  # type: ignore[index]
+                    for a, b in title_counts.get(term_index, ())
+                ] + [
+                    ("text", body_words[a][0], body_words[b - 1][1])  # type: ignore[index]
+                    for a, b in body_counts.get(term_index, ())
+                ]
+                evidence.append(
+                    (
+                        contribution,
+                        Evidence(
+                            term=term.term,
+                            count=in_title + in_body,
+                            weight=term.weight,
+                            forms=_forms(spans, title, text),
+                            spans=tuple(spans),
+                        ),
+                    )
+                )
+            evidence.sort(key=lambda item: (-item[0], item[1].term))
             hits.append(
-                TopicHit(topic_id=topic.id, label=topic.label, score=score, evidence=[e for _, e in scored])
+                TopicHit(topic_id=topic.id, label=topic.label, score=score, evidence=[e for _, e in evidence])
             )
         hits.sort(key=lambda hit: (-hit.score, hit.topic_id))
         return hits
