@@ -126,7 +126,11 @@ class Evidence:
         spans = tuple(
             (s[0], s[1], s[2])
             for s in d.get("spans") or ()
-            if isinstance(s, list) and len(s) == 3 and s[0] in ("title", "text") and _is_int(s[1]) and _is_int(s[2])
+            if isinstance(s, list)
+            and len(s) == 3
+            and s[0] in ("title", "text")
+            and _is_int(s[1])
+            and _is_int(s[2])
         )
         return cls(term=d["term"], count=int(d["count"]), weight=float(d["weight"]), forms=forms, spans=spans)
 

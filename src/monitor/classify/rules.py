@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import importlib.resources
 import re
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from bisect import bisect_left, bisect_right
 from itertools import accumulate, compress, repeat
 
 from monitor.classify.taxonomy import Taxonomy, parse_taxonomy

@@ -22,6 +22,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from monitor.store import digests as digest_store
 from monitor.store import search as search_store
 from monitor.store.db import Connection, connect
+from monitor.web.highlight import article_marks
 
 _env = Environment(
     loader=PackageLoader("monitor.web", "templates"),
@@ -29,6 +30,7 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+_env.globals["article_marks"] = article_marks  # the article page's marked title and text
 
 SEARCH_LIMIT = 50
 DIGESTS_LISTED = 120  # four months of daily digests
