@@ -501,7 +501,7 @@ def test_multi_word_variant_is_one_form(classifier: Classifier) -> None:
         ("Car bomb kills six", "A CAR BOMB exploded outside a police station. Terrorists were blamed."),
         (
             "",
-            "Officials said: «Terrorists» struck — a suicide-bomber and the Islamic\nState, again.\n\nTerror.",
+            "Officials: «Terrorists» struck — a suicide-bomber and the Islamic\nState, again.\n\nTerror.",
         ),
         ("İstanbul attack", "In İstanbul a terrorist attack by ISIL killed three; İİİ terrorism followed."),
         (
@@ -523,6 +523,14 @@ def test_spans_index_the_text_exactly(classifier: Classifier, title: str, text: 
             for w in written:
                 assert w == w.strip() and w
                 assert " ".join(w.split()).lower() in forms
+
+
+def test_spans_survive_letters_that_lower_case_to_two_characters(classifier: Classifier) -> None:
+    # "İ".lower() is two characters: positions must still index the original text.
+    text = "In İstanbul a terrorist attack by ISIL killed three; İİİ terrorism followed."
+    ev = evidence_of(classifier.classify("", text, "en"), "terrorism")
+    assert [text[s:e] for _, s, e in ev["terroris*"].spans] == ["terrorist", "terrorism"]
+    assert [text[s:e] for _, s, e in ev["ISIS"].spans] == ["ISIL"]
 
 
 def test_spans_of_title_and_text_point_at_the_words(classifier: Classifier) -> None:
