@@ -25,7 +25,7 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import accumulate, compress, repeat
+from itertools import accumulate, compress, islice, repeat
 
 from monitor.classify.taxonomy import Taxonomy, parse_taxonomy
 from monitor.models import Evidence, TopicHit
@@ -375,12 +375,14 @@ def _resolve(
     return kept
 
 
-def _char_spans(text: str, lowered: str) -> list[tuple[int, int]]:
-    """The character span in `text` of each word `scan` counted (same `\\w+` words as `_words`).
+def _char_spans(text: str, lowered: str, occurrences: dict[int, list[_Occurrence]]) -> list[tuple[int, int]]:
+    """The character span in `text` of each word `scan` counted (same `\\w+` words as `_words`), up
+    to the last word any occurrence ends on.
 
     Computed only for a segment that produced a topic, never for every article: the tokeniser in
     `scan` keeps no positions because that was its main cost."""
-    spans = [m.span() for m in _WORD.finditer(lowered)]
+    last = max(-neg_end for found in occurrences.values() for _, neg_end, _ in found)
+    spans = [m.span() for m in islice(_WORD.finditer(lowered), last)]
     if len(lowered) != len(text):
         # A few letters lower-case to two characters ("İ" -> "i̇"): map positions in the lower-cased
         # text back to the original through the length of each original character's lower case.
@@ -464,9 +466,9 @@ class Classifier:
                 continue
             # Positions only for topics that fired (a few per article), so the scan stays cheap.
             if title_counts and title_words is None:
-                title_words = _char_spans(title, title.lower())
+                title_words = _char_spans(title, title.lower(), title_occ)
             if body_counts and body_words is None:
-                body_words = _char_spans(text, text.lower())
+                body_words = _char_spans(text, text.lower(), body_occ)
             evidence: list[tuple[float, Evidence]] = []
             for contribution, term_index, in_title, in_body in scored:
                 term = terms[term_index]
