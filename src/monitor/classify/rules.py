@@ -23,11 +23,11 @@ import importlib.resources
 import re
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import accumulate, compress, islice, repeat
 
-from monitor.classify.taxonomy import Taxonomy, parse_taxonomy
+from monitor.classify.taxonomy import Taxonomy, Topic, parse_taxonomy
 from monitor.models import Evidence, TopicHit
 
 _WORD = re.compile(r"\w+")
@@ -64,6 +64,8 @@ _Word = tuple[str, bool]  # (text, is_prefix)
 _Occurrence = tuple[int, int, int]
 _Scan = tuple[dict[int, list[_Occurrence]], dict[int, list[tuple[int, int]]], int]
 _EMPTY_SCAN: _Scan = ({}, {}, 0)
+# What `_resolve` keeps: term index -> its occurrences as word spans [start, end), in text order.
+_Kept = dict[int, list[tuple[int, int]]]
 # What follows a phrase's first word: (topic, term, the words after the second one), term -1 for
 # negative context. The second word itself is the key that selected the entry.
 _Tail = tuple[int, int, tuple[_Word, ...]]
@@ -375,20 +377,30 @@ def _resolve(
     return kept
 
 
-def _char_spans(text: str, lowered: str, occurrences: dict[int, list[_Occurrence]]) -> list[tuple[int, int]]:
-    """The character span in `text` of each word `scan` counted (same `\\w+` words as `_words`), up
-    to the last word any occurrence ends on.
-
-    Computed only for a segment that produced a topic, never for every article: the tokeniser in
-    `scan` keeps no positions because that was its main cost."""
-    last = max(-neg_end for found in occurrences.values() for _, neg_end, _ in found)
-    spans = [m.span() for m in islice(_WORD.finditer(lowered), last)]
+def _char_spans(text: str, needed: set[int]) -> dict[int, tuple[int, int]]:
+    """The characters [start, end) in `text` of the words `needed` (indices of the `\\w+` words
+    `scan` counted). Only for topics that fired, and only their words: the tokeniser in `scan` keeps
+    no positions because that was its main cost, and one regex pass skipping to each needed word
+    (islice, in C) costs a fraction of collecting every word's span."""
+    lowered = text.lower()
+    words = _WORD.finditer(lowered)
+    spans: dict[int, tuple[int, int]] = {}
+    previous = -1
+    for index in sorted(needed):
+        match = next(islice(words, index - previous - 1, None))
+        spans[index] = match.span()
+        previous = index
     if len(lowered) != len(text):
         # A few letters lower-case to two characters ("İ" -> "i̇"): map positions in the lower-cased
         # text back to the original through the length of each original character's lower case.
         ends = list(accumulate(len(c.lower()) for c in text))
-        spans = [(bisect_right(ends, s), bisect_left(ends, e) + 1) for s, e in spans]
+        spans = {i: (bisect_right(ends, s), bisect_left(ends, e) + 1) for i, (s, e) in spans.items()}
     return spans
+
+
+def _edge_words(kept: Iterable[_Kept]) -> set[int]:
+    """The first and last word of every kept occurrence: all that positions are needed for."""
+    return {w for found in kept for spans in found.values() for a, b in spans for w in (a, b - 1)}
 
 
 def _forms(spans: list[tuple[str, int, int]], title: str, text: str) -> tuple[tuple[str, int], ...]:
@@ -445,9 +457,7 @@ class Classifier:
             for term, found in _resolve(body_occ.get(off_index, []), []).items()
         )
         factor = length_factor(n_words) * (1.0 + off_score / OFF_TOPIC_SCALE)
-        hits: list[TopicHit] = []
-        title_words: list[tuple[int, int]] | None = None
-        body_words: list[tuple[int, int]] | None = None
+        fired: list[tuple[Topic, float, list[tuple[float, int, int, int]], _Kept, _Kept]] = []
         for t_index in sorted((set(title_occ) | set(body_occ)) - {off_index}):
             topic = self._topics[t_index]
             title_counts = _resolve(title_occ.get(t_index, []), title_neg.get(t_index, []))
@@ -462,21 +472,24 @@ class Classifier:
                 contribution = terms[term_index].weight * saturation(in_body + TITLE_FACTOR * in_title)
                 scored.append((contribution, term_index, in_title, in_body))
             score = round(sum(c for c, *_ in scored), 3)
-            if score < topic.threshold * factor:
-                continue
-            # Positions only for topics that fired (a few per article), so the scan stays cheap.
-            if title_counts and title_words is None:
-                title_words = _char_spans(title, title.lower(), title_occ)
-            if body_counts and body_words is None:
-                body_words = _char_spans(text, text.lower(), body_occ)
+            if score >= topic.threshold * factor:
+                fired.append((topic, score, scored, title_counts, body_counts))
+        if not fired:
+            return []
+        # Positions only of the words of topics that fired (a few per article), in one pass per zone.
+        title_words = _char_spans(title, _edge_words(f[3] for f in fired))
+        body_words = _char_spans(text, _edge_words(f[4] for f in fired))
+        hits: list[TopicHit] = []
+        for topic, score, scored, title_counts, body_counts in fired:
+            terms = topic.terms.get(matcher.language, ())
             evidence: list[tuple[float, Evidence]] = []
             for contribution, term_index, in_title, in_body in scored:
                 term = terms[term_index]
                 spans = [
-                    ("title", title_words[a][0], title_words[b - 1][1])  # type: ignore[index]
+                    ("title", title_words[a][0], title_words[b - 1][1])
                     for a, b in title_counts.get(term_index, ())
                 ] + [
-                    ("text", body_words[a][0], body_words[b - 1][1])  # type: ignore[index]
+                    ("text", body_words[a][0], body_words[b - 1][1])
                     for a, b in body_counts.get(term_index, ())
                 ]
                 evidence.append(
