@@ -25,6 +25,9 @@ organisations, people). Emits the **processed_articles** asset with the counts.
 `alert_spikes` then compares the volume of the run's day per topic and per country with the previous
 28 days and, when `MONITOR_SPIKE_ALERTS=true`, mails new spikes at once (table `alerts`; each spike once). The
 daily digest shows them at the top either way.
+
+`watch` records the articles that match each analyst's watch-list (`monitor watch add`, or the
+Watch-lists page) and mails them, at most once per watch-list per its interval.
 """
 
 
@@ -53,7 +56,15 @@ def monitor_process() -> None:
 
         return tasks.alert_spikes(context)
 
-    process() >> alert_spikes()
+    @task
+    def watch() -> dict:  # type: ignore[no-untyped-def]
+        from monitor.orchestration import tasks
+
+        return tasks.check_watchlists()
+
+    processed = process()
+    processed >> alert_spikes()
+    processed >> watch()
 
 
 monitor_process()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
@@ -418,6 +419,87 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
+    from monitor import pipeline
+    from monitor.digest import mail
+    from monitor.store import watchlists
+
+    settings, conn = _db(settings)
+    try:
+        if args.watch_command == "add":
+            w = watchlists.add(
+                conn,
+                args.name,
+                query=args.query or "",
+                entity_ids=args.entity or [],
+                recipients=args.to or [],
+                interval_minutes=args.interval,
+                created_by=os.environ.get("USER", ""),
+            )
+            what = " / ".join(
+                p for p in (f"words {w.query!r}" if w.query else "", ", ".join(w.entity_ids)) if p
+            )
+            to = ", ".join(w.recipients) or "the alert recipients (MONITOR_ALERT_RECIPIENTS)"
+            print(
+                f"watch-list {w.id}: {w.name} ({what}), "
+                f"at most one mail every {w.interval_minutes} min to {to}"
+            )
+            return 0
+        if args.watch_command == "remove":
+            if not watchlists.remove(conn, args.watchlist):
+                raise InputError(
+                    args.watchlist, "no watch-list with that name or id (see monitor watch list)"
+                )
+            print(f"removed watch-list {args.watchlist}")
+            return 0
+        if args.watch_command == "check":
+            smtp_url = settings.smtp_url
+            transport = (lambda msg: mail.send(msg, smtp_url)) if smtp_url else None
+            r = pipeline.check_watchlists(
+                settings, conn, transport=transport, recipients=settings.alert_recipients
+            )
+            print(
+                f"{r.watchlists} watch-lists: {r.new_hits} new hits, "
+                f"{r.mails} mails ({r.mailed_hits} articles)"
+            )
+            for name, n in sorted(r.waiting.items()):
+                print(f"  {name}: {n} hits wait for the next mail (interval, or no recipients)")
+            if transport is None:
+                print("  no MONITOR_SMTP_URL: hits recorded, nothing mailed")
+            return 0
+        rows = watchlists.list_all(conn)
+        if not rows:
+            print('no watch-lists yet: monitor watch add NAME --query "words" and/or --entity ID')
+            return 0
+        print(f"{'id':>4} {'name':<24} {'every':>9} {'unmailed':>8}  words / entities")
+        for w in rows:
+            waiting = len(watchlists.unmailed(conn, w.id))
+            what = " / ".join(p for p in (w.query, ", ".join(w.entity_ids)) if p)
+            print(f"{w.id:>4} {w.name[:24]:<24} {w.interval_minutes:>5} min {waiting:>8}  {what}")
+        return 0
+    finally:
+        conn.close()
+
+
+def cmd_feedback(args: argparse.Namespace, settings: Settings) -> int:
+    """Analysts' corrections as training data: one JSON line per corrected article (issue 13)."""
+    from monitor.store import corrections
+
+    settings, conn = _db(settings)
+    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
+    n = 0
+    try:
+        for example in corrections.training_examples(conn):
+            out.write(_dump(example) + "\n")
+            n += 1
+    finally:
+        if out is not sys.stdout:
+            out.close()
+        conn.close()
+    print(f"exported {n} corrected articles", file=sys.stderr)
+    return 0
+
+
 def cmd_rejects(args: argparse.Namespace, settings: Settings) -> int:
     from monitor.store import rejects
 
@@ -556,6 +638,29 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--until", type=_date, help="inclusive; default: today in MONITOR_TIMEZONE")
     s.add_argument("--output", "-o")
     s.set_defaults(func=cmd_export)
+
+    s = sub.add_parser("watch", help="watch-lists: saved searches / entities that raise alerts")
+    ws = s.add_subparsers(dest="watch_command", required=True)
+    a = ws.add_parser("add", help="add (or redefine) a watch-list")
+    a.add_argument("name")
+    a.add_argument("--query", "-q", help="search words, as in the UI's search box")
+    a.add_argument(
+        "--entity", "-e", action="append", help="an entity id (KZ, org:osce, person:…); repeatable"
+    )
+    a.add_argument("--to", action="append", help="a recipient; repeatable (default MONITOR_ALERT_RECIPIENTS)")
+    a.add_argument("--interval", type=int, default=60, help="at most one mail per this many minutes (60)")
+    ws.add_parser("list", help="the watch-lists and their unmailed hits")
+    r = ws.add_parser("remove", help="remove a watch-list and its hits")
+    r.add_argument("watchlist", help="name or id")
+    ws.add_parser(
+        "check", help="record new hits now and mail those due (the process DAG does it after each run)"
+    )
+    s.set_defaults(func=cmd_watch)
+
+    s = sub.add_parser("feedback", help="analysts' corrections: export them as training data (JSON lines)")
+    s.add_argument("feedback_command", choices=["export"])
+    s.add_argument("--output", "-o")
+    s.set_defaults(func=cmd_feedback)
 
     s = sub.add_parser("rejects", help="recent rejected inputs and warnings")
     s.add_argument("--limit", type=int, default=50)

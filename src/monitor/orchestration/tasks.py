@@ -322,3 +322,28 @@ def alert_spikes(context: Any) -> dict[str, Any]:
             settings, conn, _models(settings), day, transport=transport, recipients=recipients
         )
     return {"enabled": True, "date": day.isoformat(), "sent": sent}
+
+
+def check_watchlists() -> dict[str, Any]:
+    """Record the new hits of every watch-list and mail those whose interval has passed (to the
+    watch-list's own recipients, else the alert recipients). Without an SMTP connection hits are
+    still recorded (the UI shows them) and the mail waits."""
+    from monitor import pipeline
+    from monitor.errors import ConfigError
+
+    settings = task_settings()
+    try:
+        transport = smtp_transport()
+    except ConfigError as exc:  # no mail server must not lose the hits
+        log.warning("watch-lists: no mail (%s); hits are recorded", exc)
+        transport = None
+    recipients = list(settings.alert_recipients) or digest_recipients(settings)
+    with _database(settings) as conn:
+        r = pipeline.check_watchlists(settings, conn, transport=transport, recipients=recipients)
+    return {
+        "watchlists": r.watchlists,
+        "new_hits": r.new_hits,
+        "mails": r.mails,
+        "mailed_hits": r.mailed_hits,
+        "waiting": r.waiting,
+    }

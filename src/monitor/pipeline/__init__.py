@@ -11,6 +11,7 @@ keeps its `processor/` apart from its `handler/` the same way).
     trends.py   daily counts, spikes, spike alerts, the volume chart
     digest.py   the digest of a day: built and stored; the stored digest mailed once
     export.py   processed articles as JSON lines
+    watch.py    watch-lists: new matching articles → hits, one alert mail per interval
     run.py      all of it once
 
 Per-item problems are recorded (rejects, fetch log, article status) and the batch goes on; per-run
@@ -34,6 +35,7 @@ from monitor.pipeline.process import process_pending
 from monitor.pipeline.run import RunReport, run_once
 from monitor.pipeline.stories import StoryReport, assign_stories
 from monitor.pipeline.trends import detect_spikes, send_spike_alerts
+from monitor.pipeline.watch import WatchReport, check_watchlists
 from monitor.pipeline.workers import ProcessingWorkers
 
 __all__ = [
@@ -45,8 +47,10 @@ __all__ = [
     "RunReport",
     "SendResult",
     "StoryReport",
+    "WatchReport",
     "assign_stories",
     "build_daily_digest",
+    "check_watchlists",
     "default_digest_date",
     "detect_spikes",
     "due_feed_batches",

@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import psycopg2.errors
+import psycopg2.extensions
 import psycopg2.extras
 
 from monitor.dedupe.fingerprints import canonical_url, text_fingerprint
 from monitor.models import FeedItem, ProcessedArticle
+from monitor.store import corrections
 from monitor.store.db import Connection, copy_rows
 
 
@@ -87,14 +89,14 @@ def insert_items(
             # a row a duplicate, which is exactly the rule we want. Within one statement the first of
             # two equal rows wins, as it would one statement at a time.
             # Staged with COPY (see save_processed), then inserted in arrival order.
-            cur.execute(
-                """CREATE TEMP TABLE IF NOT EXISTS incoming_batch (
-                       n int, source_id bigint, origin text, origin_ref text, guid text, url text,
-                       canonical_url text, title text, raw text STORAGE EXTERNAL, raw_format text,
-                       source_name text, author text, declared_language text, published_at timestamptz,
-                       first_seen_at timestamptz, raw_hash text, summary text STORAGE EXTERNAL,
-                       ingest_text text STORAGE EXTERNAL
-                   ) ON COMMIT DELETE ROWS"""
+            _staging_table(
+                cur,
+                "incoming_batch",
+                """n int, source_id bigint, origin text, origin_ref text, guid text, url text,
+                   canonical_url text, title text, raw text, raw_format text, source_name text,
+                   author text, declared_language text, published_at timestamptz,
+                   first_seen_at timestamptz, raw_hash text, summary text, ingest_text text""",
+                external=("raw", "summary", "ingest_text"),
             )
             copy_rows(
                 cur,
@@ -316,12 +318,12 @@ def _save_processed(
         if updates:
             # COPY into a session table and one UPDATE from it: a VALUES list of 500 articles' texts
             # cost the server more to parse than to apply (and the client as much to quote).
-            cur.execute(
-                """CREATE TEMP TABLE IF NOT EXISTS processed_batch (
-                       id bigint, status text, duplicate_of bigint, clean_text text STORAGE EXTERNAL,
-                       language text, content_hash text, taxonomy_version text, signature bytea,
-                       display_html text STORAGE EXTERNAL
-                   ) ON COMMIT DELETE ROWS"""
+            _staging_table(
+                cur,
+                "processed_batch",
+                """id bigint, status text, duplicate_of bigint, clean_text text, language text,
+                   content_hash text, taxonomy_version text, signature bytea, display_html text""",
+                external=("clean_text", "display_html"),
             )
             copy_rows(cur, "processed_batch", _BATCH_COLUMNS, updates)
             cur.execute(
@@ -351,6 +353,8 @@ def _save_processed(
             copy_rows(cur, "article_topics", _TOPIC_COLUMNS, topic_rows)
         if link_rows:
             copy_rows(cur, "article_entities", _LINK_COLUMNS, link_rows)
+    # Analysts' corrections outlive the rules' rewrite of the tags (one query when there are none).
+    corrections.apply(conn, ids)
     return processed, duplicates
 
 
@@ -368,3 +372,21 @@ def topic_counts(conn: Connection) -> dict[str, int]:
     with conn.cursor() as cur:
         cur.execute("SELECT topic_id, count(*) FROM article_topics GROUP BY topic_id ORDER BY 2 DESC, 1")
         return {topic: n for topic, n in cur.fetchall()}
+
+
+def _staging_table(
+    cur: psycopg2.extensions.cursor, name: str, columns: str, *, external: tuple[str, ...]
+) -> None:
+    """A session's temporary staging table for COPY, created once per connection.
+
+    The long text columns are stored EXTERNAL (uncompressed): staged rows live for one statement, so
+    compressing them is pure cost. Set with ALTER TABLE rather than in the column list, where
+    PostgreSQL accepts STORAGE only from version 16 (15 is still a supported deployment target).
+    """
+    cur.execute("SELECT to_regclass(%s)", (f"pg_temp.{name}",))
+    row = cur.fetchone()
+    if row is not None and row[0] is not None:
+        return
+    cur.execute(f"CREATE TEMP TABLE {name} ({columns}) ON COMMIT DELETE ROWS")
+    for column in external:
+        cur.execute(f"ALTER TABLE {name} ALTER COLUMN {column} SET STORAGE EXTERNAL")

@@ -12,6 +12,7 @@ from typing import Any, Literal, NamedTuple
 import psycopg2
 
 from monitor.models import CountryCount, Entity, Evidence, StoredArticle, TopicHit, WindowCounts
+from monitor.store import corrections
 from monitor.store.db import Connection, sibling_connection
 
 log = logging.getLogger(__name__)
@@ -135,7 +136,8 @@ def window_counts(conn: Connection, start: datetime, end: datetime) -> WindowCou
     # Most articles first, then by name and id: the order the digest shows and the tests rely on.
     countries.sort(key=lambda c: (-c[2], c[1], c[0]))
     by_country = [CountryCount(cid, name, n) for cid, name, n in countries]
-    return WindowCounts(total, by_topic, by_country, total - tagged)
+    counts = WindowCounts(total, by_topic, by_country, total - tagged)
+    return corrections.discount_irrelevant(conn, start, end, counts)  # analysts' corrections
 
 
 def read_window(
@@ -236,7 +238,7 @@ def digest_selection(
         ids = sorted(set(picked))
         cur.execute(_ARTICLE_SQL.format(where="a.id = ANY(%s)"), (ids,))
         rows = cur.fetchall()
-    return _attach(conn, rows)
+    return corrections.drop_irrelevant(conn, _attach(conn, rows))  # analysts' corrections
 
 
 def _best_of_stories(ranked: Iterable[tuple[int, int]], count: int) -> list[int]:

@@ -22,6 +22,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from monitor.store import digests as digest_store
 from monitor.store import search as search_store
 from monitor.store.db import Connection, connect
+from monitor.web import feedback, watch
 from monitor.web.highlight import article_marks
 
 _env = Environment(
@@ -84,10 +85,13 @@ def create_app(dsn: Callable[[], str], user: Callable[..., Any]) -> FastAPI:
         # sanitiser missed (inline styles only, for the page's own CSS).
         return HTMLResponse(page, headers={"Content-Security-Policy": _ARTICLE_CSP})
 
+    app.include_router(feedback.create_router(database, dsn, _env))  # analysts' corrections, /quality
+    app.include_router(watch.create_router(database, _env))  # /watchlists
     return app
 
 
-_ARTICLE_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+# Forms may post to this site only (the analysts' corrections).
+_ARTICLE_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'"
 
 
 def _stored(conn: Connection, day: date, fmt: Literal["html", "text"]) -> str:
