@@ -1,4 +1,4 @@
-"""Registers the monitor's pages (digests, article search) in the Airflow UI. Registration only: the
+"""Registers the monitor's pages (digests, search, stories, trends, feeds) in the Airflow UI. Registration only: the
 app itself lives in monitor.web.app."""
 
 from __future__ import annotations
@@ -56,5 +56,26 @@ class SecurityMonitorPlugin(AirflowPlugin):
             "destination": "nav",
             "url_route": "security-search",
             "category": "browse",
+        },
+        {
+            "name": "Stories",
+            "href": "/security-monitor/stories",
+            "destination": "nav",
+            "url_route": "security-stories",
+            "category": "browse",
+        },
+        {
+            "name": "Trends",
+            "href": "/security-monitor/trends",
+            "destination": "nav",
+            "url_route": "security-trends",
+            "category": "browse",
+        },
+        {
+            "name": "Feed health",
+            "href": "/security-monitor/feeds",
+            "destination": "nav",
+            "url_route": "security-feeds",
+            "category": "admin",
         },
     ]

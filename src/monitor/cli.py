@@ -242,10 +242,11 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
             url = args.url
             if "://" not in url and Path(url).exists():
                 url = Path(url).resolve().as_uri()  # a local path is a file:// feed
-            if not url.startswith(("http://", "https://", "file://")):
-                raise InputError(args.url, "feed URLs must be http://, https:// or file://")
-            interval = args.interval or settings.feed_interval_minutes
-            s = sources.add_feed(conn, url, args.name or url, interval, full_text=args.full_text)
+            # The feeds page checks with the same function.
+            url, name, interval = sources.validate_feed(
+                url, args.name, args.interval, default_interval=settings.feed_interval_minutes
+            )
+            s = sources.add_feed(conn, url, name, interval, full_text=args.full_text)
             print(f"feed {s.id}: {s.name} <{s.url}> every {s.interval_minutes} min")
             return 0
         if args.sources_command == "remove":

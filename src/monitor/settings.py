@@ -156,6 +156,20 @@ class Settings:
     # A dead feed is retried at interval × 2^errors, but never less often than once a day.
     feed_max_backoff_minutes: int = 24 * 60
     digest_max_per_topic: int = 20
+    # The digest's top stories are capped (the rest are counted: "… and N more stories"); each
+    # topic's index lists at most digest_topic_list stories beyond the top ones.
+    digest_max_stories: int = 15
+    digest_topic_list: int = 5
+    # A secondary tag is shown (and counted in the digest) only if its score is at least this
+    # fraction of the article's primary score and at least the absolute minimum (rule scores run
+    # from about 2 to 40). Calibrated on the dev set (/work/shared/data/classify, 2,428 secondary
+    # tags): a secondary is its article's gold family 26-30% of the time below 0.40 of the primary
+    # and 44-50% from 0.40 to 0.80, a step at 0.40. On the sample day the secondaries from 0.13 to
+    # 0.30 are one or two incidental terms ("Europol ×1, violence ×1" at 2.50 beside 18.50); those
+    # from 0.44 up are real second subjects (border guards on a drug seizure, 0.60). The minimum
+    # drops the single-term hits of short texts (a score under 4 is one or two terms).
+    digest_secondary_ratio: float = 0.40
+    digest_secondary_min_score: float = 4.0
     # A spike: at least this many articles and this many times the trailing daily mean, improbable
     # under a Poisson law with that mean (P(X >= n) below spike_max_p: about one false spike per
     # topic or country every three years of ordinary days), after at least spike_min_history_days
@@ -243,6 +257,10 @@ class Settings:
             feed_interval_minutes=_int(env, "MONITOR_FEED_INTERVAL_MINUTES", 30, 1),
             feed_max_backoff_minutes=_int(env, "MONITOR_FEED_MAX_BACKOFF_MINUTES", 24 * 60, 1),
             digest_max_per_topic=_int(env, "MONITOR_DIGEST_MAX_PER_TOPIC", 20, 1),
+            digest_max_stories=_int(env, "MONITOR_DIGEST_MAX_STORIES", 15, 1),
+            digest_topic_list=_int(env, "MONITOR_DIGEST_TOPIC_LIST", 5, 0),
+            digest_secondary_ratio=_float(env, "MONITOR_DIGEST_SECONDARY_RATIO", 0.40, 0.0),
+            digest_secondary_min_score=_float(env, "MONITOR_DIGEST_SECONDARY_MIN_SCORE", 4.0, 0.0),
             spike_factor=_float(env, "MONITOR_SPIKE_FACTOR", 3.0, 1.0),
             spike_min_articles=_int(env, "MONITOR_SPIKE_MIN_ARTICLES", 5, 1),
             spike_baseline_days=baseline_days,

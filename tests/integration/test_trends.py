@@ -136,8 +136,13 @@ def test_a_busy_day_is_counted_in_full_but_listed_in_part(
     result = pipeline.build_daily_digest(replace(settings, digest_max_per_topic=10), db, models, DAY)
     d = result.digest
     assert d.total_articles == 85 and result.articles == 85
-    terrorism = next(s for s in d.sections if s.topic_id == "terrorism")
-    assert (terrorism.total, len(terrorism.entries)) == (25, 10)
+    terrorism = next(t for t in d.by_topic if t.topic_id == "terrorism")
+    # Counted in full (25 articles) though only the best 10 were read and shown as stories.
+    assert terrorism.article_count == 25 and terrorism.partial
+    shown = sum(
+        len(s.articles) + s.more_articles for s in d.stories if "terrorism" in [t.topic_id for t in s.topics]
+    )
+    assert shown <= 10 and "25 articles)" in result.text
     assert (d.other_count, len(d.other)) == (60, 50)
     assert "OTHER ARTICLES (60, no security topic)" in result.text and "… and 10 more" in result.text
     assert "85 articles in this window" in result.text

@@ -71,3 +71,33 @@ def hostile_article(db: Connection, settings: Settings, tmp_path: Path, models: 
         ((article_id,),) = cur.fetchall()
     db.commit()
     return article_id
+
+
+SAMPLE_FEED = Path(__file__).resolve().parents[2] / "src" / "monitor" / "samples" / "feed.xml"
+
+
+@pytest.fixture
+def sudan_story(db: Connection, settings: Settings, tmp_path: Path, models: Models) -> tuple[int, int]:
+    """The sample feed, then another outlet's copy of its Sudan item in other words at the top:
+    processed and put into stories. (story id, the copy's article id)."""
+    sources.add_feed(db, SAMPLE_FEED.as_uri(), "Sample Security Wire", 30)
+    pipeline.ingest_due_feeds(settings, db)
+    sample = SAMPLE_FEED.read_text(encoding="utf-8")
+    item = sample[sample.index("<item>") : sample.index("</item>") + len("</item>")]
+    item = (
+        item.replace("Sudan ceasefire talks resume in Jeddah", "Jeddah talks on Sudan ceasefire restart")
+        .replace("sw-2026-1101", "other-1")
+        .replace("https://example.org/wire/", "https://other.example/")
+        .replace("<![CDATA[", "<![CDATA[<p>From our correspondent.</p>", 1)
+    )
+    other = tmp_path / "other.xml"
+    other.write_text(f"<rss version='2.0'><channel><title>Other</title>{item}</channel></rss>", "utf-8")
+    sources.add_feed(db, other.as_uri(), "Other Wire", 30)
+    pipeline.ingest_due_feeds(settings, db)
+    pipeline.process_pending(settings, db, models)
+    pipeline.assign_stories(settings, db)
+    with db.cursor() as cur:
+        cur.execute("SELECT story_id, id FROM articles WHERE title LIKE 'Jeddah talks%'")
+        ((story, copy),) = cur.fetchall()
+    db.commit()
+    return story, copy

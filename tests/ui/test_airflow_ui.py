@@ -135,6 +135,19 @@ def test_an_analyst_logs_in_to_airflow_and_reads_the_monitor_from_its_navigation
     finally:
         browser.switch_to.default_content()
 
+    # The workbench's other pages are in Airflow's navigation too, each in its frame.
+    for route, page in (
+        ("security-stories", "stories"),
+        ("security-trends", "trends"),
+        ("security-feeds", "feeds"),
+    ):
+        browser.get(f"{airflow_ui}/plugin/{route}")
+        wait.until(
+            ec.presence_of_element_located((By.CSS_SELECTOR, f"iframe[src$='security-monitor/{page}']"))
+        )
+    browser.get(f"{airflow_ui}/security-monitor/feeds")
+    assert "monitor_ingest_feeds" in browser.find_element(By.TAG_NAME, "body").text  # a logged-in admin
+
     browser.get(f"{airflow_ui}/security-monitor/articles/{hostile_article}")
     text = browser.find_element(By.TAG_NAME, "body").text
     assert "Gunmen attacked a border post overnight, killing two border guards" in text

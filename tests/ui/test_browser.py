@@ -22,9 +22,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from browsing import assert_nothing_ran_or_left, requested_urls
+from monitor.store.db import Connection
 from monitor.web.app import create_app
 from ports import free_port
 
@@ -32,8 +33,11 @@ from ports import free_port
 @pytest.fixture
 def site(database_url: str) -> Iterator[str]:
     """The monitor's app on a free port of 127.0.0.1; yields its base URL."""
+    from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
+
     app = create_app(lambda: database_url, get_user)
-    app.dependency_overrides[get_user] = lambda: "analyst"
+    # An operator: the feeds page's forms are for operators.
+    app.dependency_overrides[get_user] = lambda: SimpleAuthManagerUser(username="analyst", role="op")
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -101,3 +105,52 @@ def test_a_hostile_query_is_shown_as_typed_and_runs_nothing(
     assert browser.find_element(By.NAME, "q").get_attribute("value") == typed
     assert "0 results" in browser.find_element(By.TAG_NAME, "body").text
     assert_nothing_ran_or_left(browser, site)
+
+
+def test_search_with_a_filter_then_the_story_from_the_article(
+    browser: WebDriver, site: str, sudan_story: tuple[int, int]
+) -> None:
+    story, copy = sudan_story
+    requested_urls(browser)
+    browser.get(f"{site}/search")
+    Select(browser.find_element(By.NAME, "source")).select_by_visible_text("Other Wire")
+    browser.find_element(By.NAME, "q").send_keys("ceasefire", Keys.ENTER)
+    WebDriverWait(browser, 10).until(ec.url_contains("q=ceasefire"))
+    body = browser.find_element(By.TAG_NAME, "body").text
+    assert "1 result" in body and "Jeddah talks on Sudan ceasefire restart" in body
+    assert "Sudan ceasefire talks resume in Jeddah" not in body  # the other source's article
+    assert browser.find_element(By.CSS_SELECTOR, ".snippet mark").text.lower() == "ceasefire"
+    browser.find_element(By.CSS_SELECTOR, f"a[href='articles/{copy}']").click()
+    WebDriverWait(browser, 10).until(ec.url_contains(f"/articles/{copy}"))
+    browser.find_element(By.PARTIAL_LINK_TEXT, "story of 2 articles from 2 sources").click()
+    WebDriverWait(browser, 10).until(ec.url_contains(f"/stories/{story}"))
+    text = browser.find_element(By.TAG_NAME, "body").text
+    assert "Story of 2 articles from 2 sources" in text
+    assert "Sample Security Wire ×1" in text and "Other Wire ×1" in text
+    browser.find_element(By.LINK_TEXT, "Trends").click()  # the navigation from a page one level down
+    WebDriverWait(browser, 10).until(ec.url_to_be(f"{site}/trends"))
+    assert_nothing_ran_or_left(browser, site)
+
+
+def test_an_operator_adds_a_feed_on_the_feeds_page(browser: WebDriver, site: str, db: Connection) -> None:
+    browser.get(f"{site}/feeds")
+    form = browser.find_element(By.ID, "add-feed")
+    form.find_element(By.NAME, "url").send_keys("ftp://feeds.example/x.xml")
+    form.find_element(By.NAME, "name").send_keys("World desk")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    WebDriverWait(browser, 10).until(ec.presence_of_element_located((By.CSS_SELECTOR, "p.error")))
+    error = browser.find_element(By.CSS_SELECTOR, "p.error").text
+    assert "feed URLs must start with http://, https://" in error
+    url = browser.find_element(By.CSS_SELECTOR, "#add-feed input[name=url]")
+    url.clear()
+    url.send_keys("https://feeds.example/world.xml")
+    browser.find_element(By.CSS_SELECTOR, "#add-feed button[type=submit]").click()
+    WebDriverWait(browser, 10).until(ec.presence_of_element_located((By.CSS_SELECTOR, "p.done")))
+    assert "added feed" in browser.find_element(By.CSS_SELECTOR, "p.done").text
+    assert "https://feeds.example/world.xml" in browser.find_element(By.TAG_NAME, "body").text
+    with db.cursor() as cur:
+        cur.execute(
+            "SELECT name, interval_minutes FROM sources WHERE url = 'https://feeds.example/world.xml'"
+        )
+        assert cur.fetchall() == [("World desk", 30)]
+    db.commit()

@@ -10,7 +10,7 @@ import zlib
 
 import pytest
 
-from monitor.digest.chart import WIDTH_PX, daily_volume_png, topic_volume_png
+from monitor.digest.chart import WIDTH_PX, articles_per_day_png, daily_volume_png, topic_volume_png
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -126,3 +126,27 @@ def test_daily_chart_empty_and_all_zero() -> None:
 def test_daily_chart_rejects_series_of_wrong_length() -> None:
     with pytest.raises(ValueError, match="13 values for 14 days"):
         daily_volume_png(DAYS, {"Terrorism": [1] * 13}, "Articles per day")
+
+
+TOTALS = [4, 5, 2, 3, 7, 3, 6, 8, 5, 4, 6, 3, 4, 5]  # articles per day: never less than a topic's line
+
+
+def test_articles_per_day_chart_is_deterministic_and_counts_articles() -> None:
+    png = articles_per_day_png(DAYS, TOTALS, SERIES, "Articles per day", x_label="Day (first seen, UTC)")
+    assert _ihdr(png)[0] == WIDTH_PX
+    assert png == articles_per_day_png(
+        DAYS, list(TOTALS), dict(SERIES), "Articles per day", x_label="Day (first seen, UTC)"
+    )
+    assert articles_per_day_png(DAYS, [9, *TOTALS[1:]], SERIES, "Articles per day") != png
+    # The legend has one row per entry (bars + each topic): more topics, a taller image, none cut.
+    fewer = articles_per_day_png(DAYS, TOTALS, {"Terrorism": SERIES["Terrorism"]}, "Articles per day")
+    assert _ihdr(png)[1] > _ihdr(fewer)[1]
+
+
+def test_articles_per_day_chart_of_one_day_and_of_nothing() -> None:
+    one = articles_per_day_png(DAYS[:1], [15], {"Terrorism": [4]}, "Articles per day, 2026-11-13")
+    assert _ihdr(one)[0] == WIDTH_PX
+    empty = articles_per_day_png([], [], {}, "Articles per day")
+    assert articles_per_day_png(DAYS, [0] * 14, {}, "Articles per day") == empty
+    with pytest.raises(ValueError, match="13 values for 14 days"):
+        articles_per_day_png(DAYS, [1] * 13, {}, "Articles per day")

@@ -20,6 +20,7 @@ import pytest
 from monitor.digest.build import (
     Digest,
     Person,
+    _group_entities,
     build_digest,
     digest_window,
     make_extract,
@@ -62,9 +63,11 @@ def _load_small() -> tuple[list[StoredArticle], dict[str, Any]]:
         "date": dt.date.fromisoformat(data["date"]),
         "tz": data["tz"],
         "taxonomy_labels": data["taxonomy"],
-        # Small limits so that the fixture exercises the section cut and the extract ellipsis.
-        "max_per_topic": 2,
-        "extract_chars": 160,
+        # Small limits so that the fixture exercises the story cut and the topic index's further list.
+        "max_stories": 3,
+        "max_per_topic": 1,
+        # The fixture's scores are on a 0-1 scale: only the ratio to the primary applies.
+        "secondary_min_score": 0.0,
     }
     return articles, options
 
@@ -84,6 +87,7 @@ def _make(
     entities: list[Entity] | None = None,
     url: str | None = None,
     source: str = "Test desk",
+    story: tuple[int, int, int, dt.datetime] | None = None,  # (story id, articles, sources, first seen)
 ) -> StoredArticle:
     return StoredArticle(
         id=id,
@@ -96,6 +100,10 @@ def _make(
         language="en",
         topics=[TopicHit(t, TAXONOMY.get(t, t), s, [Evidence(t, 1, 1.0)]) for t, s in topics],
         entities=entities or [],
+        story_id=story[0] if story else None,
+        story_articles=story[1] if story else 1,
+        story_sources=story[2] if story else 1,
+        story_first_seen=story[3] if story else None,
     )
 
 
@@ -104,7 +112,12 @@ NOON = dt.datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 
 def _build(articles: list[StoredArticle], **kw: Any) -> Digest:
-    options: dict[str, Any] = {"date": DAY, "tz": "UTC", "taxonomy_labels": TAXONOMY}
+    options: dict[str, Any] = {
+        "date": DAY,
+        "tz": "UTC",
+        "taxonomy_labels": TAXONOMY,
+        "secondary_min_score": 0.0,
+    }
     options.update(kw)
     return build_digest(articles, **options)
 
@@ -141,7 +154,9 @@ def test_window_is_25_hours_on_autumn_dst_day_in_vienna() -> None:
 
 def test_window_keeps_start_and_drops_end_and_outside() -> None:
     digest = _small_digest()
-    ids = {e.article_id for s in digest.sections for e in s.entries} | {o.article_id for o in digest.other}
+    ids = {a.article_id for s in _all_stories(digest) for a in s.articles} | {
+        o.article_id for o in digest.other
+    }
     # 106 is exactly on the start (included), 105 exactly on the end and 108 one second early: out.
     assert 106 in ids
     assert 105 not in ids and 108 not in ids
@@ -151,7 +166,7 @@ def test_window_keeps_start_and_drops_end_and_outside() -> None:
 
 def test_local_times_are_in_the_digest_timezone() -> None:
     digest = _small_digest()
-    times = {e.article_id: e.time for s in digest.sections for e in s.entries}
+    times = {a.article_id: a.time for s in _all_stories(digest) for a in s.articles}
     assert times[106] == "00:00"  # 23:00Z the day before, CET
     assert times[101] == "09:30"  # 07:30Z, CEST after the change
     assert digest.other[0].time == "20:20"
@@ -170,35 +185,76 @@ def test_same_id_with_different_content_is_refused() -> None:
     assert _build([a, a]).total_articles == 1  # an exact repeat is harmless
 
 
-# --- ranking and sections -------------------------------------------------------------------------
+# --- stories, ranking, topic index ----------------------------------------------------------------
 
 
-def test_sections_rank_by_score_then_recency_then_id() -> None:
+def _all_stories(digest: Digest) -> list[Any]:
+    """The top stories and those the topic index lists beyond them, once each, by number."""
+    seen = {s.number: s for s in digest.stories}
+    for t in digest.by_topic:
+        seen.update((s.number, s) for s in t.listed)
+    return [seen[n] for n in sorted(seen)]
+
+
+def test_stories_rank_by_size_sources_novelty_then_score() -> None:
+    before = NOON - dt.timedelta(days=2)
     articles = [
-        _make(1, NOON, [("terrorism", 0.5)]),
-        _make(2, NOON + dt.timedelta(hours=1), [("terrorism", 0.5)]),
-        _make(3, NOON - dt.timedelta(hours=1), [("terrorism", 0.9)]),
-        _make(4, NOON, [("terrorism", 0.5)]),
+        _make(1, NOON, [("terrorism", 0.9)]),  # lone article, strong tag
+        _make(2, NOON, [("cyber", 0.3)], story=(50, 3, 2, NOON)),  # new story, 3 articles, 2 sources
+        _make(3, NOON, [("cyber", 0.4)], story=(50, 3, 2, NOON), source="Other desk"),
+        _make(4, NOON, [("terrorism", 0.5)], story=(60, 3, 2, before)),  # developing: after the new one
+        _make(5, NOON, [("terrorism", 0.2)], story=(70, 3, 3, before)),  # more sources: first
+        _make(6, NOON, [("terrorism", 0.8)]),
     ]
-    (section,) = _build(articles).sections
-    assert [e.article_id for e in section.entries] == [3, 2, 1, 4]
+    digest = _build(articles)
+    assert [[a.article_id for a in s.articles] for s in digest.stories] == [[5], [3, 2], [4], [1], [6]]
+    new = digest.stories[1]
+    # The lead is the article with the strongest tag; each story is shown once.
+    assert (new.number, new.state, new.size, new.source_count) == (2, "new", 3, 2)
+    assert new.outlets == ("Other desk", "Test desk") and new.title == "Article 3"
+    assert digest.stories[2].state == "developing" and digest.stories[3].state is None
+    terrorism = digest.by_topic[0]
+    assert (terrorism.story_count, terrorism.article_count, terrorism.numbers) == (4, 4, (1, 3, 4, 5))
+    text = render_text(digest)
+    # Once as the story (its lead's title), once in its list of articles; article 2 only in that list.
+    assert text.count("Article 3") == 2 and text.count("Article 2") == 1
+    assert (
+        text.count("#2  Article 3") == 1
+        and "New story, 3 articles from 2 sources: Other desk, Test desk" in text
+    )
+    assert "Terrorism (4 stories, 4 articles): #1, #3, #4, #5" in text
 
 
-def test_small_fixture_sections_and_cut() -> None:
+def test_weak_secondary_tags_are_not_shown_or_counted() -> None:
+    article = _make(1, NOON, [("terrorism", 18.5), ("cyber", 2.5), ("armed_conflict", 7.0)])
+    digest = _build([article], secondary_ratio=0.35, secondary_min_score=4.0)
+    (story,) = digest.stories
+    assert [t.topic_id for t in story.topics] == ["terrorism", "armed_conflict"]  # 7.0 >= 0.35 × 18.5
+    assert [t.topic_id for t in digest.by_topic] == ["terrorism", "armed_conflict"]
+    strict = _build([article], secondary_ratio=0.5, secondary_min_score=4.0)
+    assert [t.topic_id for t in strict.stories[0].topics] == ["terrorism"]
+    floor = _build([_make(1, NOON, [("terrorism", 5.0), ("cyber", 3.9)])], secondary_min_score=4.0)
+    assert [t.topic_id for t in floor.stories[0].topics] == ["terrorism"]  # under the absolute minimum
+
+
+def test_small_fixture_stories_and_cut() -> None:
     digest = _small_digest()
-    assert [s.topic_id for s in digest.sections] == [
+    assert [t.topic_id for t in digest.by_topic] == [
         "terrorism",
         "armed_conflict",
         "cyber",
         "arms_control",
         "security_cooperation",
     ]
-    terrorism = digest.sections[0]
-    # 102 and 107 tie at 0.62: 102 was first seen later, so it ranks first; 107 is cut by max_per_topic.
-    assert [e.article_id for e in terrorism.entries] == [101, 102]
-    assert terrorism.total == 3 and terrorism.more == 1
-    # An article with two topics appears in both sections.
-    assert [e.article_id for e in digest.sections[-1].entries] == [102, 101]
+    # Lone articles all: ranked by their best score, then the story key.
+    assert [s.lead.article_id for s in digest.stories] == [101, 103, 102]
+    assert digest.story_total == 5 and digest.more_stories == 2
+    terrorism = digest.by_topic[0]
+    # Beyond the top stories the index lists max_per_topic=1 further story per topic, numbered on.
+    assert terrorism.numbers == (1, 3) and [(s.number, s.lead.article_id) for s in terrorism.listed] == [
+        (5, 107)
+    ]
+    assert (terrorism.story_count, terrorism.article_count, terrorism.more) == (3, 3, 0)
 
 
 def test_untagged_articles_go_to_other_list_only() -> None:
@@ -206,13 +262,13 @@ def test_untagged_articles_go_to_other_list_only() -> None:
         [_make(1, NOON, [("cyber", 0.4)]), _make(2, NOON, []), _make(3, NOON + dt.timedelta(1 / 24))]
     )
     assert [o.article_id for o in digest.other] == [3, 2]
-    assert all(e.article_id == 1 for s in digest.sections for e in s.entries)
+    assert [a.article_id for s in digest.stories for a in s.articles] == [1]
     assert digest.total_articles == 3
 
 
-def test_unknown_topic_gets_a_section_after_taxonomy_topics() -> None:
-    digest = _build([_make(1, NOON, [("zzz_new", 0.9), ("cyber", 0.2)])])
-    assert [s.topic_id for s in digest.sections] == ["cyber", "zzz_new"]
+def test_unknown_topic_gets_an_index_line_after_taxonomy_topics() -> None:
+    digest = _build([_make(1, NOON, [("zzz_new", 0.9), ("cyber", 0.5)])])
+    assert [t.topic_id for t in digest.by_topic] == ["cyber", "zzz_new"]
 
 
 def test_entry_topics_evidence_and_entities() -> None:
@@ -231,14 +287,15 @@ def test_entry_topics_evidence_and_entities() -> None:
         Entity("place", "Astana", "geonames:1526273", 2, country="KZ"),
     ]
     article = replace(_make(1, NOON), topics=[hit], entities=entities)
-    (entry,) = _build([article]).sections[0].entries
-    (topic,) = entry.topics
+    (story,) = _build([article]).stories
+    (topic,) = story.topics
     assert topic.score == 0.88
     assert topic.evidence_text == "terrorism ×5, counter-terrorism ×2"  # zero-count terms dropped
-    assert entry.entities.countries == ("Kazakhstan", "Russia")
-    assert entry.entities.places == ("Astana",)
-    assert entry.entities.organisations == ("OSCE",)
-    assert entry.entities.people == (Person("Nurtai Abykayev", "Chairman of the Committee"),)
+    assert story.countries == ("Kazakhstan", "Russia")
+    entities = _group_entities(article.entities)
+    assert entities.places == ("Astana",)
+    assert entities.organisations == ("OSCE",)
+    assert entities.people == (Person("Nurtai Abykayev", "Chairman of the Committee"),)
 
 
 # --- counts ---------------------------------------------------------------------------------------
@@ -246,12 +303,13 @@ def test_entry_topics_evidence_and_entities() -> None:
 
 def test_counts_by_topic_follow_taxonomy_order_and_omit_zeros() -> None:
     digest = _small_digest()
-    assert [(t.topic_id, t.count) for t in digest.by_topic] == [
-        ("terrorism", 3),
-        ("armed_conflict", 1),
-        ("cyber", 1),
-        ("arms_control", 1),
-        ("security_cooperation", 2),
+    # Stories and articles: the same numbers here, every article of the fixture is its own story.
+    assert [(t.topic_id, t.story_count, t.article_count) for t in digest.by_topic] == [
+        ("terrorism", 3, 3),
+        ("armed_conflict", 1, 1),
+        ("cyber", 1, 1),
+        ("arms_control", 1, 1),
+        ("security_cooperation", 2, 2),
     ]
 
 
@@ -315,7 +373,7 @@ def test_html_escapes_untrusted_article_text() -> None:
     html = render_html(_build([article, replace(article, id=2, topics=[])]))
     assert "<script>" not in html and "<img" not in html and "<svg" not in html and "<b>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    assert "&amp; more." in html
+    assert "&lt;b&gt;outlet&lt;/b&gt;" in html
     assert "javascript:" not in html  # not a link, and not echoed
     text = render_text(_build([article]))
     assert evil in text  # plain text is not HTML: shown as written
@@ -347,7 +405,7 @@ def test_shuffled_input_gives_identical_bytes() -> None:
 
 def test_empty_day_renders_a_clear_message() -> None:
     digest = _build([_make(1, NOON - dt.timedelta(days=2), [("cyber", 0.5)])])
-    assert digest.empty and digest.sections == () and digest.other == ()
+    assert digest.empty and digest.stories == () and digest.other == ()
     assert "No articles in this window." in render_text(digest)
     assert "No articles in this window." in render_html(digest)
     assert digest_subject(digest) == "Security digest 2026-11-26: no articles"
@@ -387,3 +445,54 @@ def _write_goldens() -> None:
 
 if __name__ == "__main__":
     _write_goldens()
+
+
+# --- budget ---------------------------------------------------------------------------------------
+
+# A busy day stays readable: the top stories are capped (max_stories, "… and N more stories"), each
+# topic's index lists at most max_per_topic further stories, untagged articles are one line each.
+BUSY_TOPICS = {f"topic_{i:02d}": f"Topic number {i}" for i in range(12)}
+
+
+def _busy_day(n: int = 300) -> list[StoredArticle]:
+    rng = random.Random(300)
+    articles = []
+    for i in range(n):
+        story = i // 4 if i % 3 else None  # stories of up to four articles, and lone articles
+        topics = [(t, round(rng.uniform(2.0, 30.0), 2)) for t in rng.sample(sorted(BUSY_TOPICS), 3)]
+        seen = NOON - dt.timedelta(minutes=i)
+        articles.append(
+            replace(
+                _make(
+                    i + 1,
+                    seen,
+                    [] if i % 10 == 0 else topics,
+                    title=f"Headline {i} about a security event somewhere in a region",
+                    url=f"https://example.org/news/{i}",
+                    source=f"Outlet {i % 7}",
+                    entities=[Entity("country", f"Country {i % 20:02d}", f"C{i % 20:02d}")],
+                ),
+                topics=[
+                    TopicHit(t, BUSY_TOPICS[t], s, [Evidence("term", 2, 1.0), Evidence("word", 1, 1.0)])
+                    for t, s in ([] if i % 10 == 0 else topics)
+                ],
+                story_id=story,
+                story_articles=4 if story is not None else 1,
+                story_sources=3 if story is not None else 1,
+            )
+        )
+    return articles
+
+
+def test_a_300_article_day_stays_readable() -> None:
+    digest = _build(_busy_day(), taxonomy_labels=BUSY_TOPICS, max_stories=15, max_per_topic=5)
+    text, html = render_text(digest), render_html(digest)
+    assert len(digest.stories) == 15 and digest.more_stories > 100
+    assert f"… and {digest.more_stories} more stories" in text
+    assert all(len(t.listed) <= 5 for t in digest.by_topic)
+    # Measured: 436 lines and 61 KB (the 30 untagged articles included): bounds with some headroom.
+    assert len(text.splitlines()) <= 480
+    assert len(html) <= 75_000
+    # Each top story once, whatever its size.
+    for story in digest.stories:
+        assert text.count(f"#{story.number}".ljust(4) + story.title) == 1

@@ -475,3 +475,166 @@ def test_country_of_an_organisations_branch_counts(ex: EntityExtractor) -> None:
     found = by_id(ex.extract("", "Leaders of al-Qaeda in Iraq were killed in a raid."))
     assert found["org:al-qaeda"].mentions == ("al-Qaeda in Iraq",)
     assert found["IQ"].mentions == ("Iraq",)
+
+
+# -- names on news not seen before: acronyms, titles, long bodies ----------------------------------
+
+
+def test_acronym_defined_in_the_text_is_the_full_names_entity(ex: EntityExtractor) -> None:
+    text = (
+        "Officers of the Northern Border Protection Command (NBPC) stopped a convoy on Monday. "
+        "A day later the NBPC said the drivers had been released."
+    )
+    orgs = [e for e in ex.extract("", text) if e.type == "organisation"]
+    assert len(orgs) == 1
+    assert orgs[0].name == "Northern Border Protection Command"
+    assert orgs[0].count == 3
+    assert set(orgs[0].mentions) == {"Northern Border Protection Command", "NBPC"}
+
+
+def test_acronym_first_with_its_full_name_in_parentheses(ex: EntityExtractor) -> None:
+    text = "The QRDF (Quick Reaction Defence Force) moved north. The QRDF lost two vehicles."
+    orgs = [e for e in ex.extract("", text) if e.type == "organisation"]
+    assert [(e.name, e.count) for e in orgs] == [("Quick Reaction Defence Force", 3)]
+
+
+def test_parentheses_after_a_body_that_do_not_spell_it_stay_apart(ex: EntityExtractor) -> None:
+    # A news agency or another body's acronym in parentheses is no definition.
+    text = "The Harbour Police Directorate (ZX) gave no figures; the Customs Union (KLM) did."
+    found = ids(ex.extract("", text))
+    assert {"org:harbour-police-directorate", "org:zx", "org:customs-union", "org:klm"} <= found
+
+
+def test_gazetteer_acronym_and_its_full_name_are_one_entity(ex: EntityExtractor) -> None:
+    text = (
+        "The EU Agency for Cybersecurity published a warning for ports. Later ENISA added "
+        "that the French General Directorate for Internal Security had seen the same tools; "
+        "the DGSI declined to comment. The EU Border Assistance Mission and EUBAM are one mission."
+    )
+    found = by_id(ex.extract("", text))
+    assert found["org:enisa"].count == 2
+    assert found["org:dgsi"].count == 2
+    assert found["org:eubam"].count == 2
+    assert not {"org:eu-agency-for-cybersecurity", "org:directorate-for-internal-security"} & set(found)
+
+
+def test_gazetteer_acronym_defined_in_the_text(ex: EntityExtractor) -> None:
+    text = "Commanders of the Islamic Revolutionary Guard Corps (IRGC) met. The IRGC denied it."
+    orgs = [e for e in ex.extract("", text) if e.type == "organisation"]
+    assert [(e.id, e.count) for e in orgs] == [("org:irgc", 3)]
+
+
+def test_surname_alone_after_the_full_name_is_the_same_person(ex: EntityExtractor) -> None:
+    text = "Prime Minister Haider al-Abadi visited the front. Later Abadi said the offensive would go on."
+    people = [e for e in ex.extract("", text) if e.type == "person"]
+    assert [(e.id, e.name, e.count) for e in people] == [("person:haider-al-abadi", "Haider al-Abadi", 2)]
+    text = "Interior Minister Marta Kowalczyk arrived late. Kowalczyk told reporters she was tired."
+    people = [e for e in ex.extract("", text) if e.type == "person"]
+    assert [(e.id, e.count) for e in people] == [("person:marta-kowalczyk", 2)]
+
+
+@pytest.mark.parametrize(
+    ("text", "person_id", "title"),
+    [
+        (
+            "The Deputy Minister of Transport, Marek Horvat, said the bridge would reopen.",
+            "person:marek-horvat",
+            "Deputy Minister of Transport",
+        ),
+        (
+            "Its deputy director, Sara Nilsson, said training was not enough.",
+            "person:sara-nilsson",
+            "deputy director",
+        ),
+        (
+            "Officers trained in May, said Peter Olsen, director of border policing at the ministry.",
+            "person:peter-olsen",
+            "director of border policing at the ministry",
+        ),
+        (
+            "Maria Santos, a senior adviser at the Regional Drug Control Agency, said seizures rose.",
+            "person:maria-santos",
+            "senior adviser at the Regional Drug Control Agency",
+        ),
+        # After the title only its complement: the clause that follows is no part of it.
+        ("John Miller, a lawyer representing the family, said little.", "person:john-miller", "lawyer"),
+        ("Dr. Jane Holt and Sheikh Rashid Haddad opened the clinic.", "person:rashid-haddad", "Sheikh"),
+        ("Prime Minister Theresa May met President Emmanuel Macron.", "person:emmanuel-macron", "President"),
+    ],
+)
+def test_title_captured_and_not_part_of_the_name(
+    ex: EntityExtractor, text: str, person_id: str, title: str
+) -> None:
+    found = by_id(ex.extract("", text))
+    assert found[person_id].title == title
+    assert not any(w in found[person_id].name for w in title.split() if w[:1].isupper())
+
+
+def test_name_without_a_role_gets_no_title(ex: EntityExtractor) -> None:
+    found = by_id(ex.extract("", "Rick Sandoval, who backed the plan, said it would pass."))
+    assert found["person:rick-sandoval"].title is None
+
+
+def test_chair_of_a_forum_is_no_person(ex: EntityExtractor) -> None:
+    text = (
+        "Opening the session, the Chair of the Forum for Security Co-operation, Ambassador "
+        "Lena Berg of Norway, spoke first."
+    )
+    found = by_id(ex.extract("", text))
+    assert [e.id for e in found.values() if e.type == "person"] == ["person:lena-berg"]
+    assert found["person:lena-berg"].title == "Ambassador"
+    assert "org:forum-for-security-co-operation" in found
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "UN Office of Counter-Terrorism",
+        "Foreign Affairs Ministers Council of the OSCE",
+        "Federal Prosecutor's Office",
+        "Office for Democratic Institutions and Human Rights",
+        "Committee on Foreign Relations",
+        "Council of Ministers",
+        "Transnational Threats Department",
+    ],
+)
+def test_long_organisation_names_are_not_cut(ex: EntityExtractor, name: str) -> None:
+    text = f"On Friday a spokesman for the {name} said the report was wrong."
+    orgs = [e for e in ex.extract("", text) if e.type == "organisation"]
+    assert name in {e.name for e in orgs} or name in {m for e in orgs for m in e.mentions}
+    assert not any(len(e.name) < len(name) and e.name in name for e in orgs if e.id != "org:osce")
+
+
+def test_possessive_of_a_person_is_no_office(ex: EntityExtractor) -> None:
+    found = ids(ex.extract("", "On Tuesday police searched John Hardy's Office and the Mayor's Office."))
+    assert "org:mayor-s-office" in found
+    assert not any(i.startswith("org:") and "hardy" in i for i in found)
+    found = ids(ex.extract("", "He visited the Office on Tuesday."))
+    assert not any(i.startswith("org:") for i in found)
+
+
+def test_role_before_a_phrase_that_holds_the_body_and_the_name(ex: EntityExtractor) -> None:
+    text = "The head of the OSCE Border Management Department Ivo Marek spoke. Marek said little."
+    found = by_id(ex.extract("", text))
+    assert found["person:ivo-marek"].title == "head of the OSCE Border Management Department"
+    assert found["person:ivo-marek"].count == 2
+    assert "org:osce-border-management-department" in found  # the body ends before the name
+
+
+def test_acronym_cuts_a_name_found_too_long_to_what_it_spells(ex: EntityExtractor) -> None:
+    text = "The Geneva-based World Curling Association (WCA) met. The WCA agreed."
+    orgs = [e for e in ex.extract("", text) if e.type == "organisation"]
+    assert [(e.name, e.count) for e in orgs] == [("World Curling Association", 3)]
+
+
+def test_branch_named_again_without_its_body_is_one_entity(ex: EntityExtractor) -> None:
+    text = "The OSCE Forum for Arms Dialogue met in Vienna. The chair of the Forum for Arms Dialogue spoke."
+    orgs = by_id(ex.extract("", text))
+    assert orgs["org:osce-forum-for-arms-dialogue"].count == 2
+    assert "org:forum-for-arms-dialogue" not in orgs
+
+
+def test_capitalised_role_in_apposition_makes_a_person(ex: EntityExtractor) -> None:
+    text = "Lucia Ferrante, Deputy High Representative for Maritime Affairs, said the talks had failed."
+    found = by_id(ex.extract("", text))
+    assert found["person:lucia-ferrante"].title == "Deputy High Representative for Maritime Affairs"

@@ -121,7 +121,9 @@ def _digest() -> Digest:
 
 
 def _chart(digest: Digest) -> bytes:
-    return topic_volume_png([(t.label, t.count) for t in digest.by_topic], f"Articles by topic, {DAY}")
+    return topic_volume_png(
+        [(t.label, t.article_count) for t in digest.by_topic], f"Articles by topic, {DAY}"
+    )
 
 
 def _message(chart: bytes | None = None) -> tuple[EmailMessage, Digest]:

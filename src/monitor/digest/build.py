@@ -6,9 +6,13 @@ of this module (render, mail) only formats what it is given. Every ordering belo
 key (article id, topic id, entity id) so the same set of articles, in any order, gives the same
 `Digest` and hence the same rendered bytes.
 
-Articles without any topic are listed in a final "Other articles" list, by title only (with source,
-time and link): an analyst still sees that they arrived and were judged not security-relevant, without
-their extracts drowning the topical sections.
+The digest is organised by story, as an analyst reads a morning brief: the tagged articles are grouped
+into their stories, and each story is shown once (ranked by size, distinct sources, novelty and topic
+weight) with its topics, countries, outlets and articles; the topic index then refers back to the
+stories by number instead of repeating them. A secondary tag counts only above a calibrated fraction of
+the article's primary score (settings.digest_secondary_ratio), so incidental terms do not put an article
+under a topic it is not about. Articles without any (shown) topic are listed in a final "Other
+articles" list, by title only (with source, time and link).
 """
 
 from __future__ import annotations
@@ -16,14 +20,18 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 from monitor.digest.trends import Spike
-from monitor.models import CountryCount, Entity, StoredArticle, TopicCount, TopicHit, WindowCounts
+from monitor.models import CountryCount, Entity, StoredArticle, TopicHit, WindowCounts
 
 # The summary table is there to orient, not to inventory: past ~15 rows it stops being glanceable.
 TOP_COUNTRIES = 15
+# A story names its most mentioned countries and its most frequent evidence terms per topic: enough
+# to see what it is about in one line each; the article page has them all.
+STORY_COUNTRIES = 5
+EVIDENCE_TERMS = 3
 ELLIPSIS = "…"
 
 
@@ -63,29 +71,49 @@ class EntryEntities:
 
 
 @dataclass(frozen=True)
-class DigestEntry:
+class StoryArticle:
+    """One article of a story, compact: title, outlet, local time, link."""
+
     article_id: int
     title: str
     source: str
     time: str  # first_seen as local "HH:MM" in the digest's timezone
     url: str | None
-    extract: str
-    topics: tuple[EntryTopic, ...]  # all the article's topics, highest score first
-    entities: EntryEntities
-    story: str | None = None  # "new story: 4 articles from 3 sources" (None for a lone article)
 
 
 @dataclass(frozen=True)
-class DigestSection:
-    topic_id: str
-    label: str
-    entries: tuple[DigestEntry, ...]  # at most max_per_topic, best first
-    total: int  # articles with this topic in the window, before the cut
+class DigestStory:
+    """A story of the day, shown once: its lead article, topics, countries, outlets, articles."""
+
+    number: int  # 1-based rank in the digest ("#3"); the topic index refers to it
+    title: str  # the lead article's title (no extract: the title is the brief's line, the link the text)
+    state: str | None  # "new" / "developing" (None: a lone article)
+    size: int  # articles in the story, syndicated copies included
+    source_count: int  # distinct outlets carrying the story
+    outlets: tuple[str, ...]  # outlets of its articles in this window, sorted
+    topics: tuple[EntryTopic, ...]  # primary first, then secondaries above the threshold
+    countries: tuple[str, ...]  # most mentioned first, at most STORY_COUNTRIES
+    articles: tuple[StoryArticle, ...]  # its articles in this window, oldest first (capped)
+    more_articles: int = 0  # articles of the window left out of `articles`
+    more_countries: int = 0  # countries left out of `countries`
 
     @property
-    def more(self) -> int:
-        """Articles left out of this section by `max_per_topic`."""
-        return self.total - len(self.entries)
+    def lead(self) -> StoryArticle:
+        return self.articles[0]
+
+
+@dataclass(frozen=True)
+class TopicIndex:
+    """A topic's line in the index: counts, the numbers of its top stories, a few further stories."""
+
+    topic_id: str
+    label: str
+    story_count: int  # of the articles the digest was given (a lower bound when `partial`)
+    article_count: int  # articles with this topic shown (when `partial`: every tagged one, counted in full)
+    numbers: tuple[int, ...]  # its stories among the top stories, by rank
+    listed: tuple[DigestStory, ...]  # further stories of the topic (not among the top), by rank
+    more: int  # its stories neither among the top ones nor listed
+    partial: bool = False  # the store handed over only the best of this topic's articles (a busy day)
 
 
 @dataclass(frozen=True)
@@ -106,12 +134,14 @@ class Digest:
     window_start: dt.datetime  # aware, local midnight of `date` in `timezone`
     window_end: dt.datetime  # aware, local midnight of the next day (23 h or 25 h away on DST days)
     total_articles: int
-    by_topic: tuple[TopicCount, ...]  # taxonomy order, zeros omitted
-    by_country: tuple[CountryCount, ...]  # count desc, then name; top 15
-    sections: tuple[DigestSection, ...]  # taxonomy order, empty topics omitted
+    by_topic: tuple[TopicIndex, ...]  # taxonomy order, zeros omitted
+    by_country: tuple[CountryCount, ...]  # articles, count desc, then name; top 15
+    stories: tuple[DigestStory, ...]  # the top stories, best first (at most max_stories)
+    story_total: int  # stories of the window with a topic (before the cut)
     other: tuple[OtherArticle, ...]  # articles without topic, newest first
     spikes: tuple[Spike, ...] = ()  # topics and countries far above their baseline, shown first
     other_total: int | None = None  # untagged articles in the window; `other` may list fewer
+    tagged_articles: int = 0  # articles of the window with a (shown) topic
 
     @property
     def other_count(self) -> int:
@@ -120,6 +150,10 @@ class Digest:
     @property
     def empty(self) -> bool:
         return self.total_articles == 0
+
+    @property
+    def more_stories(self) -> int:
+        return self.story_total - len(self.stories)
 
 
 def digest_window(date: dt.date, tz: str) -> tuple[dt.datetime, dt.datetime]:
@@ -140,18 +174,27 @@ def build_digest(
     date: dt.date,
     tz: str,
     taxonomy_labels: Mapping[str, str],
-    max_per_topic: int = 20,
-    extract_chars: int = 300,
+    max_per_topic: int = 5,
+    max_stories: int = 15,
+    story_articles: int = 5,
+    secondary_ratio: float = 0.40,
+    secondary_min_score: float = 4.0,
     spikes: Sequence[Spike] = (),
     counts: WindowCounts | None = None,
 ) -> Digest:
-    """Group the window's articles by topic, rank them, count topics and countries.
+    """Group the window's tagged articles into stories, rank them, index them by topic.
 
+    Each story is shown once, as a top story (at most `max_stories`); each topic then lists the
+    numbers of its top stories and at most `max_per_topic` further ones. An article's secondary tag
+    counts only if its score is at least `secondary_ratio` × its primary score and at least
+    `secondary_min_score` (weak incidental tags would otherwise put it under topics it is not about).
     `taxonomy_labels` maps topic id to label in taxonomy order; topics found on articles but missing
-    from it (a taxonomy edited since classification) still get a section, after the known ones.
+    from it (a taxonomy edited since classification) still get an index line, after the known ones.
     """
-    if max_per_topic < 1:
-        raise ValueError(f"max_per_topic must be at least 1, got {max_per_topic}")
+    if max_per_topic < 0:
+        raise ValueError(f"max_per_topic must be at least 0, got {max_per_topic}")
+    if max_stories < 1:
+        raise ValueError(f"max_stories must be at least 1, got {max_stories}")
     start, end = digest_window(date, tz)
     zone = start.tzinfo
     assert zone is not None
@@ -160,30 +203,54 @@ def build_digest(
     labels = _topic_labels(window, taxonomy_labels)
     order = {topic_id: i for i, topic_id in enumerate(labels)}
 
-    entries: dict[int, DigestEntry] = {
-        a.id: _entry(a, labels, order, zone, extract_chars, start) for a in window if a.topics
-    }
-    sections = []
+    # The tags each article shows: its primary, then secondaries strong enough to mean something.
+    shown: dict[int, list[TopicHit]] = {}
+    for a in window:
+        hits = _shown_hits(a, order, secondary_ratio, secondary_min_score)
+        if hits:
+            shown[a.id] = hits
+    groups: dict[int, list[StoredArticle]] = {}
+    for a in window:
+        if a.id in shown:
+            groups.setdefault(_story_key(a), []).append(a)
+    ranked = sorted(groups.values(), key=lambda g: _story_rank(g, shown, start))
+    stories = [
+        _story(i, group, shown, labels, order, zone, start, story_articles)
+        for i, group in enumerate(ranked, 1)
+    ]
+    top = stories[:max_stories]
+
     by_topic = []
     for topic_id, label in labels.items():
-        members = [(a, score) for a in window if (score := _score(a, topic_id)) is not None]
+        members = [s for s, g in zip(stories, ranked, strict=True) if _has_topic(g, shown, topic_id)]
         if not members:
             continue
-        # Score desc, then newest first, then id: the id makes the order total.
-        members.sort(key=lambda m: (-m[1], -m[0].first_seen.timestamp(), m[0].id))
-        members = _one_per_story(members)
-        total = counts.by_topic.get(topic_id, len(members)) if counts else len(members)
-        by_topic.append(TopicCount(topic_id, label, total))
-        sections.append(
-            DigestSection(
+        n_articles = sum(1 for hits in shown.values() if any(h.topic_id == topic_id for h in hits))
+        given = sum(1 for a in window if any(h.topic_id == topic_id for h in a.topics))
+        # The store lists only the best articles of a busy topic but counts them all: when it gave
+        # fewer than it counted, the full count is shown (with every tag, the threshold cannot be
+        # applied to articles not read) and the story count is marked as a lower bound.
+        partial = counts is not None and counts.by_topic.get(topic_id, 0) > given
+        if partial:
+            assert counts is not None
+            n_articles = counts.by_topic[topic_id]
+        rest = [s for s in members if s.number > max_stories]
+        by_topic.append(
+            TopicIndex(
                 topic_id=topic_id,
                 label=label,
-                entries=tuple(entries[a.id] for a, _ in members[:max_per_topic]),
-                total=total,
+                story_count=len(members),
+                article_count=n_articles,
+                numbers=tuple(s.number for s in members if s.number <= max_stories),
+                listed=tuple(rest[:max_per_topic]),
+                more=max(0, len(rest) - max_per_topic),
+                partial=partial,
             )
         )
 
-    untagged = sorted((a for a in window if not a.topics), key=lambda a: (-a.first_seen.timestamp(), a.id))
+    untagged = sorted(
+        (a for a in window if a.id not in shown), key=lambda a: (-a.first_seen.timestamp(), a.id)
+    )
     other = tuple(
         OtherArticle(a.id, _one_line(a.title), _one_line(a.source), _local_time(a.first_seen, zone), a.url)
         for a in untagged
@@ -196,10 +263,96 @@ def build_digest(
         total_articles=counts.total if counts else len(window),
         by_topic=tuple(by_topic),
         by_country=tuple(counts.by_country[:TOP_COUNTRIES]) if counts else _country_counts(window),
-        sections=tuple(sections),
+        stories=tuple(top),
+        story_total=len(stories),
         other=other,
         spikes=tuple(spikes),
         other_total=counts.untagged if counts else None,
+        tagged_articles=len(shown),
+    )
+
+
+def _shown_hits(
+    article: StoredArticle, order: Mapping[str, int], ratio: float, min_score: float
+) -> list[TopicHit]:
+    best: dict[str, TopicHit] = {}
+    for hit in article.topics:
+        if hit.topic_id not in best or hit.score > best[hit.topic_id].score:
+            best[hit.topic_id] = hit
+    hits = sorted(best.values(), key=lambda h: (-h.score, order[h.topic_id], h.topic_id))
+    if not hits:
+        return []
+    floor = max(hits[0].score * ratio, min_score)
+    return [hits[0], *(h for h in hits[1:] if h.score >= floor)]
+
+
+def _story_key(article: StoredArticle) -> int:
+    # A lone (unclustered) article is its own story; negative ids never collide with story ids.
+    return article.story_id if article.story_id is not None else -article.id
+
+
+def _short_evidence(topic: EntryTopic) -> EntryTopic:
+    return replace(topic, evidence=topic.evidence[:EVIDENCE_TERMS])
+
+
+def _is_new(group: Sequence[StoredArticle], window_start: dt.datetime) -> bool:
+    first = group[0].story_first_seen
+    return not (first and first < window_start)
+
+
+def _story_rank(
+    group: Sequence[StoredArticle], shown: Mapping[int, list[TopicHit]], window_start: dt.datetime
+) -> tuple[float, ...]:
+    """Size (articles), distinct sources, new before developing, best topic score; then the story key."""
+    size = max(max(a.story_articles for a in group), len(group))
+    sources = max(max(a.story_sources for a in group), len({_one_line(a.source) for a in group}))
+    weight = max(shown[a.id][0].score for a in group)
+    return (-size, -sources, 0 if _is_new(group, window_start) else 1, -weight, _story_key(group[0]))
+
+
+def _has_topic(group: Sequence[StoredArticle], shown: Mapping[int, list[TopicHit]], topic_id: str) -> bool:
+    return any(h.topic_id == topic_id for a in group for h in shown[a.id])
+
+
+def _story(
+    number: int,
+    group: Sequence[StoredArticle],
+    shown: Mapping[int, list[TopicHit]],
+    labels: Mapping[str, str],
+    order: Mapping[str, int],
+    zone: dt.tzinfo,
+    window_start: dt.datetime,
+    max_articles: int,
+) -> DigestStory:
+    # The lead: the article with the strongest primary tag (ties: earliest, then lowest id).
+    lead = min(group, key=lambda a: (-shown[a.id][0].score, a.first_seen.timestamp(), a.id))
+    best: dict[str, TopicHit] = {}
+    for a in group:
+        for h in shown[a.id]:
+            if h.topic_id not in best or h.score > best[h.topic_id].score:
+                best[h.topic_id] = h
+    hits = sorted(best.values(), key=lambda h: (-h.score, order[h.topic_id], h.topic_id))
+    members = sorted(group, key=lambda a: (a is not lead, a.first_seen.timestamp(), a.id))
+    size = max(max(a.story_articles for a in group), len(group))
+    outlets = tuple(sorted({_one_line(a.source) for a in group}))
+    countries = _group_entities(e for a in group for e in a.entities).countries
+    return DigestStory(
+        number=number,
+        title=_one_line(lead.title),
+        state=None if size <= 1 else ("new" if _is_new(group, window_start) else "developing"),
+        size=size,
+        source_count=max(max(a.story_sources for a in group), len(outlets)),
+        outlets=outlets,
+        topics=tuple(_short_evidence(_entry_topic(h, labels[h.topic_id])) for h in hits),
+        countries=countries[:STORY_COUNTRIES],
+        more_countries=max(0, len(countries) - STORY_COUNTRIES),
+        articles=tuple(
+            StoryArticle(
+                a.id, _one_line(a.title), _one_line(a.source), _local_time(a.first_seen, zone), a.url
+            )
+            for a in members[:max_articles]
+        ),
+        more_articles=max(0, len(members) - max_articles),
     )
 
 
@@ -270,60 +423,8 @@ def _topic_labels(window: Sequence[StoredArticle], taxonomy_labels: Mapping[str,
     return labels
 
 
-def _score(article: StoredArticle, topic_id: str) -> float | None:
-    scores = [hit.score for hit in article.topics if hit.topic_id == topic_id]
-    return max(scores) if scores else None
-
-
 def _local_time(moment: dt.datetime, zone: dt.tzinfo) -> str:
     return moment.astimezone(zone).strftime("%H:%M")
-
-
-def _entry(
-    article: StoredArticle,
-    labels: Mapping[str, str],
-    order: Mapping[str, int],
-    zone: dt.tzinfo,
-    extract_chars: int,
-    window_start: dt.datetime,
-) -> DigestEntry:
-    best: dict[str, TopicHit] = {}
-    for hit in article.topics:
-        if hit.topic_id not in best or hit.score > best[hit.topic_id].score:
-            best[hit.topic_id] = hit
-    hits = sorted(best.values(), key=lambda h: (-h.score, order[h.topic_id]))
-    return DigestEntry(
-        article_id=article.id,
-        title=_one_line(article.title),
-        source=_one_line(article.source),
-        time=_local_time(article.first_seen, zone),
-        url=article.url,
-        extract=make_extract(article.text, extract_chars, title=article.title),
-        topics=tuple(_entry_topic(h, labels[h.topic_id]) for h in hits),
-        entities=_group_entities(article.entities),
-        story=_story_line(article, window_start),
-    )
-
-
-def _one_per_story(members: list[tuple[StoredArticle, float]]) -> list[tuple[StoredArticle, float]]:
-    """Each story once per section, by its best-ranked article (members are already ranked)."""
-    seen: set[int] = set()
-    kept = []
-    for article, score in members:
-        story = article.story_id if article.story_id is not None else -article.id
-        if story not in seen:
-            seen.add(story)
-            kept.append((article, score))
-    return kept
-
-
-def _story_line(article: StoredArticle, window_start: dt.datetime) -> str | None:
-    """The story badge: new (first seen in this window) or developing, and how widely it is carried."""
-    if article.story_articles <= 1:
-        return None
-    state = "developing" if article.story_first_seen and article.story_first_seen < window_start else "new"
-    n, sources = article.story_articles, article.story_sources
-    return f"{state} story: {n} articles from {sources} source{'' if sources == 1 else 's'}"
 
 
 def _entry_topic(hit: TopicHit, label: str) -> EntryTopic:

@@ -220,3 +220,69 @@ def _short(label: str) -> str:
     if len(label) <= MAX_LABEL_CHARS:
         return label
     return label[: MAX_LABEL_CHARS - 1].rstrip() + "…"
+
+
+def articles_per_day_png(
+    days: Sequence[dt.date],
+    articles: Sequence[int],
+    topics: Mapping[str, Sequence[int]],
+    title: str,
+    *,
+    x_label: str = "Day",
+) -> bytes:
+    """Bars of articles per day, with a line per topic in `topics` (articles with that topic), as PNG.
+
+    Articles, not tags: an article with three topics is one article in its bar (stacked tag counts
+    added up to more than the day's articles). The topic lines are drawn over the bars in the order
+    given (the caller passes the few biggest topics); the legend holds every entry with its full label
+    (one entry per row, below the plot, so none is cut). The window is what the caller gives: it
+    starts at the first day with data, so day one is one bar, not one bar in a frame of empty days.
+    No days or only zeros give a small image saying "No articles".
+    """
+    if len(articles) != len(days):
+        raise ValueError(f"articles has {len(articles)} values for {len(days)} days")
+    for label, values in topics.items():
+        if len(values) != len(days):
+            raise ValueError(f"topic {label!r} has {len(values)} values for {len(days)} days")
+        if any(v < 0 for v in values):
+            raise ValueError(f"topic {label!r}: counts must not be negative")
+    if any(v < 0 for v in articles):
+        raise ValueError("articles: counts must not be negative")
+    if not days or not any(articles):
+        return _message_png(title, "No articles")
+
+    from matplotlib.ticker import MaxNLocator
+
+    with _style():
+        fig = _figure(3.4 + 0.22 * (1 + len(topics)))
+        ax = fig.add_subplot()
+        positions = list(range(len(days)))
+        # Bars at most a third of the width apart on a short window, so one day is not one huge block.
+        width = 0.6 if len(days) > 2 else 0.4
+        ax.bar(positions, articles, width=width, color=NAVY, label="Articles (all topics)", zorder=2)
+        for i, (label, values) in enumerate(topics.items()):
+            colour = SERIES_COLOURS[1 + i % (len(SERIES_COLOURS) - 1)]
+            ax.plot(
+                positions,
+                values,
+                color=colour,
+                marker="o",
+                markersize=4,
+                linewidth=1.6,
+                label=f"{' '.join(label.split())} (articles)",
+                zorder=3,
+            )
+        step = max(1, math.ceil(len(days) / 8))
+        ax.set_xticks(positions[::step], [f"{d.day} {d:%b}" for d in days[::step]])
+        ax.set_xlim(-0.6 if len(days) > 2 else -1.0, len(days) - (0.4 if len(days) > 2 else 0.0))
+        ax.set_ylim(0, max(articles) * 1.12)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(axis="y", color=GRID, linewidth=0.8, zorder=0)
+        ax.set_ylabel("Articles per day", fontsize=9, color=TEXT)
+        ax.set_xlabel(x_label, fontsize=9, color=TEXT)
+        _clean_axes(ax, keep_left=False)
+        ax.tick_params(axis="both", length=0, labelsize=9)
+        ax.tick_params(axis="y", colors=MUTED)
+        fig.legend(loc="outside lower center", ncols=1, frameon=False, fontsize=9, handlelength=1.6)
+        _title(fig, title)
+        return _png(fig)

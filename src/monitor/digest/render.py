@@ -7,6 +7,7 @@ the HTML template is autoescaped, and only http(s) URLs ever become links.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import textwrap
 from functools import lru_cache
@@ -14,7 +15,7 @@ from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from monitor.digest.build import Digest, Person
+from monitor.digest.build import Digest, DigestStory, EntryTopic, Person, TopicIndex
 
 # Plain-text mail readers assume ~80 columns; 78 leaves room for quoting ("> ") in replies.
 TEXT_WIDTH = 78
@@ -22,14 +23,50 @@ TEXT_WIDTH = 78
 SUBJECT_TOPICS = 3
 
 
-def render_html(digest: Digest, chart_cid: str | None = None) -> str:
-    """The HTML digest; with `chart_cid`, an `<img src="cid:…">` above the summary tables.
+# The workbench's pages, relative to /security-monitor/digests/{day} (the page variant's bar).
+PAGE_NAV = (
+    ("Digests", "../digests"),
+    ("Search", "../search"),
+    ("Stories", "../stories"),
+    ("Trends", "../trends"),
+    ("Feeds", "../feeds"),
+    ("Quality", "../quality"),
+    ("Watch-lists", "../watchlists"),
+)
 
-    The caller attaches the image under that Content-ID (mail.build_digest_message) and passes a cid
-    only when the digest has topic counts to chart. None gives exactly the layout without a chart.
+
+def render_html(
+    digest: Digest,
+    chart_cid: str | None = None,
+    *,
+    chart_png: bytes | None = None,
+    article_href: str | None = None,
+    nav: bool = False,
+) -> str:
+    """The HTML digest: the mail by default, the workbench page with the keyword options.
+
+    With `chart_cid`, an `<img src="cid:…">` above the summary tables: the caller attaches the image
+    under that Content-ID (mail.build_digest_message) and passes a cid only when the digest has topics
+    to chart. With `chart_png` instead, the image is inlined as a data: URL (the page variant; its
+    CSP must allow `img-src data:`). `article_href` (e.g. "../articles/{id}") makes each article
+    title link to the article's page instead of its outlet URL; `nav` adds the workbench's
+    navigation bar. None of them set gives exactly the layout without a chart.
     """
+    if chart_cid and chart_png:
+        raise ValueError("render_html: give chart_cid (mail) or chart_png (page), not both")
+    chart_src = None
+    if chart_cid:
+        chart_src = f"cid:{chart_cid}"
+    elif chart_png:
+        chart_src = "data:image/png;base64," + base64.b64encode(chart_png).decode("ascii")
     template = _environment().get_template("digest.html.j2")
-    return template.render(d=digest, width=TEXT_WIDTH, chart_cid=chart_cid)
+    return template.render(
+        d=digest,
+        width=TEXT_WIDTH,
+        chart_src=chart_src,
+        article_href=article_href,
+        nav=PAGE_NAV if nav else (),
+    )
 
 
 def render_text(digest: Digest) -> str:
@@ -46,8 +83,8 @@ def digest_subject(digest: Digest) -> str:
     noun = "article" if digest.total_articles == 1 else "articles"
     parts = [f"{digest.total_articles} {noun}"]
     # Most frequent topics first; the stable sort keeps taxonomy order among equal counts.
-    top = sorted(digest.by_topic, key=lambda t: -t.count)[:SUBJECT_TOPICS]
-    parts += [f"{_lower_label(t.label)} {t.count}" for t in top]
+    top = sorted(digest.by_topic, key=lambda t: -t.article_count)[:SUBJECT_TOPICS]
+    parts += [f"{_lower_label(t.label)} {t.article_count}" for t in top]
     return f"{head}: {', '.join(parts)}"
 
 
@@ -75,6 +112,11 @@ def _environment() -> Environment:
     env.filters["hours"] = _hours
     env.filters["score"] = _score
     env.filters["person"] = _person
+    env.filters["story_meta"] = _story_meta
+    env.filters["topic"] = _topic
+    env.filters["countries"] = _countries
+    env.filters["topic_counts"] = _topic_counts
+    env.filters["story_ref"] = lambda n: f"#{n}"
     env.filters["ljust"] = lambda s, n: str(s).ljust(n)
     env.filters["rjust"] = lambda s, n: str(s).rjust(n)
     return env
@@ -130,3 +172,36 @@ def _person(person: Person) -> str:
 
 def _score(value: float) -> str:
     return f"{value:.2f}"
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def _story_meta(story: DigestStory) -> str:
+    """'New story, 3 articles from 2 sources: BBC, Reuters' / 'Single article: Reuters'"""
+    outlets = ", ".join(story.outlets)
+    if story.state is None:
+        return f"Single article: {outlets}, {story.lead.time}"
+    size = _plural(story.size, "article", "articles")
+    sources = _plural(story.source_count, "source", "sources")
+    return f"{story.state.capitalize()} story, {size} from {sources}: {outlets}"
+
+
+def _topic(topic: EntryTopic) -> str:
+    """'Terrorism 30.76 (anti-terror* ×4, ISIS ×1)'"""
+    evidence = f" ({topic.evidence_text})" if topic.evidence else ""
+    return f"{topic.label} {topic.score:.2f}{evidence}"
+
+
+def _topic_counts(topic: TopicIndex) -> str:
+    stories = _plural(topic.story_count, "story", "stories")
+    if topic.partial:
+        stories = f"at least {stories}"
+    return f"{stories}, {_plural(topic.article_count, 'article', 'articles')}"
+
+
+def _countries(story: DigestStory) -> str:
+    """'Tajikistan, Afghanistan, Kazakhstan (+3 more)'"""
+    more = f" (+{story.more_countries} more)" if story.more_countries else ""
+    return ", ".join(story.countries) + more

@@ -72,10 +72,26 @@ def apply_context(ph: Phrase, body: str, gz: Gazetteer) -> None:
                 app = APPOSITION_RE.match(body, end)
                 if app and any(w in gz.titles for w in APPOSITION_WORD_RE.findall(app.group(1))):
                     title = ""  # "John Smith, the bank's director"
+                elif app and _titled_apposition_then_said(body, end, gz):
+                    title = ""  # "Marisol Ortega, Deputy High Representative for ..., said"
             if title is not None:
                 ph.persons.append((a, b, title or None))
             else:
                 ph.runs.append((a, b, a == 0))
+
+
+_APPOSITION_SAID_RE = re.compile(r",[ \t]+([A-Z][^,.;:()\n]{2,120}),[ \t]+([a-z]+)\b")
+
+
+def _titled_apposition_then_said(body: str, end: int, gz: Gazetteer) -> bool:
+    """A capitalised role in commas after a name, then a verb of saying: "Marisol Ortega, Deputy
+    High Representative for Disarmament Affairs, said". Both cues are needed: a capitalised title
+    after a comma alone also follows days and places ("Thanksgiving Day, President ...")."""
+    m = _APPOSITION_SAID_RE.match(body, end)
+    if m is None or m.group(2) not in gz.speech_verbs:
+        return False
+    words = m.group(1).split()[:3]
+    return any(w.lower() in gz.titles for w in words)
 
 
 def _role_before(body: str, start: int, titles: frozenset[str]) -> str:
@@ -152,3 +168,94 @@ def place_cue(body: str, start: int, end: int) -> bool:
     if word == "of" and _word_before(body, i)[0] in LOC_OF_NOUNS:
         return True
     return nxt == " " and LOC_AFTER_RE.match(body, end) is not None
+
+
+# A role set off after a name: ", the bank's director", ", a senior adviser at the IAEA", up to the
+# next punctuation; the clause words that end it are cut off (", who said ...").
+_APPOSITION_ROLE_RE = re.compile(r",[ \t]+(?:(?:the|a|an)[ \t]+)?([^,.;:()\[\]\n\"“”]{2,120})")
+_ROLE_END_RE = re.compile(
+    r"(?:^|[ \t]+)(?:who|which|whose|said|says|told|added|warned|had|has|was|is|will)\b"
+)
+_ROLE_WORDS_MAX = 12
+
+
+def person_title(body: str, start: int, end: int, titles: frozenset[str], head: int = -1) -> str | None:
+    """The title or role written next to a person's name outside its phrase, or None: before it,
+    set off by a comma ("The Deputy Minister of National Defence, Tomas Jurgelis") or in lower
+    case ("deputy director Anna Lindqvist"); else after it, in apposition ("Carla Benedetti,
+    Director of Organized and Emerging Crime at Interpol"; "Rafael Mendoza, a senior adviser at the
+    International Atomic Energy Agency"). `head`: where the phrase of the name starts, when words
+    of the phrase stand before the name: "the head of the OSCE Transnational Threats Department
+    Alena Kupchyna" has the role "head of the OSCE Transnational Threats Department". The title is
+    never part of the name."""
+    if 0 <= head < start:
+        words = body[max(0, head - _MAX_CONTEXT) : head].split()
+        k = len(words)
+        while k > 0 and words[k - 1] in ("of", "the", "at", "for"):
+            k -= 1
+        j = k
+        while j > 0 and words[j - 1].lower() in titles and words[j - 1].islower():
+            j -= 1
+        if j < k:  # a title, then its complement in the phrase
+            return " ".join([*words[j:], body[head:start].rstrip(" \t,")])
+        # Else the words of the phrase before the name are no role; one may still follow it.
+    before = "" if 0 <= head < start else body[max(0, start - _MAX_CONTEXT - 20) : start].rstrip(" \t")
+    if before.endswith(","):
+        role = _role_before_words(before[:-1].split(), titles)
+        if role:
+            return role
+    else:
+        words = before.split()
+        k = len(words)
+        while k > 0 and words[k - 1].lower() in titles and words[k - 1].islower():
+            k -= 1
+        if k < len(words):
+            return " ".join(words[k:])
+    m = _APPOSITION_ROLE_RE.match(body, end)
+    if m is None:
+        return None
+    role = m.group(1)
+    cut = _ROLE_END_RE.search(role)
+    if cut is not None:
+        role = role[: cut.start()]
+    words = role.split()
+    if not words or len(words) > _ROLE_WORDS_MAX:
+        return None
+    # A title among the first words: "the head of ..." is a role, "Mary Jones and ..." is not.
+    first = next((k for k, w in enumerate(words[:5]) if _bare(w) in titles), -1)
+    if first < 0:
+        return None
+    # After the title only more of it, or its complement after a connector ("director of legal
+    # initiatives at ..."): any other word starts a clause or a description ("a lawyer representing
+    # the child", "the president also said") and ends the role.
+    k = first + 1
+    while k < len(words):
+        w = words[k]
+        if w in CONNECTOR_SET or w == "&":
+            break  # the complement: kept whole
+        if not (w[:1].isupper() or _bare(w) in titles):
+            del words[k:]
+            break
+        k += 1
+    while words and words[-1] in CONNECTOR_SET:
+        words.pop()
+    return " ".join(words) or None
+
+
+def _bare(word: str) -> str:
+    """A word in lower case without a possessive: "bank's" -> "bank", "Director" -> "director"."""
+    low = word.lower()
+    return low[:-2] if low.endswith(("'s", "’s")) else low
+
+
+def _role_before_words(words: list[str], titles: frozenset[str]) -> str:
+    """The role closing `words` (the text before a comma): from its first title word on, through
+    capitalised words, connectors and further title words; "" when there is none."""
+    first = -1
+    for k in range(len(words) - 1, max(-1, len(words) - 8), -1):
+        word = words[k]
+        if word.lower().rstrip(".") in titles:
+            first = k
+        elif not (word[:1].isupper() or word in CONNECTOR_SET):
+            break
+    return " ".join(words[first:]) if first >= 0 else ""

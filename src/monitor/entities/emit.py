@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import operator
 
-from monitor.entities.context import Phrase
+from monitor.entities.context import Phrase, person_title
 from monitor.entities.gazetteer import slugify
 from monitor.entities.mention import Mention, named, named_org, new_mention
 from monitor.entities.patterns import ORDINAL_BEFORE_RE
@@ -21,11 +21,17 @@ _TYPE_ORDER = {"country": 0, "place": 1, "organisation": 2, "person": 3}
 
 
 def emit_mentions(
-    phrases: list[Phrase], plain: list[PlainOccurrence], full_of: dict[str, str], headline: str, text: str
+    phrases: list[Phrase],
+    plain: list[PlainOccurrence],
+    full_of: dict[str, str],
+    headline: str,
+    text: str,
+    titles: frozenset[str] | None = None,
 ) -> list[Mention]:
     """The mentions of an article: those of the plain occurrences, then those of each phrase (its
     plan's, what its context added, its people), unordered. `full_of`: the full name of each
-    short form of a person (`resolve.full_names`), which gives the person's id."""
+    short form of a person (`resolve.full_names`), which gives the person's id. With `titles`, a
+    person without a title in its phrase gets the role written around it (`context.person_title`)."""
     out: list[Mention] = []
     for source, offset, plan in plain:
         _emit_plan(out, plan, offset, headline if source == "title" else text, source)
@@ -36,9 +42,17 @@ def emit_mentions(
         out.extend(ph.extra)
         for a, b, role in ph.persons:
             name = " ".join(plan.texts[a:b])
+            short = False
             if b - a == 1 or name in full_of:  # "Putin", "De Wilde"
+                short = name in full_of
                 name = full_of.get(name, name)
             start, end = offset + plan.starts[a], offset + plan.ends[b - 1]
+            # A short form of a full name ("Putin said") is not looked at: the full name has the
+            # role, and short forms are most of the mentions of people.
+            if role is None and titles is not None and not short:
+                # Beyond the phrase: ", the head of ..."; "the head of the <phrase> <name>".
+                head = start if ph.single or a == 0 else offset + plan.starts[0]
+                role = person_title(body, start, end, titles, head)
             person_id = "person:" + slugify(name)
             out.append(
                 new_mention(

@@ -16,7 +16,8 @@ never seen before, about 2,000 once the per-word and per-phrase caches know most
 3. `context`: the words around an occurrence decide what its plan left open: a verb of saying
    before or after a run makes a person, "in"/"near" a location, "troops" after a country its forces.
 4. `resolve`: across the article, later mentions of a known surname or given name count for that
-   person, and the short forms of a name join the full name.
+   person, and the short forms of a name join the full name; an acronym defined in the text
+   ("Islamic Revolutionary Guard Corps (IRGC)") joins its full name.
 5. `emit`: the mentions, in order, and the entities they group into.
 Texts written entirely in capitals (old wire reports) only get gazetteer matches: nothing there tells
 a name from a word.
@@ -32,7 +33,7 @@ from monitor.entities.gazetteer import Gazetteer, build_gazetteer, cached_gazett
 from monitor.entities.mention import Mention, MentionType
 from monitor.entities.phrases import PhraseFinder
 from monitor.entities.plan import PlainOccurrence, Planner
-from monitor.entities.resolve import full_names, resolve_runs
+from monitor.entities.resolve import full_names, join_acronyms, resolve_runs
 from monitor.models import Entity
 
 __all__ = ["EntityExtractor", "Mention", "MentionType", "build_extractor"]
@@ -73,7 +74,8 @@ class EntityExtractor:
             if body:
                 phrases.extend(self._finder.phrases(body, source, plain))
         resolve_runs(phrases, title, text)
-        return emit_mentions(phrases, plain, full_names(phrases), title, text)
+        found = emit_mentions(phrases, plain, full_names(phrases), title, text, self.gz.titles)
+        return join_acronyms(found, title, text, self.gz)
 
 
 def build_extractor(cache_dir: Path | None) -> EntityExtractor:

@@ -9,6 +9,8 @@ words around an occurrence are read (`context`) only where the plan leaves somet
 
 from __future__ import annotations
 
+import re
+
 from monitor.entities.context import Phrase, apply_context, forces, numbered_unit, prev_word
 from monitor.entities.gazetteer import Target
 from monitor.entities.mention import named_org
@@ -19,6 +21,7 @@ from monitor.entities.patterns import (
     LATIN_WORD_RE,
     NAME_BEFORE_RE,
     NICKNAME_RE,
+    NO_START,
     ORDINAL_BEFORE_RE,
     PHRASE_RE,
     QUOTE_BEFORE_CAPITAL,
@@ -137,6 +140,10 @@ class PhraseFinder:
                     if ordinal is not None:  # "3rd Battalion", "5th Fleet"
                         surface = body[ordinal.start() : end]
                         singles.extra.append(named_org(ordinal.start(), end, surface, source))
+                    elif context and body[start - 3 : start - 1] in ("'s", "’s"):
+                        owner = self._office_owner(body, start - 3)
+                        if owner >= 0:  # "the Federal Prosecutor's Office", "Prime Minister's Office"
+                            singles.extra.append(named_org(owner, end, body[owner:end], source))
                 continue
             plan = plans.get(phrase)
             if plan is None:
@@ -159,6 +166,28 @@ class PhraseFinder:
                 ph = Phrase(source, start, plan, [])
             out.append(ph)
         return out
+
+    def _office_owner(self, body: str, end: int) -> int:
+        """Where the title owning an office starts, its possessive ending at `end`: "Federal
+        Prosecutor" of "Federal Prosecutor's Office", "Attorney General" of "Attorney General's
+        Office"; -1 when the words before are no title (a person's "Smith's Office" stays out)."""
+        m = _OWNER_RE.search(body, max(0, end - 40), end)
+        if m is None:
+            return -1
+        owner = m.group()
+        while True:  # sentence-initial words are no part of it: "The Prime Minister's Office"
+            first = owner.split(None, 1)
+            if len(first) == 2 and first[0] in NO_START:
+                owner = first[1]
+            else:
+                break
+        if owner.split()[-1].lower() not in self.gz.titles:
+            return -1
+        return end - len(owner)
+
+
+# The capitalised words before a possessive, up to four: "Attorney General" in "Attorney General's".
+_OWNER_RE = re.compile(r"(?:[A-Z][\w-]*[ \t]+){0,3}[A-Z][\w-]*\Z")
 
 
 def _blank_nicknames(body: str) -> str:

@@ -32,6 +32,16 @@ from monitor.entities.patterns import (
 # organisation head word that is one when an ordinal precedes it ("3rd Battalion").
 # GIVEN: a name that is also a given name, which a verb of saying after it makes a person.
 SKIP, COMPOUND, NAME, UNIT, GIVEN = 0, 1, 2, 3, 4
+# Head words that name a body only with a complement after a connector ("Forum for Asia", "Centre
+# for Strategic Studies"): without one, the capitalised words after them are something else
+# ("Service Manager", "Mission Accomplished").
+_READ_ON_ONLY = frozenset(
+    ["Forum", "Centre", "Center", "Service", "Mission", "Command", "Secretariat", "Fund"]
+)
+# Abbreviated months and days after a head word: "the Commission on Dec. 3", not a name.
+_DATE_WORDS = frozenset(
+    "Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec Mon Tue Wed Thu Fri Sat Sun".split()  # noqa: SIM905
+)
 # Per-word and per-phrase caches are bounded so that a long-running worker does not grow without limit.
 CACHE_MAX = 200_000
 _F_SEEN, _F_NAME, _F_TITLE, _F_COMMON, _F_ACRONYM, _F_HEAD = 1, 2, 4, 8, 16, 32  # token classes, see `_flag`
@@ -297,6 +307,11 @@ class Planner:
             union |= kind
         is_title = [kind & _F_TITLE != 0 for kind in kinds]
         is_name = [kind & _F_NAME != 0 and c is None for kind, c in zip(kinds, cover, strict=True)]
+        if "May" in texts:
+            # The month is a surname right after a name ("Theresa May"), never a run of its own.
+            for k in range(1, n):
+                if texts[k] == "May" and is_name[k - 1] and cover[k] is None:
+                    is_name[k] = True
         if texts[0] in SERVICE_WORDS and n > 1 and is_title[1] and cover[0] is None:
             plan.matches.append((plan.starts[0], plan.ends[0], self.single_action(texts[0])))  # type: ignore[arg-type]
         if not EVENT_HEADS.isdisjoint(texts):
@@ -325,7 +340,14 @@ class Planner:
                         j = k + 1
                 # Leading ordinary words are sentence-initial capitals ("However", "Experts"), but
                 # not a particle that starts a surname ("De Wilde said").
-                while i < j and kinds[i] & _F_COMMON and not (texts[i] in CAP_PARTICLES and i + 1 < j):
+                # After a title a known given name that is also a word starts the name: "President
+                # Bill Clinton" (but "General Electric Co", "Chief of General Staff Valery ...").
+                while (
+                    i < j
+                    and kinds[i] & _F_COMMON
+                    and not (texts[i] in CAP_PARTICLES and i + 1 < j)
+                    and not (i > 0 and is_title[i - 1] and i + 2 == j and texts[i] in self.gz.first_names)
+                ):
                     i += 1
                 if i < j:
                     runs.append((i, j))
@@ -333,6 +355,7 @@ class Planner:
             else:
                 i += 1
         loc_heads = self.gz.loc_heads
+        lo = 0  # where the words before the current run start: after the person before it
         for a, b in runs:
             # Particles do not count, a capitalised one only inside the name ("Al Gore" is two words).
             size = b - a
@@ -341,9 +364,10 @@ class Planner:
                 size -= sum(1 for k in range(a + 1, b) if texts[k] in CAP_PARTICLES)
             if size > 4 or texts[b - 1] in loc_heads:
                 continue  # too long for a name, or a place ("Senkaku Islands")
-            title = self._title_for(texts, is_title, a, b, size)
+            title = self._title_for(texts, is_title, lo, a, b, size)
             if title is not None:
                 plan.persons.append((a, b, title or None))
+                lo = b
             elif b == n and size >= 2:
                 plan.open_runs.append((a, b))  # context decides: "Dana Vorobyova said"
             else:
@@ -362,19 +386,26 @@ class Planner:
                     if target.__class__ is Target:
                         plan.matches.append((plan.starts[k], plan.ends[k], target))  # type: ignore[arg-type]
 
-    def _title_for(self, texts: list[str], is_title: list[bool], a: int, b: int, size: int) -> str | None:
+    def _title_for(
+        self, texts: list[str], is_title: list[bool], lo: int, a: int, b: int, size: int
+    ) -> str | None:
         """The title of a person run ("" for a person without a title), or None when the words of
-        the phrase alone do not make it a person."""
+        the phrase alone do not make it a person. The title is read from `lo` on, the end of the run
+        before: in "Dr Jane Goodall and Sheikh Hasina" Hasina's title is "Sheikh"."""
         n = len(texts)
         if b < n and (texts[b] in self.gz.org_heads or texts[b] in self.gz.loc_heads or is_title[b]):
             return None  # "Challenges Department", "Diyala Province", "Interior Minister"
         if a > 0 and is_title[a - 1]:
-            return _title_text(texts, 0, a)
+            return _title_text(texts, lo, a, is_title)
         if a > 0 and texts[a - 1] in CONNECTOR_SET and texts[a] not in self.gz.first_names:
             return None  # the complement of a title: "Director of the National Cancer Registry"
-        if b == n and any(is_title[:a]):
-            # "Permanent US Representative at the OSCE Ian Kelly": the name closes the phrase.
-            return _title_text(texts, 0, a)
+        if b == n and any(is_title[lo:a]):
+            # "Permanent US Representative at the OSCE Ian Kelly": the name closes the phrase. One
+            # ordinary word there is the end of the complement, not a name: "Chair of the Forum for
+            # Security Co-operation" (but "President Bill Clinton", "Chief Art Acevedo").
+            if size == 1 and texts[a].replace("-", "").lower() in self.gz.common_words:
+                return None
+            return _title_text(texts, lo, a, is_title)
         if size >= 2 and texts[a] in self.gz.first_names:
             return ""
         return None
@@ -400,8 +431,16 @@ class Planner:
             for k in range(s0, e0):
                 blocked[k] = True
 
+        titles = self.gz.titles
+        # A plural title names the members of a body, not a person's role: "Foreign Affairs
+        # Ministers Council", "Council of Ministers", "Joint Chiefs of Staff".
+        role = [
+            t and not (texts[k][-1:] == "s" and texts[k][:-1].lower() in titles)
+            for k, t in enumerate(is_title)
+        ]
+
         def joinable(k: int) -> bool:
-            if blocked[k] or is_title[k] or texts[k] in NEVER_NAME:
+            if blocked[k] or role[k] or texts[k] in NEVER_NAME:
                 return False
             return cover[k] is not None or texts[k][:1].isupper() or texts[k].startswith(("al-", "el-"))
 
@@ -427,13 +466,17 @@ class Planner:
                     else:
                         break
             e = h + 1
-            # "Ministry of Foreign Affairs", "Department of the Treasury", "Lake Tharthar".
-            k = e + 1 if e < n and texts[e] == "of" else e
+            # "Ministry of Foreign Affairs", "Department of the Treasury", "Lake Tharthar", "Office
+            # for Disarmament Affairs", "Office on Drugs and Crime".
+            reads_on = e < n and (texts[e] == "of" or (word in head_first and texts[e] in ("for", "on")))
+            k = e + 1 if reads_on else e
             if k < n and texts[k] == "the" and k > e:
                 k += 1
-            if word in head_first and k < n:
-                while k < n and not is_title[k] and not blocked[k] and texts[k] not in self.gz.first_names:
-                    if texts[k][:1].isupper():
+            # Straight on without a connector only from a name's first word ("Bank Melli"): after
+            # "OSCE Transnational Threats Department" the capitalised words are someone's name.
+            if word in head_first and k < n and (reads_on or (s == h and word not in _READ_ON_ONLY)):
+                while k < n and not role[k] and not blocked[k] and texts[k] not in self.gz.first_names:
+                    if texts[k][:1].isupper() and texts[k] not in NEVER_NAME and texts[k] not in _DATE_WORDS:
                         k += 1
                         e = k
                     elif texts[k] in ("and", "for", "of") and k + 1 < n and texts[k + 1][:1].isupper():
@@ -467,9 +510,20 @@ def match_parts(
 def _force_ids(plan: Plan, cover: list[Target | None]) -> None:
     """Ids for organisation spans made of a country and words that `context.forces` reads in lower case
     ("Belgian Police", "Iraqi Security Forces", "U.S. Army"): one entity however they are
-    capitalised; a headline in Title Case capitalises every word."""
+    capitalised; a headline in Title Case capitalises every word. Also for the branches of a known
+    body, whichever of its names they start with."""
     for s, e in plan.orgs:
         country = cover[s]
+        if country is not None and country.type == "organisation" and cover[e - 1] is None:
+            # A known body's branch: "UN Office of Counter-Terrorism" and "United Nations Office of
+            # Counter-Terrorism" get one id from the body's id and the words after its name.
+            k = s
+            while k < e and cover[k] is country:
+                k += 1
+            if plan.force_ids is None:
+                plan.force_ids = {}
+            plan.force_ids[s] = f"{country.id}-{slugify(' '.join(plan.texts[k:e]))}"
+            continue
         if country is None or country.type != "country":
             continue
         k = s
@@ -513,9 +567,17 @@ def _split_phrase(phrase: str) -> tuple[list[int], list[int], list[str]]:
     return starts, ends, texts
 
 
-def _title_text(texts: list[str], a: int, b: int) -> str:
+def _title_text(texts: list[str], a: int, b: int, is_title: list[bool]) -> str:
+    # Two titles joined by "and" belong to two people: "Service Manager and President Bill
+    # Clinton" gives Clinton "President"; "Minister of Trade and Industry" stays whole.
+    for k in range(b - 2, a - 1, -1):
+        if texts[k] == "and" and is_title[k + 1]:
+            a = k + 1
+            break
     words = texts[a:b]
-    while words and (words[0] in CONNECTOR_SET or words[0] in ("The", "A", "An")):
+    # Leading connectors, articles and words that are never a name or title ("May and President
+    # Donald Trump" after "Prime Minister Theresa"): no part of the title.
+    while words and (words[0] in CONNECTOR_SET or words[0] in NEVER_NAME):
         words = words[1:]
     while words and words[-1] in CONNECTOR_SET:
         words = words[:-1]

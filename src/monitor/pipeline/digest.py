@@ -12,10 +12,11 @@ from zoneinfo import ZoneInfo
 
 from monitor.analyze import Models
 from monitor.digest.build import Digest, build_digest, digest_window
+from monitor.digest.chart import articles_per_day_png
 from monitor.digest.mail import CHART_CID, build_digest_message
 from monitor.digest.render import digest_subject, render_html, render_text
 from monitor.errors import ConfigError
-from monitor.pipeline.trends import day_counts, detect_spikes, topic_history_png, topic_labels
+from monitor.pipeline.trends import CHART_DAYS, day_counts, detect_spikes, topic_labels
 from monitor.settings import Settings
 from monitor.store import digests as digest_store
 from monitor.store.db import Connection
@@ -99,7 +100,10 @@ def build_daily_digest(
         date=day,
         tz=settings.timezone,
         taxonomy_labels=labels,
-        max_per_topic=settings.digest_max_per_topic,
+        max_per_topic=settings.digest_topic_list,
+        max_stories=settings.digest_max_stories,
+        secondary_ratio=settings.digest_secondary_ratio,
+        secondary_min_score=settings.digest_secondary_min_score,
         spikes=spikes,
         counts=counts,
     )
@@ -108,6 +112,10 @@ def build_daily_digest(
         subject = _preview_subject(subject)
     # The chart only when there is something to chart; the mail's HTML references it exactly then.
     mail_html = render_html(digest, chart_cid=CHART_CID) if digest.by_topic else html
+    # The workbench page: the same digest with the chart inlined, titles linking to the article pages
+    # (relative to /security-monitor/digests/{day}) and the navigation bar.
+    chart = digest_chart_png(settings, conn, labels, day) if digest.by_topic else None
+    page_html = render_html(digest, chart_png=chart, article_href="../articles/{id}", nav=True)
     digest_store.save_digest(
         conn,
         {
@@ -120,6 +128,7 @@ def build_daily_digest(
             "html": html,
             "text": text,
             "mail_html": mail_html,
+            "page_html": page_html,
             "preview": preview,
         },
     )
@@ -132,6 +141,39 @@ def build_daily_digest(
     if counts.total == 0:
         log.info("digest %s: %s; stored, and it will not be mailed", day.isoformat(), EMPTY_WINDOW)
     return DigestResult(day, counts.total, subject, html_path, text_path, html, text, digest, preview)
+
+
+# Topics drawn as lines over the daily article bars: more lines than this tangle in 600 px.
+CHART_TOPICS = 3
+
+
+def digest_chart_png(settings: Settings, conn: Connection, labels: dict[str, str], day: date) -> bytes:
+    """The digest's chart: articles per day up to `day` (at most CHART_DAYS days, starting at the
+    first day with articles), with the CHART_TOPICS biggest topics of the window as lines."""
+    first = day - timedelta(days=CHART_DAYS - 1)
+    start, _ = digest_window(first, settings.timezone)
+    _, end = digest_window(day, settings.timezone)
+    rows = digest_store.daily_article_counts(conn, start, end, settings.timezone)
+    totals = {d: n for d, topic, n in rows if topic is None}
+    with_data = sorted(d for d, n in totals.items() if n)
+    begin = with_data[0] if with_data else day
+    days = [begin + timedelta(days=i) for i in range((day - begin).days + 1)]
+    per_topic: dict[str, dict[date, int]] = {}
+    for d, topic, n in rows:
+        if topic is not None:
+            per_topic.setdefault(topic, {})[d] = n
+    # Biggest over the window first; ties in taxonomy order, then by id: deterministic.
+    order = {t: i for i, t in enumerate(labels)}
+    top = sorted(per_topic, key=lambda t: (-sum(per_topic[t].values()), order.get(t, len(order)), t))
+    topics = {labels.get(t, t): [per_topic[t].get(d, 0) for d in days] for t in top[:CHART_TOPICS]}
+    span = days[0].isoformat() if len(days) == 1 else f"{days[0].isoformat()} to {day.isoformat()}"
+    return articles_per_day_png(
+        days,
+        [totals.get(d, 0) for d in days],
+        topics,
+        f"Articles per day, {span}",
+        x_label=f"Day (first seen, {settings.timezone})",
+    )
 
 
 @dataclass
@@ -191,7 +233,7 @@ def send_daily_digest(
         return SendResult(day, False, reason, stored.subject, stored.article_count)
     chart = None
     if f"cid:{CHART_CID}" in stored.mail_html:
-        chart = topic_history_png(settings, conn, topic_labels(models), day)
+        chart = digest_chart_png(settings, conn, topic_labels(models), day)
     msg = build_digest_message(
         subject=stored.subject,
         html=stored.mail_html,

@@ -289,15 +289,15 @@ def save_digest(conn: Connection, row: dict[str, Any]) -> None:
     with conn.cursor() as cur:
         cur.execute(
             """INSERT INTO digests (digest_date, timezone, window_start, window_end, article_count, subject,
-                                    html, text, mail_html, preview)
+                                    html, text, mail_html, page_html, preview)
                VALUES (%(digest_date)s, %(timezone)s, %(window_start)s, %(window_end)s, %(article_count)s,
-                       %(subject)s, %(html)s, %(text)s, %(mail_html)s, %(preview)s)
+                       %(subject)s, %(html)s, %(text)s, %(mail_html)s, %(page_html)s, %(preview)s)
                ON CONFLICT (digest_date, timezone) DO UPDATE
                   SET window_start = EXCLUDED.window_start, window_end = EXCLUDED.window_end,
                       article_count = EXCLUDED.article_count, subject = EXCLUDED.subject,
                       html = EXCLUDED.html, text = EXCLUDED.text, mail_html = EXCLUDED.mail_html,
-                      preview = EXCLUDED.preview, built_at = now()""",
-            row,
+                      page_html = EXCLUDED.page_html, preview = EXCLUDED.preview, built_at = now()""",
+            {"page_html": None, **row},
         )
 
 
@@ -417,11 +417,12 @@ def status_counts(conn: Connection) -> StatusCounts:
 
 
 # The two renderings a digest is stored in, each its own column.
-_FORMAT_COLUMNS = {"html": "html", "text": "text"}
+_FORMAT_COLUMNS = {"html": "html", "text": "text", "page": "page_html"}
 
 
-def stored_digest(conn: Connection, digest_date: date, fmt: Literal["html", "text"]) -> str | None:
-    """The digest of a date as it was rendered and stored (HTML or text), or None when there is none.
+def stored_digest(conn: Connection, digest_date: date, fmt: Literal["html", "text", "page"]) -> str | None:
+    """The digest of a date as it was rendered and stored (HTML, text, or the workbench page), or None
+    when there is none (and for "page", also for a row built before migration 0014).
     With several time zones built for one date, the first time zone by name."""
     column = _FORMAT_COLUMNS[fmt]  # a column name from the table above, never the caller's text
     with conn.cursor() as cur:
@@ -429,4 +430,25 @@ def stored_digest(conn: Connection, digest_date: date, fmt: Literal["html", "tex
             f"SELECT {column} FROM digests WHERE digest_date = %s ORDER BY timezone LIMIT 1", (digest_date,)
         )
         row = cur.fetchone()
-    return None if row is None else str(row[0])
+    return None if row is None or row[0] is None else str(row[0])
+
+
+def daily_article_counts(
+    conn: Connection, start: datetime, end: datetime, timezone: str
+) -> list[tuple[date, str | None, int]]:
+    """Articles per local day of [start, end) in `timezone`: (day, None, articles) and, per topic,
+    (day, topic_id, articles with that topic). The same articles as the digest counts (processed, not
+    a near copy); for the digest chart, which shows articles per day rather than stacked tag counts."""
+    args = {"start": start, "end": end, "tz": timezone}
+    with conn.cursor() as cur:
+        cur.execute(
+            f"""{_WINDOW_IDS},
+                d AS (SELECT id, (first_seen_at AT TIME ZONE %(tz)s)::date AS day FROM w)
+                SELECT day, NULL, count(*) FROM d GROUP BY day
+                UNION ALL
+                SELECT d.day, t.topic_id, count(DISTINCT d.id) FROM d
+                  JOIN article_topics t ON t.article_id = d.id GROUP BY d.day, t.topic_id
+                ORDER BY 1, 2 NULLS FIRST""",
+            args,
+        )
+        return [(row[0], row[1], int(row[2])) for row in cur.fetchall()]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
@@ -10,7 +11,7 @@ from monitor.store.db import Connection
 
 
 class SearchHit(NamedTuple):
-    """One article found (a tuple, so a template can unpack it)."""
+    """One article found."""
 
     id: int
     title: str
@@ -18,26 +19,134 @@ class SearchHit(NamedTuple):
     first_seen: datetime
     topics: str  # its topic labels, highest score first, comma-separated ('' when it has none)
     rank: float
+    source: str
+    language: str | None
+    published: datetime | None
+    snippet: str  # ts_headline of the text: matches between MARK_START and MARK_END (never HTML)
+
+
+# ts_headline marks matches with these (Unicode private-use characters, removed from the text first):
+# the page escapes the snippet and only then turns them into <mark>, so the text can never be markup.
+MARK_START, MARK_END = "\ue000", "\ue001"
+# Words around the matches, and fragments: two short passages read like a search engine's snippet.
+_HEADLINE_OPTIONS = (
+    f'StartSel="{MARK_START}", StopSel="{MARK_END}", MaxWords=30, MinWords=12, MaxFragments=2, '
+    'FragmentDelimiter=" … "'
+)
+# Without a query: the start of the text, cut at this many characters.
+_LEAD_CHARS = 240
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """What the search page can narrow by, besides the words typed; None means any."""
+
+    topic: str | None = None  # topic id
+    country: str | None = None  # ISO code or name, any case
+    organisation: str | None = None  # entity id or name, any case
+    source_id: int | None = None
+    language: str | None = None  # ISO 639-1
+    since: datetime | None = None  # first seen at or after
+    until: datetime | None = None  # first seen before
+
+    def any(self) -> bool:
+        return any(v is not None for v in vars(self).values())
+
+
+# One fixed statement: each filter is `(param IS NULL OR condition)`; psycopg2 sends the values as
+# literals, so the planner drops the unused conditions (no SQL is assembled from the input).
+_MATCHES = """
+SELECT a.id, a.first_seen_at,
+       CASE WHEN %(q)s::tsquery IS NULL THEN 0 ELSE ts_rank(a.search, %(q)s::tsquery) END AS rank
+  FROM articles a
+ WHERE a.status = 'processed'
+   AND (%(q)s::tsquery IS NULL OR a.search @@ %(q)s::tsquery)
+   AND (%(topic)s::text IS NULL OR EXISTS (
+        SELECT 1 FROM article_topics t WHERE t.article_id = a.id AND t.topic_id = %(topic)s))
+   AND (%(country)s::text IS NULL OR EXISTS (
+        SELECT 1 FROM article_entities ae JOIN entities e ON e.id = ae.entity_id
+         WHERE ae.article_id = a.id AND e.type = 'country'
+           AND (lower(e.id) = lower(%(country)s) OR lower(e.name) = lower(%(country)s))))
+   AND (%(org)s::text IS NULL OR EXISTS (
+        SELECT 1 FROM article_entities ae JOIN entities e ON e.id = ae.entity_id
+         WHERE ae.article_id = a.id AND e.type = 'organisation'
+           AND (lower(e.id) = lower(%(org)s) OR lower(e.name) = lower(%(org)s))))
+   AND (%(source)s::bigint IS NULL OR a.source_id = %(source)s)
+   AND (%(language)s::text IS NULL OR a.language = %(language)s)
+   AND (%(since)s::timestamptz IS NULL OR a.first_seen_at >= %(since)s)
+   AND (%(until)s::timestamptz IS NULL OR a.first_seen_at < %(until)s)
+"""
+
+
+class SearchPage(NamedTuple):
+    hits: list[SearchHit]
+    total: int  # matches counted, at most COUNT_CAP + 1
+    more: bool  # a page follows this one
+
+
+# Matches are counted up to this many ("more than 1,000"): an exact count of a broad query over
+# millions of articles would cost more than the page.
+COUNT_CAP = 1000
+
+
+def search_page(
+    conn: Connection, q: str, filters: SearchFilters, *, limit: int, offset: int = 0
+) -> SearchPage:
+    """Processed articles matching the words typed (other forms of them included: `word_forms_query`)
+    and every filter given: by rank, then newest first, then id; with an empty `q`, newest first.
+    Each hit has a snippet: the passages of its text around the matches (ts_headline over the same
+    'simple' configuration as the stored vector), or the start of its text without a query."""
+    query = word_forms_query(conn, q) if q.strip() else None
+    args = {
+        "q": query,
+        "topic": filters.topic,
+        "country": filters.country,
+        "org": filters.organisation,
+        "source": filters.source_id,
+        "language": filters.language,
+        "since": filters.since,
+        "until": filters.until,
+        "limit": limit + 1,
+        "offset": offset,
+        "cap": COUNT_CAP + 1,
+        "lead": _LEAD_CHARS,
+        "options": _HEADLINE_OPTIONS,
+        "marks": MARK_START + MARK_END,
+    }
+    if query == "":  # words that make no query at all (only punctuation): nothing matches
+        return SearchPage([], 0, False)
+    with conn.cursor() as cur:
+        cur.execute(f"SELECT count(*) FROM ({_MATCHES} LIMIT %(cap)s) m", args)
+        row = cur.fetchone()
+        total = int(row[0]) if row else 0
+        # The page first, then the headline of its rows only: ts_headline parses the whole text.
+        cur.execute(
+            f"""WITH page AS ({_MATCHES} ORDER BY rank DESC, a.first_seen_at DESC, a.id DESC
+                               LIMIT %(limit)s OFFSET %(offset)s)
+                SELECT a.id, a.title, a.url, a.first_seen_at,
+                       coalesce((SELECT string_agg(t.label, ', ' ORDER BY t.score DESC, t.topic_id)
+                                   FROM article_topics t WHERE t.article_id = a.id), ''),
+                       page.rank,
+                       coalesce(a.source_name,
+                                CASE WHEN s.kind = 'inbox' THEN 'Inbox: ' || a.origin_ref ELSE s.name END,
+                                a.origin_ref),
+                       a.language, a.published_at,
+                       CASE WHEN %(q)s::tsquery IS NULL
+                            THEN left(coalesce(a.clean_text, ''), %(lead)s)
+                            ELSE ts_headline('simple', translate(coalesce(a.clean_text, ''), %(marks)s, ''),
+                                             %(q)s::tsquery, %(options)s) END
+                  FROM page JOIN articles a ON a.id = page.id LEFT JOIN sources s ON s.id = a.source_id
+                 ORDER BY page.rank DESC, a.first_seen_at DESC, a.id DESC""",
+            args,
+        )
+        rows = cur.fetchall()
+    hits = [SearchHit(*row) for row in rows[:limit]]
+    return SearchPage(hits, total, len(rows) > limit)
 
 
 def search_articles(conn: Connection, q: str, limit: int) -> list[SearchHit]:
-    """The best `limit` processed articles for what was typed in a search box, other forms of its
-    words included (`word_forms_query`): by rank, then newest first, then id."""
-    query = word_forms_query(conn, q)
-    with conn.cursor() as cur:
-        cur.execute(
-            """SELECT a.id, a.title, a.url, a.first_seen_at,
-                      coalesce(string_agg(t.label, ', ' ORDER BY t.score DESC), ''),
-                      ts_rank(a.search, query) AS rank
-                 FROM articles a CROSS JOIN CAST(%s AS tsquery) query
-                 LEFT JOIN article_topics t ON t.article_id = a.id
-                WHERE a.status = 'processed' AND a.search @@ query
-                GROUP BY a.id, query
-                ORDER BY rank DESC, a.first_seen_at DESC, a.id DESC
-                LIMIT %s""",
-            (query, limit),
-        )
-        return [SearchHit(*row) for row in cur.fetchall()]
+    """The best `limit` processed articles for what was typed in a search box (no filters)."""
+    return search_page(conn, q, SearchFilters(), limit=limit).hits
 
 
 # A lexeme in the text form of a tsquery: 'word', with quotes inside doubled.

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from monitor.errors import InputError
 from monitor.store.db import Connection
 
 
@@ -31,6 +32,42 @@ _COLUMNS = (
     "id, kind, url, name, interval_minutes, full_text, enabled, etag, last_modified, last_fetched_at, "
     "last_status, error_count, last_error, next_fetch_at"
 )
+
+
+# Schemes a feed may have: the command line also takes file:// (a local feed of the machine it runs
+# on); the web pages only http(s), since a page's user is not at the server's file system.
+FEED_SCHEMES = ("http://", "https://", "file://")
+WEB_FEED_SCHEMES = ("http://", "https://")
+# The longest poll interval accepted: a week. A larger number is almost surely a typo (and beyond
+# 2**31 minutes it would not fit the column).
+MAX_INTERVAL_MINUTES = 7 * 24 * 60
+MAX_NAME_CHARS = 200
+
+
+def validate_feed(
+    url: str,
+    name: str | None,
+    interval: int | None,
+    *,
+    default_interval: int,
+    schemes: tuple[str, ...] = FEED_SCHEMES,
+) -> tuple[str, str, int]:
+    """The (url, name, interval) of a feed to add, checked the same way for `monitor sources add` and
+    the feeds page; InputError naming the input and the reason otherwise. A missing name is the URL,
+    a missing interval `default_interval`."""
+    url = url.strip()
+    if not url.lower().startswith(schemes) or len(url) <= len(url.split("://", 1)[0]) + 3:
+        names = ", ".join(s for s in schemes)
+        raise InputError(url or "(empty URL)", f"feed URLs must start with {names}")
+    if any(c.isspace() for c in url):
+        raise InputError(url, "a feed URL cannot contain spaces")
+    name = (name or "").strip() or url
+    if len(name) > MAX_NAME_CHARS:
+        raise InputError(name[:40] + "…", f"a feed name has at most {MAX_NAME_CHARS} characters")
+    interval = default_interval if interval is None else interval
+    if not 0 < interval <= MAX_INTERVAL_MINUTES:
+        raise InputError(str(interval), f"the interval is minutes between polls, 1 to {MAX_INTERVAL_MINUTES}")
+    return url, name, interval
 
 
 def add_feed(conn: Connection, url: str, name: str, interval_minutes: int, full_text: bool = False) -> Source:

@@ -9,9 +9,10 @@ manager). Role names compare case-insensitively.
 
 from collections.abc import Callable
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from airflow.api_fastapi.core_api.security import get_user
-from fastapi import Depends, HTTPException, status
+from fastapi import Depends, HTTPException, Request, status
 
 
 def user_roles(user: Any) -> set[str]:
@@ -51,3 +52,17 @@ def require_role(*roles: str) -> Callable[..., Any]:
         return user
 
     return dependency
+
+
+def same_origin(request: Request) -> None:
+    """Refuse (403) a state-changing request that another site's page made a logged-in browser send:
+    its Origin (or, without one, its Referer) must name the host the request was sent to. The
+    session cookie alone proves nothing, since the browser sends it whoever made the page."""
+    host = (request.headers.get("host") or "").lower()
+    claimed = request.headers.get("origin") or request.headers.get("referer") or ""
+    if not claimed or claimed == "null":
+        raise HTTPException(status_code=403, detail="refused: the request names no Origin or Referer")
+    if urlsplit(claimed).netloc.lower() != host:
+        raise HTTPException(
+            status_code=403, detail=f"refused: a cross-site request (from {claimed!r} to {host!r})"
+        )

@@ -16,9 +16,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment
 
@@ -27,7 +26,7 @@ from monitor.classify.taxonomy import Taxonomy, parse_taxonomy
 from monitor.models import StoredArticle
 from monitor.store import corrections as store
 from monitor.store.db import Connection, connect
-from monitor.web.auth import require_role, user_name, user_roles
+from monitor.web.auth import require_role, same_origin, user_name, user_roles
 
 # Airflow's roles that may correct: everyone but a viewer (SimpleAuthManager: viewer < user < op <
 # admin; FAB's default role names are the same words).
@@ -49,16 +48,6 @@ ACTIONS = (
 @lru_cache(maxsize=1)
 def _taxonomy() -> Taxonomy:
     return parse_taxonomy(default_taxonomy_text(), source="monitor/classify/taxonomies/security.yaml")
-
-
-def same_origin(request: Request) -> None:
-    """Refuse (403) a state-changing request that another site's page made the browser send."""
-    host = (request.headers.get("host") or "").lower()
-    claimed = request.headers.get("origin") or request.headers.get("referer") or ""
-    if not claimed or claimed == "null":
-        raise HTTPException(status_code=403, detail="refused: the request names no Origin or Referer")
-    if urlsplit(claimed).netloc.lower() != host:
-        raise HTTPException(status_code=403, detail=f"refused: a cross-site request (from {claimed})")
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ from jinja2 import Environment
 from monitor.errors import InputError
 from monitor.store import watchlists as store
 from monitor.store.db import Connection
-from monitor.web.auth import require_role, user_name
-from monitor.web.feedback import CORRECTING_ROLES, same_origin
+from monitor.web.auth import require_role, same_origin, user_name
+from monitor.web.feedback import CORRECTING_ROLES
 
 HITS_SHOWN = 20
 
