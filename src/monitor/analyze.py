@@ -144,7 +144,7 @@ def topics_json(topics: Sequence[TopicHit]) -> list[dict[str, Any]]:
             "id": t.topic_id,
             "label": t.label,
             "score": round(t.score, 4),
-            "evidence": [{"term": e.term, "count": e.count, "weight": e.weight} for e in t.evidence],
+            "evidence": [e.to_json() for e in t.evidence],
         }
         for t in topics
     ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 # What the raw text of an item is, so that processing knows how to get the body from it: strip markup
 # of a fragment ("html"), take it as it is ("text"), parse the plain-text report format of inbox files
@@ -72,13 +72,71 @@ class ExtractedPage:
     language: str | None = None
 
 
+# Where a match is: the zone ("title": the normalised title, "text": the clean text) and the
+# character offsets [start, end) in it, so that zone_text[start:end] is the match as written.
+Span = tuple[str, int, int]
+
+
 @dataclass(frozen=True)
 class Evidence:
-    """One taxonomy term that fired: the term as written in the taxonomy, how often, its weight."""
+    """One taxonomy term that fired: the term as written in the taxonomy, how often, its weight,
+    and what the article actually said: `forms` are the words as written with their counts
+    (("heroin", 2), ("opium", 1)) for a term whose variants matched, and `spans` where each
+    occurrence is. Rows stored before forms existed read back with both empty: show `term`."""
 
     term: str
     count: int
     weight: float
+    forms: tuple[tuple[str, int], ...] = ()
+    spans: tuple[Span, ...] = ()
+
+    @property
+    def shown(self) -> tuple[tuple[str, int], ...]:
+        """The words to show an analyst: the forms, or (term, count) for an old row without them."""
+        return self.forms or ((self.term, self.count),)
+
+    @property
+    def differs(self) -> bool:
+        """True when no word as written is the taxonomy term itself (ignoring case): "Islamic State"
+        for ISIS. Then the term is worth showing beside the words."""
+        return all(form.lower() != self.term.lower() for form, _ in self.shown)
+
+    def to_json(self) -> dict[str, Any]:
+        """How evidence is stored (`article_topics.evidence`, jsonb) and printed (`monitor classify`,
+        `monitor export`): term, count, weight, the words as written (`forms`: [[word, count]]) and
+        where they are (`spans`: [[zone, start, end]]). New keys only: no migration needed."""
+        return {
+            "term": self.term,
+            "count": self.count,
+            "weight": self.weight,
+            "forms": [list(f) for f in self.forms],
+            "spans": [list(s) for s in self.spans],
+        }
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> Evidence:
+        """Evidence as stored. A row written before forms and spans existed reads back with both
+        empty (pages then show the term); a malformed form or span is skipped, never fatal: it only
+        explains a tag, and the tag itself must still show."""
+        forms = tuple(
+            (f[0], f[1])
+            for f in d.get("forms") or ()
+            if isinstance(f, list) and len(f) == 2 and isinstance(f[0], str) and _is_int(f[1])
+        )
+        spans = tuple(
+            (s[0], s[1], s[2])
+            for s in d.get("spans") or ()
+            if isinstance(s, list)
+            and len(s) == 3
+            and s[0] in ("title", "text")
+            and _is_int(s[1])
+            and _is_int(s[2])
+        )
+        return cls(term=d["term"], count=int(d["count"]), weight=float(d["weight"]), forms=forms, spans=spans)
+
+
+def _is_int(x: object) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
 
 
 @dataclass(frozen=True)

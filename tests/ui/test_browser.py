@@ -82,6 +82,9 @@ def test_search_typed_into_the_form_then_the_article_page(
     WebDriverWait(browser, 10).until(ec.url_contains(f"/articles/{hostile_article}"))
     text = browser.find_element(By.TAG_NAME, "body").text
     assert "Gunmen attacked a border post overnight, killing two border guards" in text
+    # The evidence is marked in the clean text; the source's own formatting is one click away.
+    assert browser.find_element(By.TAG_NAME, "mark")
+    browser.find_element(By.TAG_NAME, "summary").click()
     # The source's own formatting survives sanitising; its links stay, made inert where needed.
     assert browser.find_element(By.XPATH, "//b[text()='attacked']")
     statement = browser.find_element(By.LINK_TEXT, "ministry statement")

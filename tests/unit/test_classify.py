@@ -307,7 +307,13 @@ def test_classification_is_deterministic(classifier: Classifier) -> None:
 def test_matching_ignores_case_and_hyphenation(classifier: Classifier) -> None:
     lower = classifier.classify("", "anti-terrorism police arrested a suspected terrorist.")
     upper = classifier.classify("", "ANTI TERRORISM POLICE ARRESTED A SUSPECTED TERRORIST.")
-    assert lower == upper
+
+    # The same tags, terms, counts and positions; only the words as written differ.
+    def without_forms(hits: list[TopicHit]) -> list[tuple]:
+        return [(h.topic_id, h.score, [(e.term, e.count, e.spans) for e in h.evidence]) for h in hits]
+
+    assert without_forms(lower) == without_forms(upper)
+    assert evidence_of(upper, "terrorism")["anti-terror*"].forms == (("ANTI TERRORISM", 1),)
     assert "terrorism" in topic_ids(upper)
 
 
@@ -457,3 +463,96 @@ def test_ascii_tokeniser_gives_the_regex_words(text: str) -> None:
     from monitor.classify.rules import _WORD, _words
 
     assert _words(text) == _WORD.findall(text)
+
+
+# -- evidence as written: the article's words and where they are ----------------------------------
+
+
+def test_evidence_names_the_words_of_the_text_not_the_taxonomy_term(classifier: Classifier) -> None:
+    # Variants of one term ("cocaine": heroin, methamphetamine*, opium) used to be reported as the
+    # term ("cocaine ×4"); the analyst sees what the article said.
+    title = "Heroin haul seized at the border"
+    text = (
+        "Customs officers seized heroin and methamphetamines in a lorry. Smugglers hid more heroin "
+        "and opium in the cargo, and the drug trafficking gang behind it was arrested."
+    )
+    hits = classifier.classify(title, text, "en")
+    drugs = evidence_of(hits, "organised_crime")["cocaine"]
+    assert drugs.count == 5
+    # Case is ignored when counting (title "Heroin" and text "heroin" are one word); the most
+    # frequent spelling is shown; inflections as written ("methamphetamines").
+    assert drugs.forms == (("heroin", 3), ("methamphetamines", 1), ("opium", 1))
+    assert drugs.differs  # none of these words is "cocaine"
+    assert ("title", 0, 6) in drugs.spans
+
+
+def test_multi_word_variant_is_one_form(classifier: Classifier) -> None:
+    text = "Fighters of the Islamic State claimed the car-bomb attack on the market; terrorists struck."
+    ev = evidence_of(classifier.classify("", text, "en"), "terrorism")
+    assert ev["ISIS"].forms == (("Islamic State", 1),)
+    assert ev["car bomb*"].forms == (("car-bomb", 1),)
+    assert ev["terroris*"].forms == (("terrorists", 1),)
+    assert not ev["terroris*"].differs or ev["terroris*"].term == "terroris*"
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        ("Car bomb kills six", "A CAR BOMB exploded outside a police station. Terrorists were blamed."),
+        (
+            "",
+            "Officials: «Terrorists» struck — a suicide-bomber and the Islamic\nState, again.\n\nTerror.",
+        ),
+        ("İstanbul attack", "In İstanbul a terrorist attack by ISIL killed three; İİİ terrorism followed."),
+        (
+            "Ⅻ Müller",
+            "Müller’s terrorism case: the bomber, a Daesh recruit, planned a bombing of a police station.",
+        ),
+    ],
+)
+def test_spans_index_the_text_exactly(classifier: Classifier, title: str, text: str) -> None:
+    hits = classifier.classify(title, text, "en")
+    assert hits, "the fixture must produce a tag"
+    for hit in hits:
+        for ev in hit.evidence:
+            assert len(ev.spans) == ev.count
+            assert sum(n for _, n in ev.forms) == ev.count
+            written = [(title if zone == "title" else text)[s:e] for zone, s, e in ev.spans]
+            # Every span is a match as written: its word(s), spacing collapsed, are one of the forms.
+            forms = {f.lower() for f, _ in ev.forms}
+            for w in written:
+                assert w == w.strip() and w
+                assert " ".join(w.split()).lower() in forms
+
+
+def test_spans_survive_letters_that_lower_case_to_two_characters(classifier: Classifier) -> None:
+    # "İ".lower() is two characters: positions must still index the original text.
+    text = "In İstanbul a terrorist attack by ISIL killed three; İİİ terrorism followed."
+    ev = evidence_of(classifier.classify("", text, "en"), "terrorism")
+    assert [text[s:e] for _, s, e in ev["terroris*"].spans] == ["terrorist", "terrorism"]
+    assert [text[s:e] for _, s, e in ev["ISIS"].spans] == ["ISIL"]
+
+
+def test_spans_of_title_and_text_point_at_the_words(classifier: Classifier) -> None:
+    title = "Terrorist attack"
+    text = "Police said the terrorist attack was claimed by Daesh."
+    ev = evidence_of(classifier.classify(title, text, "en"), "terrorism")
+    spans = ev["terroris*"].spans
+    assert ("title", 0, 9) in spans
+    assert ("text", text.index("terrorist"), text.index("terrorist") + 9) in spans
+    assert text[slice(*ev["ISIS"].spans[0][1:])] == "Daesh"
+
+
+def test_evidence_round_trips_through_json_and_old_rows_read() -> None:
+    e = Evidence(
+        "cocaine", 3, 2.0, (("heroin", 2), ("opium", 1)), (("text", 0, 6), ("text", 9, 15), ("title", 0, 5))
+    )
+    assert Evidence.from_json(e.to_json()) == e
+    old = Evidence.from_json({"term": "ISIS", "count": 1, "weight": 4})
+    assert old.forms == () and old.spans == ()
+    assert old.shown == (("ISIS", 1),) and not old.differs
+    # A malformed stored span or form is dropped, never fatal.
+    bad = Evidence.from_json(
+        {"term": "x", "count": 1, "weight": 1, "forms": [[1, 2]], "spans": [["body", 1, 2], "x"]}
+    )
+    assert bad.forms == () and bad.spans == ()

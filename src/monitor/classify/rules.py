@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import importlib.resources
 import re
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from itertools import compress, repeat
+from itertools import accumulate, compress, islice, repeat
 
-from monitor.classify.taxonomy import Taxonomy, parse_taxonomy
+from monitor.classify.taxonomy import Taxonomy, Topic, parse_taxonomy
 from monitor.models import Evidence, TopicHit
 
 _WORD = re.compile(r"\w+")
@@ -63,6 +64,8 @@ _Word = tuple[str, bool]  # (text, is_prefix)
 _Occurrence = tuple[int, int, int]
 _Scan = tuple[dict[int, list[_Occurrence]], dict[int, list[tuple[int, int]]], int]
 _EMPTY_SCAN: _Scan = ({}, {}, 0)
+# What `_resolve` keeps: term index -> its occurrences as word spans [start, end), in text order.
+_Kept = dict[int, list[tuple[int, int]]]
 # What follows a phrase's first word: (topic, term, the words after the second one), term -1 for
 # negative context. The second word itself is the key that selected the entry.
 _Tail = tuple[int, int, tuple[_Word, ...]]
@@ -355,12 +358,14 @@ def _follows(rest: tuple[_Word, ...], words: list[str], at: int) -> bool:
     return True
 
 
-def _resolve(occurrences: list[_Occurrence], negatives: list[tuple[int, int]]) -> dict[int, int]:
+def _resolve(
+    occurrences: list[_Occurrence], negatives: list[tuple[int, int]]
+) -> dict[int, list[tuple[int, int]]]:
     """Leftmost-longest non-overlapping occurrences minus those touched by negative context.
 
-    Returns term index -> count.
+    Returns term index -> its occurrences as word spans [start, end), in text order.
     """
-    counts: dict[int, int] = {}
+    kept: dict[int, list[tuple[int, int]]] = {}
     covered_until = 0
     for start, neg_end, term in sorted(occurrences):
         if start < covered_until:
@@ -368,8 +373,47 @@ def _resolve(occurrences: list[_Occurrence], negatives: list[tuple[int, int]]) -
         covered_until = end = -neg_end
         if negatives and any(n_start < end and start < n_end for n_start, n_end in negatives):
             continue
-        counts[term] = counts.get(term, 0) + 1
-    return counts
+        kept.setdefault(term, []).append((start, end))
+    return kept
+
+
+def _char_spans(text: str, needed: set[int]) -> dict[int, tuple[int, int]]:
+    """The characters [start, end) in `text` of the words `needed` (indices of the `\\w+` words
+    `scan` counted). Only for topics that fired, and only their words: the tokeniser in `scan` keeps
+    no positions because that was its main cost, and one regex pass skipping to each needed word
+    (islice, in C) costs a fraction of collecting every word's span."""
+    lowered = text.lower()
+    words = _WORD.finditer(lowered)
+    spans: dict[int, tuple[int, int]] = {}
+    previous = -1
+    for index in sorted(needed):
+        match = next(islice(words, index - previous - 1, None))
+        spans[index] = match.span()
+        previous = index
+    if len(lowered) != len(text):
+        # A few letters lower-case to two characters ("İ" -> "i̇"): map positions in the lower-cased
+        # text back to the original through the length of each original character's lower case.
+        ends = list(accumulate(len(c.lower()) for c in text))
+        spans = {i: (bisect_right(ends, s), bisect_left(ends, e) + 1) for i, (s, e) in spans.items()}
+    return spans
+
+
+def _edge_words(kept: Iterable[_Kept]) -> set[int]:
+    """The first and last word of every kept occurrence: all that positions are needed for."""
+    return {w for found in kept for spans in found.values() for a, b in spans for w in (a, b - 1)}
+
+
+def _forms(spans: list[tuple[str, int, int]], title: str, text: str) -> tuple[tuple[str, int], ...]:
+    """The words as written for these spans, with counts, most frequent first: one entry per word
+    ignoring case and spacing ("Heroin" and "heroin" are one), shown in its most frequent spelling."""
+    groups: dict[str, dict[str, int]] = {}
+    for zone, start, end in spans:
+        written = " ".join((title if zone == "title" else text)[start:end].split())
+        spellings = groups.setdefault(written.lower(), {})
+        spellings[written] = spellings.get(written, 0) + 1
+    # max() keeps the first of equal counts, i.e. the spelling seen first; sorted() is stable.
+    found = [(max(sp, key=sp.__getitem__), sum(sp.values())) for sp in groups.values()]
+    return tuple(sorted(found, key=lambda wn: -wn[1]))
 
 
 class Classifier:
@@ -409,11 +453,11 @@ class Classifier:
         off_index = len(self._topics)
         off_terms = self.taxonomy.off_topic.get(matcher.language, ())
         off_score = sum(
-            off_terms[term].weight * saturation(count)
-            for term, count in _resolve(body_occ.get(off_index, []), []).items()
+            off_terms[term].weight * saturation(len(found))
+            for term, found in _resolve(body_occ.get(off_index, []), []).items()
         )
         factor = length_factor(n_words) * (1.0 + off_score / OFF_TOPIC_SCALE)
-        hits: list[TopicHit] = []
+        fired: list[tuple[Topic, float, list[tuple[float, int, int, int]], _Kept, _Kept]] = []
         for t_index in sorted((set(title_occ) | set(body_occ)) - {off_index}):
             topic = self._topics[t_index]
             title_counts = _resolve(title_occ.get(t_index, []), title_neg.get(t_index, []))
@@ -421,21 +465,48 @@ class Classifier:
             if not title_counts and not body_counts:
                 continue
             terms = topic.terms.get(matcher.language, ())
-            scored: list[tuple[float, Evidence]] = []
+            scored: list[tuple[float, int, int, int]] = []
             for term_index in sorted(set(title_counts) | set(body_counts)):
+                in_title = len(title_counts.get(term_index, ()))
+                in_body = len(body_counts.get(term_index, ()))
+                contribution = terms[term_index].weight * saturation(in_body + TITLE_FACTOR * in_title)
+                scored.append((contribution, term_index, in_title, in_body))
+            score = round(sum(c for c, *_ in scored), 3)
+            if score >= topic.threshold * factor:
+                fired.append((topic, score, scored, title_counts, body_counts))
+        if not fired:
+            return []
+        # Positions only of the words of topics that fired (a few per article), in one pass per zone.
+        title_words = _char_spans(title, _edge_words(f[3] for f in fired))
+        body_words = _char_spans(text, _edge_words(f[4] for f in fired))
+        hits: list[TopicHit] = []
+        for topic, score, scored, title_counts, body_counts in fired:
+            terms = topic.terms.get(matcher.language, ())
+            evidence: list[tuple[float, Evidence]] = []
+            for contribution, term_index, in_title, in_body in scored:
                 term = terms[term_index]
-                in_title = title_counts.get(term_index, 0)
-                in_body = body_counts.get(term_index, 0)
-                contribution = term.weight * saturation(in_body + TITLE_FACTOR * in_title)
-                scored.append(
-                    (contribution, Evidence(term=term.term, count=in_title + in_body, weight=term.weight))
+                spans = [
+                    ("title", title_words[a][0], title_words[b - 1][1])
+                    for a, b in title_counts.get(term_index, ())
+                ] + [
+                    ("text", body_words[a][0], body_words[b - 1][1])
+                    for a, b in body_counts.get(term_index, ())
+                ]
+                evidence.append(
+                    (
+                        contribution,
+                        Evidence(
+                            term=term.term,
+                            count=in_title + in_body,
+                            weight=term.weight,
+                            forms=_forms(spans, title, text),
+                            spans=tuple(spans),
+                        ),
+                    )
                 )
-            score = round(sum(c for c, _ in scored), 3)
-            if score < topic.threshold * factor:
-                continue
-            scored.sort(key=lambda item: (-item[0], item[1].term))
+            evidence.sort(key=lambda item: (-item[0], item[1].term))
             hits.append(
-                TopicHit(topic_id=topic.id, label=topic.label, score=score, evidence=[e for _, e in scored])
+                TopicHit(topic_id=topic.id, label=topic.label, score=score, evidence=[e for _, e in evidence])
             )
         hits.sort(key=lambda hit: (-hit.score, hit.topic_id))
         return hits

@@ -37,16 +37,16 @@ ELLIPSIS = "…"
 
 @dataclass(frozen=True)
 class EntryTopic:
-    """Why an article is in a section: the topic, its score, the evidence terms with counts."""
+    """Why an article is in a section: the topic, its score, the article's matched words with counts."""
 
     topic_id: str
     label: str
     score: float  # rounded to 2 decimals
-    evidence: tuple[tuple[str, int], ...]  # (term, count), most frequent first
+    evidence: tuple[tuple[str, int], ...]  # (word as written, count), most frequent first
 
     @property
     def evidence_text(self) -> str:
-        """'terrorism ×5, counter-terrorism ×2'"""
+        """'heroin ×2, opium ×1'"""
         return ", ".join(f"{term} ×{count}" for term, count in self.evidence)
 
 
@@ -428,12 +428,17 @@ def _local_time(moment: dt.datetime, zone: dt.tzinfo) -> str:
 
 
 def _entry_topic(hit: TopicHit, label: str) -> EntryTopic:
-    counts: dict[str, int] = {}
+    # The words as the article wrote them ("heroin ×2, opium ×1"), not the taxonomy's term that
+    # they matched ("cocaine"); one word reached by several terms is summed (case ignored). An old
+    # row stored without forms shows its term.
+    counts: dict[str, list] = {}
     for ev in hit.evidence:
         if ev.count <= 0:  # a term that did not fire explains nothing
             continue
-        counts[ev.term] = counts.get(ev.term, 0) + ev.count
-    evidence = tuple(sorted(counts.items(), key=lambda tc: (-tc[1], tc[0])))
+        for word, n in ev.shown:
+            entry = counts.setdefault(word.lower(), [word, 0])
+            entry[1] += n
+    evidence = tuple(sorted(((w, n) for w, n in counts.values()), key=lambda wn: (-wn[1], wn[0])))
     return EntryTopic(hit.topic_id, label, round(hit.score, 2), evidence)
 
 

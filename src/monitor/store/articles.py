@@ -307,7 +307,7 @@ def _save_processed(
                 )
             )
             for t in r.topics:
-                evidence = [{"term": e.term, "count": e.count, "weight": e.weight} for e in t.evidence]
+                evidence = [e.to_json() for e in t.evidence]
                 topic_rows.append(
                     (article_id, t.topic_id, t.label, t.score, json.dumps(evidence), taxonomy_version)
                 )

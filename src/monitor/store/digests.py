@@ -44,9 +44,7 @@ def _attach(conn: Connection, rows: list[tuple]) -> list[StoredArticle]:
             (ids,),
         )
         for aid, tid, label, score, evidence in cur.fetchall():
-            ev = [
-                Evidence(term=e["term"], count=int(e["count"]), weight=float(e["weight"])) for e in evidence
-            ]
+            ev = [Evidence.from_json(e) for e in evidence]
             topics[aid].append(TopicHit(topic_id=tid, label=label, score=float(score), evidence=ev))
         cur.execute(
             """SELECT ae.article_id, e.type, e.name, e.id, ae.count, ae.mentions, ae.title, e.country

@@ -37,6 +37,7 @@ from monitor.store import workbench as wb_store
 from monitor.store.db import Connection, connect
 from monitor.web import feedback, watch, workbench
 from monitor.web.auth import require_role, same_origin, user_name
+from monitor.web.highlight import article_marks
 
 _env = Environment(
     loader=PackageLoader("monitor.web", "templates"),
@@ -44,6 +45,7 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+_env.globals["article_marks"] = article_marks  # the article page's marked title and text
 log = logging.getLogger(__name__)
 
 SEARCH_PAGE_SIZE = 25
