@@ -30,7 +30,8 @@ ranked by score and recency with the evidence for every tag and their entities.
   viewable, and the reason "no articles in the window" is recorded with it, logged, and returned by
   `send` (its XCom `reason`). So the first run after installing mails nothing.
 * Trigger it by hand with a `date` param (YYYY-MM-DD) to rebuild and send any day. **Without a
-  date** a manual run builds the latest complete day that has articles (or yesterday when none has),
+  date** a manual run builds the latest complete day that has articles; when only today has any (a fresh
+  install), a preview of today; else yesterday,
   and says in the `digest_date` task's log which day it chose; when nothing is mailed, the `send`
   task's log and result say why (an empty day, or already sent: then use `force_send`).
 * **Today's date gives a preview**: the day is not over in {settings.timezone}, so the digest (subject
@@ -52,8 +53,9 @@ ranked by score and recency with the evidence for every tag and their entities.
             type=["null", "string"],
             format="date",
             description=(
-                "Digest date (YYYY-MM-DD); empty: the latest complete day with articles (a scheduled "
-                "run: the day before the run); today: a preview, never recorded as sent"
+                "Digest date (YYYY-MM-DD); empty: the latest complete day with articles, else today's "
+                "preview (a scheduled run: the day before the run); today: a preview, never "
+                "recorded as sent"
             ),
         ),
         "force_send": Param(

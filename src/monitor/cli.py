@@ -370,11 +370,16 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
     settings, conn = _db(settings)
     try:
         # As a manual run of the digest DAG: without a date, the latest complete day with articles
-        # (yesterday is empty on a fresh install or after a pause; an imported archive is older).
+        # (yesterday is empty on a fresh install or after a pause; an imported archive is older),
+        # else today's preview when only today has articles.
         day = args.date or pipeline.latest_complete_day(settings, conn)
         models = _models(settings)
         d = pipeline.build_daily_digest(settings, conn, models, day)
-        chosen = "" if args.date else " (no --date: the latest complete day with articles, else yesterday)"
+        chosen = (
+            ""
+            if args.date
+            else " (no --date: the latest complete day with articles, else today's preview, else yesterday)"
+        )
         print(f"digest {day.isoformat()}{chosen}: {d.articles} articles — {d.subject}")
         print(f"  {d.html_path}\n  {d.text_path}")
         if not args.send:
@@ -628,7 +633,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--date",
         type=_date,
-        help="default: the latest complete day with articles (else yesterday), MONITOR_TIMEZONE",
+        help=(
+            "default: the latest complete day with articles, else today (a preview) when only "
+            "today has any, else yesterday; days in MONITOR_TIMEZONE"
+        ),
     )
     s.add_argument("--send", action="store_true")
     s.add_argument("--force", action="store_true", help="with --send: send even if already sent")

@@ -193,14 +193,12 @@ def test_feed_and_inbox_to_mailed_digest_once_per_date(
     assert run.state == "success"
     assert _rows(db, "SELECT status, count(*) FROM articles GROUP BY status") == [("processed", 3)]
 
-    # The first run after installing: a manual run without a date is about the latest complete day
-    # with articles, and none has any yet (they all arrived today), so it is about yesterday: an
-    # empty day, stored but never mailed, and the send task's result says why.
+    # The first run after installing: the scheduled run digests yesterday, an empty day, stored but
+    # never mailed, and the send task's result says why.
     now = datetime.now(UTC)
     today, yesterday = now.date().isoformat(), (now - timedelta(days=1)).date().isoformat()
     digest = dags["monitor_daily_digest"]
-    # (run_conf names the empty date: dag.test() keeps the params of the previous run on the DAG.)
-    assert digest.test(run_conf={"date": None}).state == "success"
+    assert digest.test(run_conf={"date": yesterday}).state == "success"
     assert mailbox.messages == []
     sent = _xcom(airflow_db, "monitor_daily_digest", "send")
     assert (sent["date"], sent["sent"]) == (yesterday, False)
@@ -210,8 +208,10 @@ def test_feed_and_inbox_to_mailed_digest_once_per_date(
         (yesterday, None, "no articles in the window")
     ]
 
-    # Today's date: a preview of the day so far, mailed, marked in the subject, not recorded as sent.
-    assert digest.test(run_conf={"date": today}).state == "success"
+    # A manual run with its defaults (no date): no complete day has articles, today has, so it is a
+    # preview of the day so far, mailed, marked in the subject, not recorded as sent.
+    # (run_conf names the empty date: dag.test() keeps the params of the previous run on the DAG.)
+    assert digest.test(run_conf={"date": None}).state == "success"
     assert len(mailbox.messages) == 1
     msg = mailbox.messages[0]
     assert msg["Subject"].startswith(f"Security digest {today} (preview): 3 articles")

@@ -18,12 +18,13 @@ from monitor.store import sources
 from monitor.store.db import Connection
 from monitor.store.digests import stored_digest
 
-# One screen of summary (header, totals, by-topic and by-country tables: 45 lines) plus about eight
-# lines per story (title, outlets, link, topics with their three strongest terms, countries, blank),
-# two per topic line of the index and per untagged article. Measured on the sample day: 157 lines
-# for 12 stories, 10 topics and 3 untagged articles (the old layout printed 702 lines).
+# One screen of summary (header, totals, by-topic and by-country tables: 45 lines) plus about a dozen
+# lines per story (title, outlets, link, two lines of the lead's first sentences, topics with their
+# three strongest terms, countries, organisations, people, blank), two per topic line of the index
+# and per untagged article. Measured on the sample day: 220 lines for 12 stories, 10 topics and 3
+# untagged articles (the layout without lede and names: 159; the old layout printed 702 lines).
 SUMMARY_LINES = 45
-LINES_PER_STORY = 9
+LINES_PER_STORY = 13
 # The old layout's HTML was 82 KB for these 15 articles; the story layout is about 20 KB.
 SAMPLE_HTML_CHARS = 30_000
 

@@ -105,10 +105,16 @@ def test_without_a_date_the_digest_is_of_the_latest_complete_day_with_articles(
     now = at(DAY, 10)
     # Nothing at all: yesterday.
     assert pipeline.latest_complete_day(settings, db, now=now) == DAY - timedelta(days=1)
-    # Articles three days ago (an imported archive) and today so far: the older day, the latest that
-    # is over and has articles; yesterday is empty, and today is not over.
-    add(db, 2, at(DAY - timedelta(days=3), 12), "archive")
+    # Only today has articles (the samples of a fresh `make up`): today, a preview.
     add(db, 2, at(DAY, 9), "today")
+    with db.cursor() as cur:
+        cur.execute("UPDATE articles SET status = 'processed'")
+    db.commit()
+    assert pipeline.latest_complete_day(settings, db, now=now) == DAY
+    assert pipeline.is_preview(settings, DAY, now=now)
+    # Articles three days ago too (an imported archive): the older day, the latest that is over and
+    # has articles; yesterday is empty, and today is not over.
+    add(db, 2, at(DAY - timedelta(days=3), 12), "archive")
     with db.cursor() as cur:
         cur.execute("UPDATE articles SET status = 'processed'")
     db.commit()

@@ -496,3 +496,33 @@ def test_a_300_article_day_stays_readable() -> None:
     # Each top story once, whatever its size.
     for story in digest.stories:
         assert text.count(f"#{story.number}".ljust(4) + story.title) == 1
+
+
+# --- preview and the story's lede -----------------------------------------------------------------
+
+
+def test_a_preview_says_so_in_both_parts_and_a_full_day_does_not() -> None:
+    articles = [_make(1, NOON, [("terrorism", 0.8)])]
+    until = NOON + dt.timedelta(hours=3, minutes=7)
+    preview = _build(articles, preview_until=until)
+    text, html = render_text(preview), render_html(preview)
+    assert "PREVIEW: the day so far, until 2026-11-26 15:07 UTC" in text
+    assert "<strong>Preview:</strong> the day so far, until 2026-11-26 15:07 UTC" in html
+    full = _build(articles)
+    assert "PREVIEW" not in render_text(full) and "Preview:" not in render_html(full)
+
+
+def test_a_story_shows_its_leads_first_sentences_and_who_it_is_about() -> None:
+    text = (
+        "Border guards seized 300 kg of heroin near the river crossing on Monday. "
+        "The State Border Service said the haul was the largest this year. " * 3
+    )
+    lead = _make(1, NOON, [("organised_crime", 0.9)], title="Record heroin haul", text=text)
+    (story,) = _build([lead]).stories
+    assert story.extract == (
+        "Border guards seized 300 kg of heroin near the river crossing on Monday. "
+        "The State Border Service said the haul was the largest this year."
+    )
+    assert len(story.extract) <= 160
+    rendered = render_text(_build([lead]))
+    assert "    Border guards seized 300 kg of heroin near the river crossing on Monday." in rendered

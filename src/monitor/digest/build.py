@@ -31,6 +31,13 @@ TOP_COUNTRIES = 15
 # A story names its most mentioned countries and its most frequent evidence terms per topic: enough
 # to see what it is about in one line each; the article page has them all.
 STORY_COUNTRIES = 5
+# Who a story is about, beside where: the few most mentioned organisations and people (with their
+# titles) of its articles; more would turn a brief's line into an index.
+STORY_ORGANISATIONS = 4
+STORY_PEOPLE = 3
+# The lead's first sentences, under its title: what happened, in the outlet's words (two lines of
+# the text part; the title is often a headline pun or a label).
+STORY_EXTRACT_CHARS = 140
 EVIDENCE_TERMS = 3
 ELLIPSIS = "…"
 
@@ -86,7 +93,7 @@ class DigestStory:
     """A story of the day, shown once: its lead article, topics, countries, outlets, articles."""
 
     number: int  # 1-based rank in the digest ("#3"); the topic index refers to it
-    title: str  # the lead article's title (no extract: the title is the brief's line, the link the text)
+    title: str  # the lead article's title
     state: str | None  # "new" / "developing" (None: a lone article)
     size: int  # articles in the story, syndicated copies included
     source_count: int  # distinct outlets carrying the story
@@ -96,6 +103,9 @@ class DigestStory:
     articles: tuple[StoryArticle, ...]  # its articles in this window, oldest first (capped)
     more_articles: int = 0  # articles of the window left out of `articles`
     more_countries: int = 0  # countries left out of `countries`
+    extract: str = ""  # the lead's first sentences (at most STORY_EXTRACT_CHARS), title not repeated
+    organisations: tuple[str, ...] = ()  # most mentioned first, at most STORY_ORGANISATIONS
+    people: tuple[Person, ...] = ()  # most mentioned first, with titles, at most STORY_PEOPLE
 
     @property
     def lead(self) -> StoryArticle:
@@ -142,6 +152,8 @@ class Digest:
     spikes: tuple[Spike, ...] = ()  # topics and countries far above their baseline, shown first
     other_total: int | None = None  # untagged articles in the window; `other` may list fewer
     tagged_articles: int = 0  # articles of the window with a (shown) topic
+    # Set when the day is not over: the digest shows the day until then (a preview, never "sent").
+    preview_until: dt.datetime | None = None
 
     @property
     def other_count(self) -> int:
@@ -181,6 +193,7 @@ def build_digest(
     secondary_min_score: float = 4.0,
     spikes: Sequence[Spike] = (),
     counts: WindowCounts | None = None,
+    preview_until: dt.datetime | None = None,
 ) -> Digest:
     """Group the window's tagged articles into stories, rank them, index them by topic.
 
@@ -269,6 +282,7 @@ def build_digest(
         spikes=tuple(spikes),
         other_total=counts.untagged if counts else None,
         tagged_articles=len(shown),
+        preview_until=preview_until.astimezone(zone) if preview_until else None,
     )
 
 
@@ -335,7 +349,8 @@ def _story(
     members = sorted(group, key=lambda a: (a is not lead, a.first_seen.timestamp(), a.id))
     size = max(max(a.story_articles for a in group), len(group))
     outlets = tuple(sorted({_one_line(a.source) for a in group}))
-    countries = _group_entities(e for a in group for e in a.entities).countries
+    entities = _group_entities(e for a in group for e in a.entities)
+    countries = entities.countries
     return DigestStory(
         number=number,
         title=_one_line(lead.title),
@@ -346,6 +361,9 @@ def _story(
         topics=tuple(_short_evidence(_entry_topic(h, labels[h.topic_id])) for h in hits),
         countries=countries[:STORY_COUNTRIES],
         more_countries=max(0, len(countries) - STORY_COUNTRIES),
+        extract=make_extract(lead.text, STORY_EXTRACT_CHARS, title=lead.title),
+        organisations=entities.organisations[:STORY_ORGANISATIONS],
+        people=tuple(Person(p.name, _short_title(p.title)) for p in entities.people[:STORY_PEOPLE]),
         articles=tuple(
             StoryArticle(
                 a.id, _one_line(a.title), _one_line(a.source), _local_time(a.first_seen, zone), a.url
@@ -354,6 +372,20 @@ def _story(
         ),
         more_articles=max(0, len(members) - max_articles),
     )
+
+
+# A person's title in a story's line stops before the body it belongs to, which the story's
+# organisations usually name: "Director General of the Klaipeda State Seaport Authority" -> "Director
+# General". The article page keeps the whole title.
+_TITLE_BODY = re.compile(r"\s(?:at\s(?:the\s)?|(?:of|for)\sthe\s)(?=\S)")
+_SHORT_TITLE_CHARS = 30
+
+
+def _short_title(title: str | None) -> str | None:
+    if not title or len(title) <= _SHORT_TITLE_CHARS:
+        return title
+    match = _TITLE_BODY.search(title)
+    return title[: match.start()] if match and match.start() >= 3 else title
 
 
 def make_extract(text: str, limit: int = 300, *, title: str | None = None) -> str:

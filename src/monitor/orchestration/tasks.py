@@ -275,9 +275,9 @@ def run_moment(context: Any) -> Any:
 
 def digest_day(context: Any) -> str:
     """The digest date of a run: the `date` param if given; for a manual run without one, the latest
-    complete day with articles (or yesterday; see `pipeline.latest_complete_day`); else (a scheduled
-    run, a backfill) the day before the run. Days are local to the time zone of the settings when the
-    task runs."""
+    complete day with articles (else today's preview, else yesterday; see
+    `pipeline.latest_complete_day`); else (a scheduled run, a backfill) the day before the run.
+    Days are local to the time zone of the settings when the task runs."""
     from datetime import timedelta
     from zoneinfo import ZoneInfo
 
@@ -293,8 +293,9 @@ def digest_day(context: Any) -> str:
         with _database(settings) as conn:
             day = pipeline.latest_complete_day(settings, conn, now=moment)
         log.info(
-            "no date given: the digest of %s, the latest complete day with articles in %s (or "
-            "yesterday when none has any); give date=YYYY-MM-DD for another day, today's for a preview",
+            "no date given: the digest of %s, the latest complete day with articles in %s (else "
+            "today's preview when only today has articles, else yesterday); give date=YYYY-MM-DD "
+            "for another day, today's for a preview",
             day.isoformat(),
             settings.timezone,
         )

@@ -39,16 +39,19 @@ def default_digest_date(settings: Settings, now: datetime | None = None) -> date
 
 
 def latest_complete_day(settings: Settings, conn: Connection, now: datetime | None = None) -> date:
-    """The latest day that is over (in the configured time zone) and has articles; yesterday when
-    no complete day has any. What a digest asked for without a date is about: on a fresh install
-    yesterday is empty while older days (a backfill, an imported archive) may not be."""
+    """The day a digest asked for without a date is about: the latest day that is over (in the
+    configured time zone) and has articles; when no complete day has any but today has, today (a
+    preview: mailed when asked, never recorded as sent); else yesterday (empty, so not mailed). On a
+    fresh install yesterday is empty while today holds the first articles, and older days (a
+    backfill, an imported archive) may have some: a manual run with its defaults shows the news."""
     now = now or datetime.now(UTC)
     yesterday = default_digest_date(settings, now)
     _, end = digest_window(yesterday, settings.timezone)
     newest = digest_store.latest_article_before(conn, end)
+    today_has_articles = newest is None and digest_store.latest_article_before(conn, now) is not None
     conn.commit()
     if newest is None:
-        return yesterday
+        return yesterday + timedelta(days=1) if today_has_articles else yesterday
     return newest.astimezone(ZoneInfo(settings.timezone)).date()
 
 
@@ -106,6 +109,7 @@ def build_daily_digest(
         secondary_min_score=settings.digest_secondary_min_score,
         spikes=spikes,
         counts=counts,
+        preview_until=(now or datetime.now(UTC)) if preview else None,
     )
     html, text, subject = render_html(digest), render_text(digest), digest_subject(digest)
     if preview:
