@@ -96,5 +96,18 @@ def test_chart_counts_articles_per_day_from_the_first_day_with_data(
     # One day of data: the total is the day's articles, not the sum of its tags.
     assert [(d, n) for d, topic, n in rows if topic is None] == [(day, report.digest.digest.total_articles)]
     assert sum(n for _, topic, n in rows if topic) > report.digest.digest.total_articles
+    # Counted as the digest shows topics (weak secondaries left out), a topic's line is its
+    # "By topic" article count.
+    shown = daily_article_counts(
+        db,
+        start,
+        end,
+        settings.timezone,
+        secondary_ratio=settings.digest_secondary_ratio,
+        secondary_min_score=settings.digest_secondary_min_score,
+    )
+    digest_counts = {t.topic_id: t.article_count for t in report.digest.digest.by_topic}
+    assert {topic: n for _, topic, n in shown if topic} == digest_counts
+    assert sum(n for _, topic, n in shown if topic) < sum(n for _, topic, n in rows if topic)
     png = digest_chart_png(settings, db, topic_labels(models), day)
     assert png.startswith(b"\x89PNG") and png == digest_chart_png(settings, db, topic_labels(models), day)

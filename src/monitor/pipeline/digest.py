@@ -157,7 +157,14 @@ def digest_chart_png(settings: Settings, conn: Connection, labels: dict[str, str
     first = day - timedelta(days=CHART_DAYS - 1)
     start, _ = digest_window(first, settings.timezone)
     _, end = digest_window(day, settings.timezone)
-    rows = digest_store.daily_article_counts(conn, start, end, settings.timezone)
+    rows = digest_store.daily_article_counts(
+        conn,
+        start,
+        end,
+        settings.timezone,
+        secondary_ratio=settings.digest_secondary_ratio,
+        secondary_min_score=settings.digest_secondary_min_score,
+    )
     totals = {d: n for d, topic, n in rows if topic is None}
     with_data = sorted(d for d, n in totals.items() if n)
     begin = with_data[0] if with_data else day

@@ -452,20 +452,41 @@ def stored_digest(conn: Connection, digest_date: date, fmt: Literal["html", "tex
 
 
 def daily_article_counts(
-    conn: Connection, start: datetime, end: datetime, timezone: str
+    conn: Connection,
+    start: datetime,
+    end: datetime,
+    timezone: str,
+    *,
+    secondary_ratio: float = 0.0,
+    secondary_min_score: float = 0.0,
 ) -> list[tuple[date, str | None, int]]:
     """Articles per local day of [start, end) in `timezone`: (day, None, articles) and, per topic,
     (day, topic_id, articles with that topic). The same articles as the digest counts (processed, not
-    a near copy); for the digest chart, which shows articles per day rather than stacked tag counts."""
-    args = {"start": start, "end": end, "tz": timezone}
+    a near copy); for the digest chart, which shows articles per day rather than stacked tag counts.
+
+    A topic counts where the digest shows it: an article's primary (strongest) tag, and a secondary
+    one only at `secondary_ratio` × the primary's score and `secondary_min_score` or more (the
+    digest's threshold), so a chart line and the digest's "By topic" table agree."""
+    args = {
+        "start": start,
+        "end": end,
+        "tz": timezone,
+        "ratio": secondary_ratio,
+        "min_score": secondary_min_score,
+    }
     with conn.cursor() as cur:
         cur.execute(
             f"""{_WINDOW_IDS},
-                d AS (SELECT id, (first_seen_at AT TIME ZONE %(tz)s)::date AS day FROM w)
+                d AS (SELECT id, (first_seen_at AT TIME ZONE %(tz)s)::date AS day FROM w),
+                t AS (SELECT t.article_id, t.topic_id, t.score,
+                             max(t.score) OVER (PARTITION BY t.article_id) AS top
+                        FROM article_topics t WHERE t.article_id IN (SELECT id FROM d))
                 SELECT day, NULL, count(*) FROM d GROUP BY day
                 UNION ALL
                 SELECT d.day, t.topic_id, count(DISTINCT d.id) FROM d
-                  JOIN article_topics t ON t.article_id = d.id GROUP BY d.day, t.topic_id
+                  JOIN t ON t.article_id = d.id
+                 WHERE t.score = t.top OR t.score >= greatest(t.top * %(ratio)s, %(min_score)s)
+                 GROUP BY d.day, t.topic_id
                 ORDER BY 1, 2 NULLS FIRST""",
             args,
         )
