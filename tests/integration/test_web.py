@@ -523,3 +523,27 @@ def test_the_digests_list_shows_the_count_as_mailed_after_a_rebuild(
     assert pipeline.build_daily_digest(settings, db, models, day).articles == 2  # rebuilt after sending
     row = _client(wb_app, settings).get("/digests").text.split(f">{day.isoformat()}</a>")[1].split("</tr>")[0]
     assert '<td>1 <span class="muted">as mailed (2 rebuilt' in row, row
+
+
+def test_a_page_shows_its_forms_only_to_roles_that_may_send_them(
+    wb_app, settings: Settings, samples: dict[str, int], db: Connection
+) -> None:  # type: ignore[no-untyped-def]
+    """A viewer reads the corrections, feeds and watch-lists but gets no form it would be refused;
+    an analyst (user) corrects and keeps watch-lists but does not edit feeds; an operator edits feeds."""
+    with db.cursor() as cur:
+        cur.execute("SELECT min(id) FROM articles WHERE status = 'processed'")
+        (article,) = cur.fetchone()
+    db.commit()
+    pages = {"article": f"/articles/{article}", "feeds": "/feeds", "watchlists": "/watchlists"}
+    seen = {}
+    for role in ("viewer", "user", "op"):
+        client = _client(wb_app, settings, role)
+        seen[role] = {name: client.get(path).text for name, path in pages.items()}
+    viewer, user, op = seen["viewer"], seen["user"], seen["op"]
+    for name, page in viewer.items():
+        assert 'method="post"' not in page, name
+        assert 'class="muted read-only"' in page, name
+    assert 'value="topic_reject"' in user["article"] and "read-only" not in user["article"]
+    assert 'id="add-watchlist"' in user["watchlists"]
+    assert 'id="add-feed"' not in user["feeds"] and "operators (role op or admin)" in user["feeds"]
+    assert 'id="add-feed"' in op["feeds"] and 'value="remove"' in op["feeds"]

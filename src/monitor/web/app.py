@@ -36,7 +36,7 @@ from monitor.store import sources as source_store
 from monitor.store import workbench as wb_store
 from monitor.store.db import Connection, connect
 from monitor.web import feedback, watch, workbench
-from monitor.web.auth import require_role, same_origin, user_name
+from monitor.web.auth import get_user, holds, require_role, same_origin, user_name
 from monitor.web.highlight import article_marks
 
 _env = Environment(
@@ -184,7 +184,9 @@ def create_app(
         table = workbench.trends(conf, conn, days, today, now)
         return _page("trends.html.j2", t=table, days=days, choices=TREND_DAYS, settings=conf)
 
-    def feeds_page(conn: Connection, request: Request, status_code: int = 200, **extra: Any) -> HTMLResponse:
+    def feeds_page(
+        conn: Connection, request: Request, status_code: int = 200, can_edit: bool = True, **extra: Any
+    ) -> HTMLResponse:
         conf = get_settings()
         now = datetime.now(UTC)
         rows = wb_store.feed_health(conn, now)
@@ -200,14 +202,16 @@ def create_app(
             "form": {},
             "error": None,
             "done": None,
+            "can_edit": can_edit,
+            "editors": FEED_EDITORS,
         }
         context["done"] = request.query_params.get("done")
         context.update(extra)
         return _page("feeds.html.j2", status_code=status_code, **context)
 
     @app.get("/feeds", response_class=HTMLResponse)
-    def feeds(request: Request, conn: Db) -> HTMLResponse:
-        return feeds_page(conn, request)
+    def feeds(request: Request, conn: Db, who: Annotated[Any, Depends(get_user)]) -> HTMLResponse:
+        return feeds_page(conn, request, can_edit=holds(who, FEED_EDITORS))
 
     @app.post("/feeds", response_model=None, dependencies=[Depends(same_origin)])
     def change_feeds(
@@ -264,12 +268,18 @@ def create_app(
         return feeds_page(conn, request, 400, error=f"action {action!r}: add, pause, resume or remove")
 
     @app.get("/articles/{article_id}", response_class=HTMLResponse)
-    def article(article_id: int, conn: Db) -> HTMLResponse:
+    def article(article_id: int, conn: Db, who: Annotated[Any, Depends(get_user)]) -> HTMLResponse:
         found = digest_store.article_page(conn, article_id)
         if found is None:
             raise HTTPException(status_code=404, detail=f"no processed article {article_id}")
         record, body_html = found
-        page = _env.get_template("article.html.j2").render(a=record, body_html=body_html, root="../")
+        page = _env.get_template("article.html.j2").render(
+            a=record,
+            body_html=body_html,
+            root="../",
+            can_correct=holds(who, feedback.CORRECTING_ROLES),
+            correcting_roles=feedback.CORRECTING_ROLES,
+        )
         # Text from strangers is on this page: no script, frame or remote fetch may run, whatever the
         # sanitiser missed (inline styles only, for the page's own CSS).
         return HTMLResponse(page, headers={"Content-Security-Policy": _ARTICLE_CSP})

@@ -34,6 +34,12 @@ def user_name(user: Any) -> str:
     return str(get_name() if callable(get_name) else user)
 
 
+def holds(user: Any, roles: tuple[str, ...]) -> bool:
+    """Whether `user` holds one of `roles`: a page shows its forms only to those who may send them
+    (the handler checks again with `require_role`)."""
+    return bool(user_roles(user) & {r.lower() for r in roles})
+
+
 def require_role(*roles: str) -> Callable[..., Any]:
     """A FastAPI dependency that gives the logged-in user when they hold one of `roles`, and refuses
     with 403 and a message naming the roles otherwise (no user at all: Airflow's 401 first)."""

@@ -18,7 +18,7 @@ from jinja2 import Environment
 from monitor.errors import InputError
 from monitor.store import watchlists as store
 from monitor.store.db import Connection
-from monitor.web.auth import require_role, same_origin, user_name
+from monitor.web.auth import get_user, holds, require_role, same_origin, user_name
 from monitor.web.feedback import CORRECTING_ROLES
 
 HITS_SHOWN = 20
@@ -29,17 +29,29 @@ def create_router(database: Callable[[], Iterator[Connection]], env: Environment
     Db = Annotated[Connection, Depends(database)]  # a type alias, named like one
     Editor = Annotated[Any, Depends(require_role(*CORRECTING_ROLES))]
 
-    def page(conn: Connection, error: str | None = None, form: dict[str, str] | None = None) -> str:
+    def page(
+        conn: Connection,
+        error: str | None = None,
+        form: dict[str, str] | None = None,
+        can_edit: bool = True,
+    ) -> str:
         watches = store.list_all(conn)
         counts = store.hit_counts(conn)
         hits = {w.id: store.recent_hits(conn, w.id, HITS_SHOWN) for w in watches}
         return env.get_template("watchlists.html.j2").render(
-            watches=watches, counts=counts, hits=hits, error=error, form=form or {}, root=""
+            watches=watches,
+            counts=counts,
+            hits=hits,
+            error=error,
+            form=form or {},
+            root="",
+            can_edit=can_edit,
+            editors=CORRECTING_ROLES,
         )
 
     @router.get("/watchlists", response_class=HTMLResponse)
-    def watchlists(conn: Db) -> str:
-        return page(conn)
+    def watchlists(conn: Db, who: Annotated[Any, Depends(get_user)]) -> str:
+        return page(conn, can_edit=holds(who, CORRECTING_ROLES))
 
     @router.post("/watchlists", dependencies=[Depends(same_origin)])
     def add(
