@@ -28,12 +28,6 @@ if TYPE_CHECKING:
 # without scaling; 100 dpi makes inches-to-pixels trivial (6.0 in = 600 px).
 WIDTH_PX = 600
 DPI = 100
-# Per-bar height and fixed chrome (title, margins) of the topic chart, in inches: readable at 12 px
-# labels without the chart growing taller than a screen for a 12-topic taxonomy.
-BAR_ROW_IN = 0.34
-CHROME_IN = 0.75
-# Labels longer than this squeeze the bars into a sliver; the full label is in the table beside.
-MAX_LABEL_CHARS = 38
 
 # The digest's palette (templates/digest.html.j2): navy headings, grey text.
 NAVY = "#1e3a5f"
@@ -71,90 +65,6 @@ _RC: dict[RcKeyType, Any] = {
     "figure.dpi": DPI,
     "savefig.dpi": DPI,
 }
-
-
-def topic_volume_png(counts: Sequence[tuple[str, int]], title: str) -> bytes:
-    """A horizontal bar chart of article volume by topic, 600 px wide, as PNG bytes.
-
-    Bars are drawn top to bottom in the order given (the digest passes taxonomy order, matching the
-    "By topic" table beside the chart); each bar carries its count, so there is no x axis to read.
-    Empty `counts` gives a small image saying "No articles".
-    """
-    for label, count in counts:
-        if count < 0:
-            raise ValueError(f"topic {label!r}: count must not be negative, got {count}")
-    if not counts:
-        return _message_png(title, "No articles")
-
-    with _style():
-        fig = _figure(CHROME_IN + BAR_ROW_IN * len(counts))
-        ax = fig.add_subplot()
-        labels = [_short(label) for label, _ in counts]
-        values = [count for _, count in counts]
-        positions = range(len(values))
-        bars = ax.barh(positions, values, height=0.68, color=NAVY, zorder=2)
-        ax.set_yticks(positions, labels)
-        ax.invert_yaxis()  # first item on top, as in the table
-        ax.bar_label(bars, labels=[str(v) for v in values], padding=4, fontsize=10, color=TEXT)
-        # Headroom for the count label at the end of the longest bar (10% of the axis is ~45 px).
-        ax.set_xlim(0, max(max(values), 1) * 1.1)
-        ax.xaxis.set_visible(False)  # the counts are on the bars; an x scale would only repeat them
-        _clean_axes(ax, keep_left=True)
-        ax.tick_params(axis="y", length=0, pad=6, labelsize=10)
-        _title(fig, title)
-        return _png(fig)
-
-
-def daily_volume_png(days: Sequence[dt.date], series: Mapping[str, Sequence[int]], title: str) -> bytes:
-    """Stacked daily bars of article volume per topic (e.g. the last 14 days), 600 px wide, as PNG.
-
-    `series` maps a topic label to one count per day in `days`; its order is the stacking order
-    (bottom first) and the legend order. Stacked bars rather than lines: the total per day stays
-    readable, and a topic with a few articles does not vanish under a crossing line.
-    No days, no series, or only zeros give a small image saying "No articles".
-    """
-    for label, values in series.items():
-        if len(values) != len(days):
-            raise ValueError(f"series {label!r} has {len(values)} values for {len(days)} days")
-        if any(v < 0 for v in values):
-            raise ValueError(f"series {label!r}: counts must not be negative")
-    if not days or not series or not any(any(values) for values in series.values()):
-        return _message_png(title, "No articles")
-
-    from matplotlib.ticker import MaxNLocator
-
-    with _style():
-        # Legend below the plot in two columns: two labels of MAX_LABEL_CHARS fit in 600 px, three do not.
-        legend_rows = math.ceil(len(series) / 2)
-        fig = _figure(3.2 + 0.2 * legend_rows)
-        ax = fig.add_subplot()
-        positions = list(range(len(days)))
-        bottom = [0] * len(days)
-        for i, (label, values) in enumerate(series.items()):
-            colour = SERIES_COLOURS[i % len(SERIES_COLOURS)]
-            ax.bar(positions, values, bottom=bottom, width=0.75, color=colour, label=_short(label), zorder=2)
-            bottom = [b + v for b, v in zip(bottom, values, strict=True)]
-        # A "20 Feb" label is ~40 px; 600 px holds about 8 of them with air: label every n-th day.
-        step = max(1, math.ceil(len(days) / 8))
-        ax.set_xticks(positions[::step], [f"{d.day} {d:%b}" for d in days[::step]])
-        ax.set_xlim(-0.6, len(days) - 0.4)
-        ax.set_ylim(0, max(bottom) * 1.08)
-        ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # article counts are whole numbers
-        ax.grid(axis="y", color=GRID, linewidth=0.8, zorder=0)
-        _clean_axes(ax, keep_left=False)
-        ax.tick_params(axis="both", length=0, labelsize=9)
-        ax.tick_params(axis="y", colors=MUTED)
-        # A figure legend "outside" is part of constrained layout, so it is never cut off.
-        fig.legend(
-            loc="outside lower center",
-            ncols=2,
-            frameon=False,
-            fontsize=9,
-            handlelength=1.0,
-            columnspacing=1.2,
-        )
-        _title(fig, title)
-        return _png(fig)
 
 
 @contextmanager
@@ -213,13 +123,6 @@ def _png(fig: Figure) -> bytes:
     # the bytes then depend only on the input, the figure and the pinned matplotlib/Pillow.
     fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None}, facecolor="white")
     return buffer.getvalue()
-
-
-def _short(label: str) -> str:
-    label = " ".join(label.split())  # a newline in a label would make a two-line tick
-    if len(label) <= MAX_LABEL_CHARS:
-        return label
-    return label[: MAX_LABEL_CHARS - 1].rstrip() + "…"
 
 
 def articles_per_day_png(

@@ -8,7 +8,6 @@ from email.message import EmailMessage
 
 from monitor.analyze import Models
 from monitor.digest.build import digest_window
-from monitor.digest.chart import daily_volume_png
 from monitor.digest.trends import Spike, baseline, counts_of_window, find_spikes
 from monitor.models import WindowCounts
 from monitor.settings import Settings
@@ -115,16 +114,3 @@ def send_spike_alerts(
     trend_store.mark_alerts_sent(conn, [i for i, _ in pending])
     conn.commit()
     return len(pending)
-
-
-def topic_history_png(settings: Settings, conn: Connection, labels: dict[str, str], day: date) -> bytes:
-    """Stacked bars of articles per topic for the CHART_DAYS days up to `day` (stored daily counts)."""
-    days = [day - timedelta(days=back) for back in range(CHART_DAYS - 1, -1, -1)]
-    per_day = [
-        {key: n for kind, key, _label, n in _stored_or_counted(settings, conn, d, labels) if kind == "topic"}
-        for d in days
-    ]
-    order = [t for t in labels if any(t in counts for counts in per_day)]  # taxonomy order
-    series = {labels[t]: [counts.get(t, 0) for counts in per_day] for t in order}
-    title = f"Articles per day by topic, {days[0].isoformat()} to {day.isoformat()}"
-    return daily_volume_png(days, series, title)

@@ -115,7 +115,8 @@ def record_matches(conn: Connection, watch: Watchlist, until: datetime) -> int:
     LOOK_BACK, never before starts_at) until `until` that contain the search words or any of the
     entities; move checked_until to `until`. Returns how many new hits (an article is a hit once,
     however often it is seen or reprocessed). One transaction: a crash records nothing."""
-    conditions, params = [], []
+    conditions: list[str] = []
+    params: list[str | list[str]] = []  # a tsquery text, then an array of entity ids
     if watch.query:
         conditions.append("a.search @@ CAST(%s AS tsquery)")
         params.append(word_forms_query(conn, watch.query))
