@@ -526,3 +526,21 @@ def test_a_story_shows_its_leads_first_sentences_and_who_it_is_about() -> None:
     assert len(story.extract) <= 160
     rendered = render_text(_build([lead]))
     assert "    Border guards seized 300 kg of heroin near the river crossing on Monday." in rendered
+
+
+def test_evidence_forms_differing_only_in_case_hyphens_or_spaces_are_one_word() -> None:
+    from monitor.models import Evidence, TopicHit
+
+    hit = TopicHit(
+        "terrorism",
+        "Terrorism",
+        30.0,
+        [
+            Evidence("counter-terror*", 3, 2.0, forms=(("Counter-Terrorism", 2), ("Counter Terrorism", 1))),
+            Evidence("terrorist", 2, 2.0, forms=(("terrorist", 2),)),
+        ],
+    )
+    from monitor.digest.build import _entry_topic
+
+    topic = _entry_topic(hit, "Terrorism")
+    assert topic.evidence == (("Counter-Terrorism", 3), ("terrorist", 2))

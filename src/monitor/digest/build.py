@@ -459,16 +459,25 @@ def _local_time(moment: dt.datetime, zone: dt.tzinfo) -> str:
     return moment.astimezone(zone).strftime("%H:%M")
 
 
+_FORM_JOINERS = re.compile(r"[\s\-‐‑–]+")
+
+
+def _form_key(word: str) -> str:
+    return _FORM_JOINERS.sub(" ", word.casefold()).strip()
+
+
 def _entry_topic(hit: TopicHit, label: str) -> EntryTopic:
     # The words as the article wrote them ("heroin ×2, opium ×1"), not the taxonomy's term that
-    # they matched ("cocaine"); one word reached by several terms is summed (case ignored). An old
-    # row stored without forms shows its term.
+    # they matched ("cocaine"); one word reached by several terms is summed, and forms that differ
+    # only in case, hyphens or spacing are one ("Counter-Terrorism ×2, counter terrorism ×1" would
+    # spend two of the three evidence places on one word). An old row stored without forms shows
+    # its term.
     counts: dict[str, list] = {}
     for ev in hit.evidence:
         if ev.count <= 0:  # a term that did not fire explains nothing
             continue
         for word, n in ev.shown:
-            entry = counts.setdefault(word.lower(), [word, 0])
+            entry = counts.setdefault(_form_key(word), [word, 0])
             entry[1] += n
     evidence = tuple(sorted(((w, n) for w, n in counts.values()), key=lambda wn: (-wn[1], wn[0])))
     return EntryTopic(hit.topic_id, label, round(hit.score, 2), evidence)
