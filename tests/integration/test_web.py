@@ -547,3 +547,31 @@ def test_a_page_shows_its_forms_only_to_roles_that_may_send_them(
     assert 'id="add-watchlist"' in user["watchlists"]
     assert 'id="add-feed"' not in user["feeds"] and "operators (role op or admin)" in user["feeds"]
     assert 'id="add-feed"' in op["feeds"] and 'value="remove"' in op["feeds"]
+
+
+def test_the_article_page_groups_entities_by_type_and_puts_the_text_before_the_corrections(
+    wb_app, settings: Settings, samples: dict[str, int], db: Connection
+) -> None:  # type: ignore[no-untyped-def]
+    with db.cursor() as cur:
+        cur.execute(
+            """SELECT a.id, array_agg(DISTINCT e.type ORDER BY e.type)
+                 FROM articles a JOIN article_entities ae ON ae.article_id = a.id
+                 JOIN entities e ON e.id = ae.entity_id
+                WHERE a.status = 'processed' GROUP BY a.id ORDER BY count(DISTINCT e.type) DESC, a.id
+                LIMIT 1"""
+        )
+        article, types = cur.fetchone()
+        cur.execute("SELECT clean_text FROM articles WHERE id = %s", (article,))
+        (text,) = cur.fetchone()
+    db.commit()
+    page = _client(wb_app, settings, "user").get(f"/articles/{article}").text
+    headings = {
+        "country": "Countries",
+        "place": "Places",
+        "organisation": "Organisations",
+        "person": "People",
+    }
+    for kind, heading in headings.items():
+        assert (f"<tr><th>{heading}</th>" in page) == (kind in types), heading
+    assert 0 < page.index("<article>") < page.index("<h2>Corrections</h2>")
+    assert text.split()[0] in page[page.index("<article>") : page.index("<h2>Corrections</h2>")]
