@@ -71,14 +71,34 @@ def main() -> int:
             low = text.lower()
             states = {s: low.count(s) for s in ("success", "failed", "running", "queued") if s in low}
             print(f"{dag}: runs page states {states}")
-        # The monitor's own pages (plugin), behind the same login.
-        for page in ("digests", "search?q=terrorism"):
+        # The monitor's own pages (plugin), behind the same login: every page of the navigation.
+        pages = ["digests", "search?q=terrorism", "stories", "trends", "feeds", "quality", "watchlists"]
+        for page in pages:
             driver.get(f"{args.url}/security-monitor/{page}")
             time.sleep(2)
             name = page.split("?")[0]
             driver.save_screenshot(str(args.out / f"monitor-{name}.png"))
             lines = driver.find_element(By.TAG_NAME, "body").text.splitlines()
             print(f"/security-monitor/{page}: " + " | ".join(lines[:6]))
+        # The newest digest's page (chart inlined, titles linking to the article pages) and the
+        # first story's page.
+        for listing, link, name in (
+            ("digests", "a[href^='digests/']", "digest"),
+            ("stories", "a[href^='stories/']", "story"),
+        ):
+            driver.get(f"{args.url}/security-monitor/{listing}")
+            time.sleep(1)
+            found = driver.find_elements(By.CSS_SELECTOR, link)
+            if not found:
+                print(f"/security-monitor/{listing}: no {name} to open")
+                continue
+            found[0].click()
+            time.sleep(2)
+            driver.set_window_size(1400, 3000)
+            driver.save_screenshot(str(args.out / f"monitor-{name}.png"))
+            driver.set_window_size(1400, 900)
+            lines = driver.find_element(By.TAG_NAME, "body").text.splitlines()
+            print(f"{driver.current_url.split(args.url)[-1]}: " + " | ".join(lines[:6]))
         # The first search result opens the article page (sanitised text, topics with evidence).
         driver.get(f"{args.url}/security-monitor/search?q=terrorism")
         links = driver.find_elements(By.CSS_SELECTOR, 'a[href^="articles/"]')
