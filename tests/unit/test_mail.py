@@ -19,7 +19,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword
 
 from monitor.digest.build import Digest, build_digest
-from monitor.digest.chart import topic_volume_png
+from monitor.digest.chart import articles_per_day_png
 from monitor.digest.mail import (
     CHART_CID,
     MailError,
@@ -121,8 +121,11 @@ def _digest() -> Digest:
 
 
 def _chart(digest: Digest) -> bytes:
-    return topic_volume_png(
-        [(t.label, t.article_count) for t in digest.by_topic], f"Articles by topic, {DAY}"
+    return articles_per_day_png(
+        [digest.date],
+        [digest.total_articles],
+        {t.label: [t.article_count] for t in digest.by_topic[:3]},
+        f"Articles per day, {DAY}",
     )
 
 
