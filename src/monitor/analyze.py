@@ -151,9 +151,17 @@ def topics_json(topics: Sequence[TopicHit]) -> list[dict[str, Any]]:
 
 
 def entities_json(entities: Sequence[Entity], *, counts: bool = False) -> list[dict[str, Any]]:
-    if counts:
-        return [{"type": e.type, "name": e.name, "id": e.id, "count": e.count} for e in entities]
-    return [{"type": e.type, "name": e.name, "id": e.id} for e in entities]
+    """Entities as `monitor classify` and `monitor export` print them; a person's title (their role
+    in this article) when one was found."""
+    out = []
+    for e in entities:
+        row: dict[str, Any] = {"type": e.type, "name": e.name, "id": e.id}
+        if counts:
+            row["count"] = e.count
+        if e.title:
+            row["title"] = e.title
+        out.append(row)
+    return out
 
 
 def analysis_json(item_id: Any, found: Analysis) -> dict[str, Any]:

@@ -105,6 +105,8 @@ def cmd_classify(args: argparse.Namespace, settings: Settings) -> int:
     from monitor.pipeline.workers import fork_pool, freeze_models
 
     models = _models(settings)
+    if args.file != "-" and Path(args.file).suffix.lower() in _ARTICLE_FILES:
+        return _classify_article_file(Path(args.file), settings, models)
     freeze_models(models)
     ok = bad = 0
     lines = ((n, line) for n, line in _jsonl_in(args.file) if line.strip())
@@ -128,6 +130,28 @@ def cmd_classify(args: argparse.Namespace, settings: Settings) -> int:
         if pool is not None:
             pool.shutdown()
     return 0 if ok or not bad else 1
+
+
+# A file as the inbox takes it (title line and paragraphs, Markdown, a saved web page) is one article:
+# `monitor classify report.txt` shows what the pipeline would make of a file dropped in the inbox.
+_ARTICLE_FILES = (".txt", ".md", ".html", ".htm")
+
+
+def _classify_article_file(path: Path, settings: Settings, models: Any) -> int:
+    from monitor.analyze import analysis_json, analyze
+    from monitor.ingest.files import parse_inbox_file
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(str(path), f"cannot read: {exc.strerror or exc}") from exc
+    parsed = parse_inbox_file(path.name, data, settings.inbox_max_bytes)
+    for problem in parsed.problems:
+        print(problem, file=sys.stderr)
+    for item in parsed.items:
+        found = analyze(item.title, item.raw, item.raw_format, models)
+        sys.stdout.write(_dump(analysis_json(path.name, found)) + "\n")
+    return 0
 
 
 def cmd_cluster(args: argparse.Namespace, settings: Settings) -> int:
@@ -579,7 +603,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser(
-        "classify", help="JSON lines {id,title?,text|html} → topics and entities (offline, as the pipeline)"
+        "classify",
+        help=(
+            "JSON lines {id,title?,text|html}, or one .txt/.md/.html article as the inbox takes it → "
+            "topics and entities (offline, as the pipeline)"
+        ),
     )
     s.add_argument("file", nargs="?", default="-")
     s.set_defaults(func=cmd_classify)

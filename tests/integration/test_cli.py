@@ -172,6 +172,28 @@ def test_classify_is_offline_and_reports_bad_lines(capsys: pytest.CaptureFixture
     assert "line 2" in err and "line 3" in err
 
 
+def test_classify_takes_an_inbox_file_as_one_article(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch
+) -> None:
+    """`monitor classify report.txt` reads the file as the inbox does (title line, paragraphs), not
+    as JSON lines, and prints people with the titles found beside them."""
+    monkeypatch.setenv("MONITOR_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
+    report = tmp_path / "bishkek_workshop.txt"
+    report.write_bytes((GOLDEN / "bishkek_workshop.txt").read_bytes())
+    code, out, err = run(["classify", str(report)], capsys)
+    assert code == 0, err
+    (result,) = [json.loads(line) for line in out.splitlines()]
+    assert result["id"] == "bishkek_workshop.txt"
+    assert {"terrorism", "international_security_cooperation"} <= {t["id"] for t in result["topics"]}
+    people = [e for e in result["entities"] if e["type"] == "person"]
+    assert people and any(e.get("title") for e in people)
+    # An empty file is the inbox's clear error, naming the file.
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    code, out, err = run(["classify", str(empty)], capsys)
+    assert code != 0 and out == "" and "empty.txt" in err and "empty file" in err
+
+
 def test_parse_feed_and_extract_commands(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     feed = tmp_path / "feed.xml"
     feed.write_bytes(FEED)
