@@ -1,7 +1,8 @@
 """An analyst corrects an article in headless Chromium, through a real `airflow api-server`: logged in
 to Airflow (role admin), they reject a topic on the article page, and the page they come back to shows
-it rejected; they save a watch-list and see its alert when matching news is processed. The server is
-the one `test_airflow_ui.py` starts (its fixture, imported)."""
+it rejected, and the next digest page does not give the article that topic; they save a
+watch-list and see its alert when matching news is processed. The server is the one
+`test_airflow_ui.py` starts (its fixture, imported)."""
 
 from __future__ import annotations
 
@@ -25,11 +26,24 @@ from monitor.store.db import Connection
 pytestmark = pytest.mark.slow
 
 
+def _digest_topics_of(browser: WebDriver, base: str, article_id: int) -> str:
+    """The 'Topics:' line of the article's block on today's digest page ('' when it has none)."""
+    today = datetime.now(UTC).date().isoformat()
+    browser.get(f"{base}/security-monitor/digests/{today}")
+    link = WebDriverWait(browser, 30).until(
+        ec.presence_of_element_located((By.CSS_SELECTOR, f"a[href='../articles/{article_id}']"))
+    )
+    block = link.find_element(By.XPATH, "./ancestor::td[1]").text
+    return next((line for line in block.splitlines() if line.startswith("Topics:")), "")
+
+
 def test_an_analyst_rejects_a_topic_on_the_article_page(
     browser: WebDriver,
     airflow_ui: str,  # noqa: F811 - the fixture imported above
     hostile_article: int,
     db: Connection,
+    settings: Settings,
+    models: Models,
 ) -> None:
     wait = WebDriverWait(browser, 60)
     browser.delete_all_cookies()
@@ -41,6 +55,9 @@ def test_an_analyst_rejects_a_topic_on_the_article_page(
     wait.until(lambda d: "/auth/login" not in d.current_url)
 
     page = f"{airflow_ui}/security-monitor/articles/{hostile_article}"
+    browser.get(page)
+    before = _digest_topics_of(browser, airflow_ui, hostile_article)
+    assert before.startswith("Topics: ")
     browser.get(page)
     row = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#feedback tr[id^='topic-']")))
     topic_id = row.get_attribute("id").removeprefix("topic-")
@@ -63,6 +80,10 @@ def test_an_analyst_rejects_a_topic_on_the_article_page(
         assert cur.fetchone() is None
     db.commit()
     assert_nothing_ran_or_left(browser, airflow_ui)
+    # The next digest no longer gives the article that topic (it showed it before the correction).
+    assert f"{label} " in before
+    pipeline.build_daily_digest(settings, db, models, datetime.now(UTC).date())
+    assert f"{label} " not in _digest_topics_of(browser, airflow_ui, hostile_article)
 
 
 def test_an_analyst_saves_a_watchlist_and_sees_its_alert(
