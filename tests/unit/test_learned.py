@@ -137,3 +137,22 @@ def test_split_title_takes_a_title_case_headline_only() -> None:
     prose = {"text": "more than a week after the attack the police said nothing. later they spoke."}
     assert split_title(prose)[0] == ""
     assert split_title({"title": "T", "text": "body"}) == ("T", "body")
+
+
+def test_leave_one_source_out_classifies_each_source_with_a_model_that_never_saw_it() -> None:
+    pytest.importorskip("sklearn")
+    from monitor.evaluation.security import leave_one_source_out
+
+    rules = load_classifier(learned=False)
+    rows: list[dict[str, object]] = []
+    for n, case in enumerate(_fixtures() * 4):
+        source = "bbc" if not case["security"] else ("wire" if n % 2 else "crime")
+        rows.append({**case, "id": f"{case['id']}-{n}", "source": source})
+    scored = [rules.score(str(r["title"]), str(r["text"]), "en") for r in rows]
+    result = leave_one_source_out(rows, scored)
+    assert set(result.folds) == {"bbc", "crime", "wire"}
+    assert "within BBC" in result.folds["bbc"][2]
+    # Every row got a prediction from its fold, and the pooled scores count every judged row.
+    r = result.pooled_learned.relevance
+    assert r.tp + r.fp + r.fn + r.tn == len(rows)
+    assert len(result.learned_fired) == len(rows)
