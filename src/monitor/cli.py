@@ -594,6 +594,31 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     )
 
 
+def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
+    """Trains the learned layer on the security dev set (deterministic) and writes the model file."""
+    from monitor.analyze import Models
+    from monitor.classify import learned
+    from monitor.classify.rules import load_classifier
+    from monitor.evaluation.security import DEV_FILE, train_model
+
+    data = Path(args.data)
+    if not (data / DEV_FILE).is_file():
+        raise InputError(f"no {DEV_FILE} under {data}")
+    base = _models(settings)
+    # The rules alone are the model's input: a model never learns from its own earlier decisions.
+    rules_only = Models(load_classifier(learned=False), base.extractor, base.languages)
+    model = train_model(data, rules_only)
+    default = Path(__file__).parent / "classify" / Path(*learned.MODEL_RESOURCE)
+    out = Path(args.output) if args.output else default
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(learned.model_json(model), encoding="utf-8")
+    print(
+        f"wrote {out}: {len(model.relevance.words)} word and {len(model.relevance.rules)} rule weights, "
+        f"data SHA-256 {model.meta['data_sha256'][:12]}…, file SHA-256 {model.file_hash[:12]}…"
+    )
+    return 0
+
+
 # ------------------------------------------------------------------------------------------- parser
 
 
@@ -714,6 +739,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--raise-floors", action="store_true", help="with --floors: raise floors to the current figures"
     )
     s.set_defaults(func=cmd_eval)
+
+    s = sub.add_parser(
+        "train", help="train the learned relevance layer on the dev set (needs the train extra)"
+    )
+    s.add_argument("--data", default="../shared/data", help="evaluation data folder (default ../shared/data)")
+    s.add_argument("--output", metavar="FILE", help="model file (default: the packaged one)")
+    s.set_defaults(func=cmd_train)
     return p
 
 

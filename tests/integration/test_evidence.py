@@ -18,7 +18,7 @@ from monitor.settings import Settings
 from monitor.store.db import Connection
 from monitor.web.app import create_app
 
-# Written for this test: variants of one taxonomy term ("cocaine"), a multi-word variant of "ISIS",
+# Written for this test: variants of one taxonomy term ("hard drugs"), a multi-word variant of "ISIS",
 # a title occurrence, and markup-like text that must stay text.
 ARTICLE = {
     "title": "Heroin seized as Islamic State smugglers caught",
@@ -61,7 +61,7 @@ def test_stored_evidence_has_the_words_and_their_positions(
             (article_id,),
         )
         ((evidence, clean_text, title),) = cur.fetchall()
-    drugs = next(e for e in evidence if e["term"] == "cocaine")
+    drugs = next(e for e in evidence if e["term"] == "hard drugs")
     assert drugs["forms"] == [["heroin", 3], ["opium", 1]]
     for zone, start, end in drugs["spans"]:
         assert (title if zone == "title" else clean_text)[start:end].lower() in ("heroin", "opium")
@@ -77,7 +77,7 @@ def test_article_page_marks_the_words_of_the_text(
     html = page.text
     # The topic table: the words as written, the taxonomy term only where it is none of them.
     assert "heroin ×3, opium ×1" in html
-    assert "(matched: cocaine)" in html
+    assert "(matched: hard drugs)" in html
     assert "Islamic State ×" in html and "(matched: ISIS)" in html
     assert "cocaine ×" not in html
     # The words are marked where they are, in the title and the text, the topic in the tooltip.
@@ -114,6 +114,6 @@ def test_an_old_row_without_forms_or_positions_renders(
     db.commit()
     page = client.get(f"/articles/{article_id}")
     assert page.status_code == 200
-    assert "cocaine ×3" not in page.text  # the term with its stored count (heroin ×3 + opium ×1)
-    assert "cocaine ×4" in page.text and "<mark" not in page.text
+    assert "hard drugs ×3" not in page.text  # the term with its stored count (heroin ×3 + opium ×1)
+    assert "hard drugs ×4" in page.text and "<mark" not in page.text
     assert "heroin" in page.text  # the text itself is shown, unmarked

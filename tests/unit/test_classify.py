@@ -345,7 +345,7 @@ def test_unknown_language_falls_back_to_default_terms(classifier: Classifier) ->
 
 
 def test_version_combines_yaml_version_and_content_hash(classifier: Classifier) -> None:
-    assert re.fullmatch(r"[\w.]+\+[0-9a-f]{8}", classifier.version)
+    assert re.fullmatch(r"[\w.]+\+[0-9a-f]{8}(\+m[0-9a-f]{8})?", classifier.version)
     assert classifier.version.startswith(classifier.taxonomy.version + "+")
 
 
@@ -469,7 +469,7 @@ def test_ascii_tokeniser_gives_the_regex_words(text: str) -> None:
 
 
 def test_evidence_names_the_words_of_the_text_not_the_taxonomy_term(classifier: Classifier) -> None:
-    # Variants of one term ("cocaine": heroin, methamphetamine*, opium) used to be reported as the
+    # Variants of one term ("hard drugs": heroin, methamphetamine*, opium) used to be reported as the
     # term ("cocaine ×4"); the analyst sees what the article said.
     title = "Heroin haul seized at the border"
     text = (
@@ -477,12 +477,12 @@ def test_evidence_names_the_words_of_the_text_not_the_taxonomy_term(classifier: 
         "and opium in the cargo, and the drug trafficking gang behind it was arrested."
     )
     hits = classifier.classify(title, text, "en")
-    drugs = evidence_of(hits, "organised_crime")["cocaine"]
+    drugs = evidence_of(hits, "organised_crime")["hard drugs"]
     assert drugs.count == 5
     # Case is ignored when counting (title "Heroin" and text "heroin" are one word); the most
     # frequent spelling is shown; inflections as written ("methamphetamines").
     assert drugs.forms == (("heroin", 3), ("methamphetamines", 1), ("opium", 1))
-    assert drugs.differs  # none of these words is "cocaine"
+    assert drugs.differs  # none of these words is the group name "hard drugs"
     assert ("title", 0, 6) in drugs.spans
 
 

@@ -26,9 +26,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import accumulate, compress, islice, repeat
+from typing import TYPE_CHECKING
 
-from monitor.classify.taxonomy import Taxonomy, Topic, parse_taxonomy
+from monitor.classify.taxonomy import Taxonomy, Term, Topic, parse_taxonomy
 from monitor.models import Evidence, TopicHit
+
+if TYPE_CHECKING:
+    from monitor.classify.learned import LearnedModel
 
 _WORD = re.compile(r"\w+")
 # `_WORD.findall` over ASCII text, done as a byte translation (word characters kept, all others made
@@ -62,8 +66,8 @@ _Word = tuple[str, bool]  # (text, is_prefix)
 # An occurrence of a term is stored as (start, -end, term) so that a plain tuple sort puts it in
 # leftmost-longest order (longer first at one start, then lower term index) without a key function.
 _Occurrence = tuple[int, int, int]
-_Scan = tuple[dict[int, list[_Occurrence]], dict[int, list[tuple[int, int]]], int]
-_EMPTY_SCAN: _Scan = ({}, {}, 0)
+_Scan = tuple[dict[int, list[_Occurrence]], dict[int, list[tuple[int, int]]], int, list[str]]
+_EMPTY_SCAN: _Scan = ({}, {}, 0, [])
 # What `_resolve` keeps: term index -> its occurrences as word spans [start, end), in text order.
 _Kept = dict[int, list[tuple[int, int]]]
 # What follows a phrase's first word: (topic, term, the words after the second one), term -1 for
@@ -225,7 +229,7 @@ class _LanguageMatcher:
         """Find occurrences in one text segment.
 
         Returns term occurrences per topic as (start, -end, term) word spans (see `_Occurrence`),
-        negative spans per topic as (start, end), and the number of words.
+        negative spans per topic as (start, end), the number of words and the lower-cased words.
         """
         lowered = text.lower()
         words = _words(lowered)
@@ -261,7 +265,7 @@ class _LanguageMatcher:
                     _add_tails(tails, words, i, occurrences, negatives)
         if self.regexes:
             self._scan_regexes(lowered, occurrences, negatives)
-        return occurrences, negatives, n_words
+        return occurrences, negatives, n_words, words
 
     def _scan_regexes(
         self,
@@ -416,14 +420,44 @@ def _forms(spans: list[tuple[str, int, int]], title: str, text: str) -> tuple[tu
     return tuple(sorted(found, key=lambda wn: -wn[1]))
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """A topic with at least one term in the article: its score, the score over its (length- and
+    off-topic-adjusted) threshold, whether the rules alone fire it, and its term occurrences."""
+
+    topic: Topic
+    terms: tuple[Term, ...]
+    score: float
+    ratio: float
+    fired: bool
+    scored: list[tuple[float, int, int, int]]  # (contribution, term index, in title, in body)
+    title_counts: _Kept
+    body_counts: _Kept
+
+
+@dataclass(frozen=True)
+class Scored:
+    """What the rules found in one article (`Classifier.score`)."""
+
+    candidates: list[Candidate]
+    off_score: float
+    n_words: int
+    title_words: list[str]
+    body_words: list[str]
+
+
 class Classifier:
     """Tags articles with taxonomy topics; build it once, call `classify` many times."""
 
-    def __init__(self, taxonomy: Taxonomy) -> None:
+    def __init__(self, taxonomy: Taxonomy, learned: LearnedModel | None = None) -> None:
         self.taxonomy = taxonomy
+        # The statistical layer on top of the rules (`learned.py`); None = the rules alone decide.
+        self.learned = learned
         # Version = the taxonomy's own version plus a short hash of its exact content, so stored
         # results say precisely which rules produced them even when someone forgot to bump it.
         self.version = f"{taxonomy.version}+{taxonomy.content_hash[:8]}"
+        if learned is not None:
+            self.version += f"+m{learned.file_hash[:8]}"
         self._topics = taxonomy.topics
         self._matchers = {lang: _LanguageMatcher(taxonomy, lang) for lang in sorted(taxonomy.languages)}
 
@@ -445,11 +479,12 @@ class Classifier:
         for lang, matcher in self._matchers.items():
             matcher._cache = dict((state or {}).get(lang, {}))
 
-    def classify(self, title: str, text: str, language: str | None = None) -> list[TopicHit]:
-        """Topics whose score reaches their threshold, best first, each with its evidence."""
+    def score(self, title: str, text: str, language: str | None = None) -> Scored:
+        """Every topic with a term in the article, scored against its threshold (fired or not), and
+        what the learned layer reads besides (off-topic score, length, the words)."""
         matcher = self._matcher(language)
-        title_occ, title_neg, _ = matcher.scan(title) if title else _EMPTY_SCAN
-        body_occ, body_neg, n_words = matcher.scan(text) if text else _EMPTY_SCAN
+        title_occ, title_neg, _, title_words = matcher.scan(title) if title else _EMPTY_SCAN
+        body_occ, body_neg, n_words, body_words = matcher.scan(text) if text else _EMPTY_SCAN
         off_index = len(self._topics)
         off_terms = self.taxonomy.off_topic.get(matcher.language, ())
         off_score = sum(
@@ -457,7 +492,7 @@ class Classifier:
             for term, found in _resolve(body_occ.get(off_index, []), []).items()
         )
         factor = length_factor(n_words) * (1.0 + off_score / OFF_TOPIC_SCALE)
-        fired: list[tuple[Topic, float, list[tuple[float, int, int, int]], _Kept, _Kept]] = []
+        candidates: list[Candidate] = []
         for t_index in sorted((set(title_occ) | set(body_occ)) - {off_index}):
             topic = self._topics[t_index]
             title_counts = _resolve(title_occ.get(t_index, []), title_neg.get(t_index, []))
@@ -472,25 +507,41 @@ class Classifier:
                 contribution = terms[term_index].weight * saturation(in_body + TITLE_FACTOR * in_title)
                 scored.append((contribution, term_index, in_title, in_body))
             score = round(sum(c for c, *_ in scored), 3)
-            if score >= topic.threshold * factor:
-                fired.append((topic, score, scored, title_counts, body_counts))
-        if not fired:
+            needed = topic.threshold * factor
+            candidates.append(
+                Candidate(
+                    topic, terms, score, score / needed, score >= needed, scored, title_counts, body_counts
+                )
+            )
+        return Scored(candidates, off_score, n_words, title_words, body_words)
+
+    def classify(self, title: str, text: str, language: str | None = None) -> list[TopicHit]:
+        """Topics that apply, best first, each with its evidence: those whose score reaches their
+        threshold, or, with a learned layer, those it keeps or adds (`learned.LearnedModel.choose`)."""
+        scored = self.score(title, text, language)
+        if self.learned is None:
+            chosen: list[tuple[Candidate, Evidence | None]] = [
+                (c, None) for c in scored.candidates if c.fired
+            ]
+        else:
+            chosen = self.learned.choose(scored)
+        if not chosen:
             return []
-        # Positions only of the words of topics that fired (a few per article), in one pass per zone.
-        title_words = _char_spans(title, _edge_words(f[3] for f in fired))
-        body_words = _char_spans(text, _edge_words(f[4] for f in fired))
+        # Positions only of the words of topics that apply (a few per article), in one pass per zone.
+        title_words = _char_spans(title, _edge_words(c.title_counts for c, _ in chosen))
+        body_words = _char_spans(text, _edge_words(c.body_counts for c, _ in chosen))
         hits: list[TopicHit] = []
-        for topic, score, scored, title_counts, body_counts in fired:
-            terms = topic.terms.get(matcher.language, ())
+        for cand, extra in chosen:
+            terms = cand.terms
             evidence: list[tuple[float, Evidence]] = []
-            for contribution, term_index, in_title, in_body in scored:
+            for contribution, term_index, in_title, in_body in cand.scored:
                 term = terms[term_index]
                 spans = [
                     ("title", title_words[a][0], title_words[b - 1][1])
-                    for a, b in title_counts.get(term_index, ())
+                    for a, b in cand.title_counts.get(term_index, ())
                 ] + [
                     ("text", body_words[a][0], body_words[b - 1][1])
-                    for a, b in body_counts.get(term_index, ())
+                    for a, b in cand.body_counts.get(term_index, ())
                 ]
                 evidence.append(
                     (
@@ -505,8 +556,11 @@ class Classifier:
                     )
                 )
             evidence.sort(key=lambda item: (-item[0], item[1].term))
+            found = [e for _, e in evidence]
+            if extra is not None:
+                found.append(extra)  # the words the model weighed, after the terms
             hits.append(
-                TopicHit(topic_id=topic.id, label=topic.label, score=score, evidence=[e for _, e in evidence])
+                TopicHit(topic_id=cand.topic.id, label=cand.topic.label, score=cand.score, evidence=found)
             )
         hits.sort(key=lambda hit: (-hit.score, hit.topic_id))
         return hits
@@ -518,8 +572,13 @@ def default_taxonomy_text() -> str:
     return resource.read_text(encoding="utf-8")
 
 
-def load_classifier() -> Classifier:
-    """The classifier for the packaged security taxonomy; a new one each call (the caller keeps it:
-    `analyze.Models`)."""
+def load_classifier(*, learned: bool = True) -> Classifier:
+    """The classifier for the packaged security taxonomy with the packaged learned layer (the rules
+    alone when `learned` is False, or, said in a warning, when the model file is missing or was
+    trained for other rules); a new one each call (the caller keeps it: `analyze.Models`)."""
     taxonomy = parse_taxonomy(default_taxonomy_text(), source="monitor/classify/taxonomies/security.yaml")
-    return Classifier(taxonomy)
+    if not learned:
+        return Classifier(taxonomy)
+    from monitor.classify.learned import load_packaged_model
+
+    return Classifier(taxonomy, load_packaged_model(taxonomy))
