@@ -81,7 +81,11 @@ UNKNOWN_LOG10 = 7.0  # a word not in the list: rarer than nearly all listed word
 # again (the window still closes a story after 72 h without articles). None turns it off.
 DECAY_HOURS: float | None = 144.0
 
-_WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
+_WORD = re.compile(r"[^\W_]{3,}", re.UNICODE)
+# Words are letters only, but a code of letters and digits names one thing across every report of it
+# (flight "MR417", "MH17", "G20", "S400"); counts, years, times and ordinals ("2017", "10am", "3rd") say
+# nothing of the event.
+_NOT_CODES = re.compile(r"\d+(?:st|nd|rd|th|am|pm|s|m|km|bn|mn|kg|gb|mb)?", re.UNICODE)
 # Function words and news boilerplate of English; other languages rely on the idf.
 _STOP_WORDS = """
     about above after again against all also although among and another any are around because been
@@ -142,6 +146,11 @@ def _tokens(text: str) -> list[str]:
     out = []
     for word in _WORD.findall(folded):
         if word in _STOP:
+            continue
+        if not word.isalpha():
+            if not word.isalnum() or _NOT_CODES.fullmatch(word) or word.isdigit():
+                continue
+            out.append(word)  # a code: no plural to strip
             continue
         if len(word) > 4 and word.endswith("s") and not word.endswith("ss"):
             word = word[:-1]
