@@ -6,14 +6,17 @@ new story whose id is the article's id.
 
 Similarity (weights and threshold measured in docs/dedupe.md):
 
-    sim = W_TEXT * cosine(tf-idf(article), tf-idf(story centroid)) + W_ENTITIES * entity overlap
+    sim = (W_TEXT * cosine(tf-idf(article), tf-idf(story centroid)) + W_ENTITIES * entity overlap)
+          * 0.5 ** (hours the story has been silent / DECAY_HOURS)
 
 - terms: the title (counted twice: headlines name the event) and the lead (first `LEAD_WORDS`
   words of the text), case-folded, letters only, 3+ characters, a bundled English stop list removed,
   a final plural "s" stripped. The centroid is the sum of the term counts of the story's articles,
   cut to its `CENTROID_TERMS` heaviest terms so a long story stays small.
-- idf: log((1 + N) / (1 + df)) + 1, with N and df counted over the articles of the window (added when
-  an article arrives, removed when it leaves the window): estimated incrementally, no background list.
+- weight: count x idf x background rarity ** RARITY_EXPONENT. idf: log((1 + N) / (1 + df)) + 1, with N
+  and df counted over the articles of the window (added when an article arrives, removed when it
+  leaves); rarity: -log10 of the term's frequency in English (wordfreq) minus 3, what carries a story
+  across wording when the window holds few articles (`background_rarity`).
   A story's tf-idf centroid is re-weighted when an article joins it, with the idf of that moment.
 - entity overlap: weighted Jaccard of the article's canonical entity ids (0/1) and the story's
   (share of its articles mentioning each); when the article or the story has no entities the text
@@ -57,8 +60,8 @@ from monitor.extract.dates import parse_optional
 DEFAULT_WINDOW = timedelta(hours=72)
 # Weights of the two signals: round values, text first (entities alone put every story about one
 # country together). The threshold is the middle of the plateau measured by scripts/eval_stories.py
-# (docs/dedupe.md): 0.20 starts merging neighbouring stories (Brexit bill + Article 50), 0.30 splits
-# follow-ups of one event.
+# (docs/dedupe.md): 0.22 chosen on the dev half of eval/story_events.jsonl; below it stories start to
+# absorb neighbours (a Paris letter bomb and other Paris news), above it follow-ups split off.
 W_TEXT = 0.7
 W_ENTITIES = 0.3
 DEFAULT_THRESHOLD = 0.22
