@@ -224,3 +224,71 @@ def test_an_index_restored_from_stored_stories_assigns_the_next_articles_alike()
         for a, story in zip(stream[:cut], stored[:cut], strict=True):
             restored.restore(a, story)
         assert [restored.add(a) for a in stream[cut:]] == stored[cut:], cut
+
+
+# -- stories across outlets ------------------------------------------------------------------------
+
+CROSS = json.loads((FIXTURES / "cross_outlet.json").read_text(encoding="utf-8"))["articles"]
+CROSS_ARTICLES = sorted((article(r) for r in CROSS), key=lambda a: (a.seen_at, a.id))
+CROSS_EVENT = {r["id"]: r["event"] for r in CROSS}
+
+
+def test_one_event_in_other_words_from_other_outlets_is_one_story() -> None:
+    # an aircraft lost, the search, the wreckage, the flight recorder: four outlets, two days, their
+    # own words; what carries across is the rare vocabulary (the airline, the sea, the flight code)
+    index = StoryIndex()
+    assigned = index.add_many(CROSS_ARTICLES)
+    aircraft = {assigned[d] for d, event in CROSS_EVENT.items() if event == "aircraft"}
+    assert len(aircraft) == 1
+    story = index.story(aircraft.pop())
+    assert story is not None and story.source_count == 4
+
+
+def test_two_bombings_told_in_the_same_words_stay_apart_and_keep_their_follow_ups() -> None:
+    assigned = StoryIndex().add_many(CROSS_ARTICLES)
+    expected: dict[str, set[str]] = {}
+    for doc, event in CROSS_EVENT.items():
+        expected.setdefault(event, set()).add(doc)
+    assert partition(assigned) == {frozenset(g) for g in expected.values()}
+
+
+def test_background_rarity_ranks_names_above_common_words() -> None:
+    from monitor.dedupe.stories import background_rarity
+
+    assert background_rarity("said") < background_rarity("airport") < background_rarity("spillway")
+    assert background_rarity("xqzvwk") >= background_rarity("spillway")  # unknown: among the rarest
+
+
+def test_codes_of_letters_and_digits_are_terms_counts_and_times_are_not() -> None:
+    from monitor.dedupe.stories import terms
+
+    bag = terms("Flight MR417 lost; G20 summit at 10am, 2017", "")
+    assert {"mr417", "g20"} <= set(bag)
+    assert not {"10am", "2017"} & set(bag)
+
+
+def test_a_story_silent_for_long_needs_more_in_common() -> None:
+    # the same follow-up joins a story silent for an hour and, with a short half-life, not one that
+    # has been silent for most of the window
+    first, follow = CROSS_ARTICLES[0], next(a for a in CROSS_ARTICLES if a.id == "p2")
+    for gap, decay, joins in ((timedelta(hours=1), 6.0, True), (timedelta(hours=60), 6.0, False)):
+        index = StoryIndex(decay_hours=decay)
+        index.add(first)
+        moved = article(next(r for r in CROSS if r["id"] == "p2"), seen_at=first.seen_at + gap)
+        assert (index.add(moved) == first.id) is joins, gap
+    undecayed = StoryIndex(decay_hours=None)
+    undecayed.add(first)
+    late = article(
+        next(r for r in CROSS if r["id"] == follow.id), seen_at=first.seen_at + timedelta(hours=60)
+    )
+    assert undecayed.add(late) == first.id
+
+
+def test_a_restored_index_answers_like_a_replay_across_outlets() -> None:
+    whole = StoryIndex()
+    stored = [whole.add(a) for a in CROSS_ARTICLES]
+    for cut in range(1, len(CROSS_ARTICLES)):
+        restored = StoryIndex()
+        for a, story in zip(CROSS_ARTICLES[:cut], stored[:cut], strict=True):
+            restored.restore(a, story)
+        assert [restored.add(a) for a in CROSS_ARTICLES[cut:]] == stored[cut:], cut

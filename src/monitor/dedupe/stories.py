@@ -6,14 +6,17 @@ new story whose id is the article's id.
 
 Similarity (weights and threshold measured in docs/dedupe.md):
 
-    sim = W_TEXT * cosine(tf-idf(article), tf-idf(story centroid)) + W_ENTITIES * entity overlap
+    sim = (W_TEXT * cosine(tf-idf(article), tf-idf(story centroid)) + W_ENTITIES * entity overlap)
+          * 0.5 ** (hours the story has been silent / DECAY_HOURS)
 
 - terms: the title (counted twice: headlines name the event) and the lead (first `LEAD_WORDS`
   words of the text), case-folded, letters only, 3+ characters, a bundled English stop list removed,
   a final plural "s" stripped. The centroid is the sum of the term counts of the story's articles,
   cut to its `CENTROID_TERMS` heaviest terms so a long story stays small.
-- idf: log((1 + N) / (1 + df)) + 1, with N and df counted over the articles of the window (added when
-  an article arrives, removed when it leaves the window): estimated incrementally, no background list.
+- weight: count x idf x background rarity ** RARITY_EXPONENT. idf: log((1 + N) / (1 + df)) + 1, with N
+  and df counted over the articles of the window (added when an article arrives, removed when it
+  leaves); rarity: -log10 of the term's frequency in English (wordfreq) minus 3, what carries a story
+  across wording when the window holds few articles (`background_rarity`).
   A story's tf-idf centroid is re-weighted when an article joins it, with the idf of that moment.
 - entity overlap: weighted Jaccard of the article's canonical entity ids (0/1) and the story's
   (share of its articles mentioning each); when the article or the story has no entities the text
@@ -39,6 +42,7 @@ Guarantees:
 from __future__ import annotations
 
 import bisect
+import functools
 import heapq
 import math
 import operator
@@ -56,11 +60,11 @@ from monitor.extract.dates import parse_optional
 DEFAULT_WINDOW = timedelta(hours=72)
 # Weights of the two signals: round values, text first (entities alone put every story about one
 # country together). The threshold is the middle of the plateau measured by scripts/eval_stories.py
-# (docs/dedupe.md): 0.20 starts merging neighbouring stories (Brexit bill + Article 50), 0.30 splits
-# follow-ups of one event.
+# (docs/dedupe.md): 0.22 chosen on the dev half of eval/story_events.jsonl; below it stories start to
+# absorb neighbours (a Paris letter bomb and other Paris news), above it follow-ups split off.
 W_TEXT = 0.7
 W_ENTITIES = 0.3
-DEFAULT_THRESHOLD = 0.25
+DEFAULT_THRESHOLD = 0.22
 LEAD_WORDS = 60  # the lead carries the who/what/where; the rest of an article wanders off the event
 TITLE_WEIGHT = 2
 CENTROID_TERMS = 100
@@ -68,8 +72,23 @@ CENTROID_TERMS = 100
 # still count in the cosine): "said", "government" would make every story a candidate.
 CANDIDATE_MAX_DF = 0.05
 MAX_CANDIDATES = 30  # stories compared in full per article, the most shared keys first
+# Background rarity (wordfreq's English frequencies, shipped in its wheel): a term's tf-idf weight is
+# multiplied by rarity ** RARITY_EXPONENT, so what is rare in the language, not only in the window,
+# carries a story across wording ("Orly", "spillway" over "airport", "said"). 0 turns it off.
+RARITY_EXPONENT = 0.5
+RARITY_FLOOR = 0.25  # the rarity of the commonest words (-log10 frequency below COMMON_LOG10)
+COMMON_LOG10 = 3.0  # -log10 frequency of a word met once in 1,000 words of English ("said" ~ 3)
+UNKNOWN_LOG10 = 7.0  # a word not in the list: rarer than nearly all listed words (names, new words)
+# Time decay: a story's similarity halves per DECAY_HOURS it has been silent, so a follow-up the next
+# day needs a little more in common than a report of the same hour, and one three days later more
+# again (the window still closes a story after 72 h without articles). None turns it off.
+DECAY_HOURS: float | None = 144.0
 
-_WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
+_WORD = re.compile(r"[^\W_]{3,}", re.UNICODE)
+# Words are letters only, but a code of letters and digits names one thing across every report of it
+# (flight "MR417", "MH17", "G20", "S400"); counts, years, times and ordinals ("2017", "10am", "3rd") say
+# nothing of the event.
+_NOT_CODES = re.compile(r"\d+(?:st|nd|rd|th|am|pm|s|m|km|bn|mn|kg|gb|mb)?", re.UNICODE)
 # Function words and news boilerplate of English; other languages rely on the idf.
 _STOP_WORDS = """
     about above after again against all also although among and another any are around because been
@@ -89,14 +108,40 @@ _STOP_WORDS = """
 _STOP = frozenset(_STOP_WORDS.split())
 
 
-def terms(title: str, text: str) -> Counter[str]:
+def terms(title: str, text: str, lead_words: int = LEAD_WORDS) -> Counter[str]:
     """The weighted bag of words of an article's title (x TITLE_WEIGHT) and lead."""
     bag: Counter[str] = Counter()
     for word in _tokens(title):
         bag[word] += TITLE_WEIGHT
-    lead = " ".join(text.split()[:LEAD_WORDS])
+    lead = " ".join(text.split()[:lead_words])
     bag.update(_tokens(lead))
     return bag
+
+
+@functools.cache
+def _frequency_table() -> dict[str, int]:
+    """word -> -log10 of its frequency in English x 100 (wordfreq's "large" list, ~320k words,
+    loaded once per process in ~0.1 s). Empty when wordfreq is not installed: rarity is then flat."""
+    try:
+        from wordfreq import get_frequency_list
+    except ImportError:  # pragma: no cover - a declared dependency
+        return {}
+    table: dict[str, int] = {}
+    # the list is bucketed by centibels: bucket i holds the words of frequency 10 ** (-i / 100)
+    for bucket, words in enumerate(get_frequency_list("en", "large")):
+        for word in words:
+            if word.isalpha() and len(word) >= 3 and word not in table:
+                table[word] = bucket
+    return table
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def background_rarity(term: str) -> float:
+    """How rare `term` is in English: -log10(frequency) - COMMON_LOG10, at least RARITY_FLOOR
+    ("said" 0.25, "attack" ~0.9, "airport" ~1.2, "orly" ~3.6, unknown words 4.0)."""
+    bucket = _frequency_table().get(term)
+    log10 = UNKNOWN_LOG10 if bucket is None else min(bucket / 100.0, UNKNOWN_LOG10)
+    return max(RARITY_FLOOR, log10 - COMMON_LOG10)
 
 
 def _tokens(text: str) -> list[str]:
@@ -104,6 +149,11 @@ def _tokens(text: str) -> list[str]:
     out = []
     for word in _WORD.findall(folded):
         if word in _STOP:
+            continue
+        if not word.isalpha():
+            if not word.isalnum() or _NOT_CODES.fullmatch(word) or word.isdigit():
+                continue
+            out.append(word)  # a code: no plural to strip
             continue
         if len(word) > 4 and word.endswith("s") and not word.endswith("ss"):
             word = word[:-1]
@@ -178,6 +228,9 @@ class StoryIndex:
         *,
         w_text: float = W_TEXT,
         w_entities: float = W_ENTITIES,
+        rarity: float = RARITY_EXPONENT,
+        decay_hours: float | None = DECAY_HOURS,
+        lead_words: int = LEAD_WORDS,
     ) -> None:
         if window <= timedelta(0):
             raise ValueError("window must be positive")
@@ -185,6 +238,9 @@ class StoryIndex:
         self.threshold = threshold
         self.w_text = w_text
         self.w_entities = w_entities
+        self.rarity = rarity
+        self.decay_hours = decay_hours
+        self.lead_words = lead_words
         self._stories: dict[str, Story] = {}
         self._story_of: dict[str, str] = {}  # article id -> story id, for the articles of the window
         # duplicate group (its original's id) -> (story id, seen_at) of its latest copy in the window:
@@ -238,9 +294,9 @@ class StoryIndex:
                 self._remember_group(group, original, article.seen_at)
                 return original
 
-        bag = terms(article.title, article.text)
+        bag = terms(article.title, article.text, self.lead_words)
         entities = set(article.entities)
-        story = self._best_story(bag, entities)
+        story = self._best_story(bag, entities, article.seen_at)
         self._count_terms(article.seen_at, list(bag))
         if story is None:
             story = Story(article.id, article.title, article.seen_at, article.seen_at)
@@ -268,7 +324,7 @@ class StoryIndex:
                 self._attach(story, article)
                 self._remember_group(group, story_id, article.seen_at)
                 return
-        bag = terms(article.title, article.text)
+        bag = terms(article.title, article.text, self.lead_words)
         self._count_terms(article.seen_at, list(bag))
         if story is None:
             story = Story(story_id, article.title, article.seen_at, article.seen_at)
@@ -281,11 +337,16 @@ class StoryIndex:
     # -- assignment ------------------------------------------------------------------------------
 
     def _tfidf(self, counts: dict[str, int]) -> dict[str, float]:
-        """counts x idf, idf = log((1 + N) / (1 + df)) + 1 (one expression: the same floats everywhere)."""
+        """counts x idf x rarity, idf = log((1 + N) / (1 + df)) + 1 over the window, rarity =
+        background_rarity(term) ** self.rarity (one expression: the same floats everywhere)."""
         log, n, df = math.log, 1 + self._n_docs, self._df.get
-        return {t: c * (log(n / (1 + df(t, 0))) + 1.0) for t, c in counts.items()}
+        if not self.rarity:
+            return {t: c * (log(n / (1 + df(t, 0))) + 1.0) for t, c in counts.items()}
+        alpha = self.rarity
+        rarity = background_rarity
+        return {t: c * (log(n / (1 + df(t, 0))) + 1.0) * rarity(t) ** alpha for t, c in counts.items()}
 
-    def _best_story(self, bag: Counter[str], entities: set[str]) -> Story | None:
+    def _best_story(self, bag: Counter[str], entities: set[str], seen_at: datetime) -> Story | None:
         max_df = max(3, CANDIDATE_MAX_DF * self._n_docs)
         votes: Counter[str] = Counter()
         for term in bag:
@@ -304,6 +365,10 @@ class StoryIndex:
         for _, story_id in sorted(ranked, key=operator.itemgetter(1)):
             story = self._stories[story_id]
             sim = self._similarity(weights, norm, entities, story)
+            if self.decay_hours and seen_at > story.last_seen:
+                # time decay: the longer a story has been silent, the more an article must share with it
+                gap = (seen_at - story.last_seen).total_seconds() / 3600.0
+                sim *= 0.5 ** (gap / self.decay_hours)
             if sim >= best_sim and (best is None or sim > best_sim or story.first_seen < best.first_seen):
                 best, best_sim = story, sim
         return best

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from monitor.evaluation import entities, extraction, security
+from monitor.evaluation import stories as story_eval
 from monitor.evaluation.metrics import Matches, check_floors, raised_floors
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ class Evaluation:
     generalisation_note: str = ""  # why it was not measured
     model_note: str | None = None  # the learned model missing or trained on other data
     reviews: dict[str, dict[str, Any]] = field(default_factory=dict)  # eval/label_reviews.jsonl
+    stories: story_eval.StoryRun | None = None
     missing: list[str] = field(default_factory=list)  # parts whose data was not found
     day: date = field(default_factory=date.today)
 
@@ -86,6 +88,11 @@ def evaluate(data_dir: Path, models: Models, log: Callable[[str], None] = lambda
         ev.extraction = extraction.run(data_dir)
     else:
         ev.missing.append(str(extraction.EXTRACT_DIR / "cases.json"))
+    if (data_dir / story_eval.CORPUS_FILE).is_file() and story_eval.LABELS_FILE.is_file():
+        log("clustering the 2017 corpus into stories …")
+        ev.stories = story_eval.run(data_dir, models.extractor)
+    else:
+        ev.missing.append(str(story_eval.CORPUS_FILE))
     return ev
 
 
@@ -158,6 +165,8 @@ def metrics(ev: Evaluation) -> dict[str, float]:
         out["extraction.must_not_contain"] = x.must_not_contain
         if ev.extraction.seconds > 0:
             out["speed.extraction"] = x.pages / ev.extraction.seconds
+    if ev.stories:
+        out |= story_eval.metrics(ev.stories)
     return dict(sorted(out.items()))
 
 
@@ -217,6 +226,8 @@ def render(ev: Evaluation, data_label: str = "../shared/data") -> str:
         lines += entities_section(ev.entities)
     if ev.extraction:
         lines += extraction_section(ev.extraction)
+    if ev.stories:
+        lines += story_eval.section(ev.stories)
     lines += _speed_section(ev)
     return "\n".join(lines).rstrip() + "\n"
 
