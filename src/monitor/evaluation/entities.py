@@ -26,7 +26,7 @@ import json
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -73,6 +73,9 @@ class EntityScores:
     spans: dict[str, dict[str, Matches]]  # view -> type -> counts
     canonical: dict[str, Matches]  # type -> counts of canonical-name sets
     documents: int
+    # re3d folder (BBC Online, CENTCOM, ...) -> (documents, named spans by type, canonical by type):
+    # a change should help every kind of source, not the one it was tuned on.
+    folders: dict[str, tuple[int, dict[str, Matches], dict[str, Matches]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,7 @@ def load_re3d(root: Path) -> list[Doc]:
         for line in (folder / "documents.json").read_text(encoding="utf-8").splitlines():
             if line.strip():
                 d = json.loads(line)
+                d["_folder"] = folder.name  # for per-folder figures; not part of the data
                 docs[d["_id"]] = d
         for line in (folder / "entities.json").read_text(encoding="utf-8").splitlines():
             if line.strip():
@@ -328,15 +332,26 @@ def score(
 ) -> EntityScores:
     spans = {view: dict.fromkeys(TYPES, Matches()) for view in VIEWS}
     canonical = dict.fromkeys(TYPES, Matches())
-    for (_, ents), doc_preds in zip(docs, preds, strict=True):
+    folders: dict[str, tuple[int, dict[str, Matches], dict[str, Matches]]] = {}
+    for (doc, ents), doc_preds in zip(docs, preds, strict=True):
+        folder = doc.get("_folder", "")
+        n, f_spans, f_canon = folders.get(folder) or (
+            0,
+            dict.fromkeys(TYPES, Matches()),
+            dict.fromkeys(TYPES, Matches()),
+        )
         for view, by_type in span_counts(ents, doc_preds).items():
             for t, counts in by_type.items():
                 spans[view][t] += counts
+                if view == "named":
+                    f_spans[t] += counts
         for t, counts in set_counts(
             gold_canonical(ents, canonicaliser), predicted_canonical(doc_preds)
         ).items():
             canonical[t] += counts
-    return EntityScores(spans, canonical, len(docs))
+            f_canon[t] += counts
+        folders[folder] = (n + 1, f_spans, f_canon)
+    return EntityScores(spans, canonical, len(docs), dict(sorted(folders.items())))
 
 
 def _speed(extractor: Any, data_dir: Path, docs: Sequence[Doc]) -> tuple[int, float, str]:

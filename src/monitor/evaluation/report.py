@@ -443,6 +443,21 @@ def entities_section(run: entities.EntityRun) -> list[str]:
         *_prf_rows(e.canonical),
         "",
     ]
+    if e.folders:
+        lines += [
+            "### By folder",
+            "",
+            "F1 per re3d folder (the sources differ: news, military press releases, encyclopaedia, "
+            "diplomatic statements): a rule should help every folder, not the one it was read on. "
+            "Spans in the *named* view; canonical names as above.",
+            "",
+            "| folder | documents | " + " | ".join(f"{t} spans | {t} names" for t in entities.TYPES) + " |",
+            "| --- | ---: | " + " | ".join("---: | ---:" for _ in entities.TYPES) + " |",
+        ]
+        for folder, (n, f_spans, f_canon) in e.folders.items():
+            cells = " | ".join(f"{_f(f_spans[t].f1)} | {_f(f_canon[t].f1)}" for t in entities.TYPES)
+            lines.append(f"| {folder} | {n} | {cells} |")
+        lines.append("")
     return lines
 
 
