@@ -603,7 +603,7 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
 
     data = Path(args.data)
     if not (data / DEV_FILE).is_file():
-        raise InputError(f"no {DEV_FILE} under {data}")
+        raise InputError(str(data), f"no {DEV_FILE} in this folder")
     base = _models(settings)
     # The rules alone are the model's input: a model never learns from its own earlier decisions.
     rules_only = Models(load_classifier(learned=False), base.extractor, base.languages)

@@ -142,8 +142,8 @@ def join_acronyms(mentions: list[Mention], title: str, text: str, gz: Gazetteer)
     (Islamic Revolutionary Guard Corps)". The id kept is the gazetteer's, where one side has one
     (the canonical entry), else the full name's; both sides in the gazetteer under different ids
     stay apart (two known bodies, not a definition). Every mention of the replaced id follows."""
+    replace: dict[str, tuple[str, str]] = {}  # entity id -> (id, name) it becomes
     if "(" not in text and "(" not in title:
-        replace: dict[str, tuple[str, str]] = {}
         _join_branches(mentions, gz, replace)
         if not replace:
             return mentions  # most articles define nothing
@@ -157,7 +157,6 @@ def join_acronyms(mentions: list[Mention], title: str, text: str, gz: Gazetteer)
             old = orgs_by_start.get(key_start)
             if old is None or old.end < m.end:
                 orgs_by_start[key_start] = m
-    replace: dict[str, tuple[str, str]] = {}
     reshaped: dict[int, Mention] = {}  # full names cut to what their acronym spells, by id()
     for m in mentions:
         if m.type != "organisation" or not ACRONYM_RE.fullmatch(m.surface):

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from monitor.evaluation import entities, extraction, security
 from monitor.evaluation import stories as story_eval
 from monitor.evaluation.metrics import Matches, check_floors, raised_floors
+from monitor.evaluation.security import Generalisation
 
 if TYPE_CHECKING:
     from monitor.analyze import Models
@@ -46,7 +47,8 @@ class Evaluation:
     security: security.SecurityRun | None = None
     entities: entities.EntityRun | None = None
     extraction: extraction.ExtractionRun | None = None
-    generalisation: security.Generalisation | None = None  # leave-one-source-out
+    # (the module's name, not the field above: a field named `security` shadows it in this class)
+    generalisation: Generalisation | None = None  # leave-one-source-out
     generalisation_note: str = ""  # why it was not measured
     model_note: str | None = None  # the learned model missing or trained on other data
     reviews: dict[str, dict[str, Any]] = field(default_factory=dict)  # eval/label_reviews.jsonl

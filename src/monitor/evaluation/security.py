@@ -247,13 +247,13 @@ def leave_one_source_out(rows: Sequence[dict[str, Any]], scored: Sequence[Scored
     muc = [i for i, r in enumerate(rows) if isinstance(r.get("terror_incident"), bool)]
     cv_fired: dict[int, set[str]] = {}
     for k in range(BBC_SPLITS):
-        part = {i for i in muc if _bbc_split(rows[i]["id"]) == k}
+        fold_rows = {i for i in muc if _bbc_split(rows[i]["id"]) == k}
         try:
-            model = learned.train([ex[i] for i in range(len(rows)) if i not in part], {})
+            model = learned.train([ex[i] for i in range(len(rows)) if i not in fold_rows], {})
         except ValueError:
-            cv_fired.update((i, rules_fired[i]) for i in part)
+            cv_fired.update((i, rules_fired[i]) for i in fold_rows)
             continue
-        for i in part:
+        for i in fold_rows:
             cv_fired[i] = _topics(model.choose(scored[i]))
     cv = score([rows[i] for i in muc], [cv_fired[i] for i in muc]).terrorism if muc else None
     return Generalisation(

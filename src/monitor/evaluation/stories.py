@@ -24,7 +24,7 @@ import hashlib
 import json
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -106,7 +106,7 @@ def load_corpus(data_dir: Path) -> list[dict]:
 
 def cluster(
     rows: Sequence[dict],
-    entities: dict[str, Sequence[str]],
+    entities: Mapping[str, Sequence[str]],
     make_index: Callable[[], StoryIndex] | None = None,
     settings: Settings | None = None,
 ) -> tuple[dict[str, str], float]:
