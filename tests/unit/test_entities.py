@@ -638,12 +638,3 @@ def test_capitalised_role_in_apposition_makes_a_person(ex: EntityExtractor) -> N
     text = "Lucia Ferrante, Deputy High Representative for Maritime Affairs, said the talks had failed."
     found = by_id(ex.extract("", text))
     assert found["person:lucia-ferrante"].title == "Deputy High Representative for Maritime Affairs"
-
-
-def test_an_embassy_or_consulate_named_by_its_country_is_an_organisation(ex: EntityExtractor) -> None:
-    text = (
-        "Protesters gathered outside the Chinese Embassy in Manila on Monday, and the Italian "
-        "Consulate closed for the day. Staff at the Embassy said nothing."
-    )
-    orgs = {e.name for e in ex.extract("", text) if e.type == "organisation"}
-    assert orgs == {"Chinese Embassy", "Italian Consulate"}
