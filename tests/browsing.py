@@ -7,8 +7,13 @@ import json
 from urllib.parse import urlsplit
 
 import pytest
-from selenium.common.exceptions import NoAlertPresentException
+from selenium.common.exceptions import (
+    NoAlertPresentException,
+    NoSuchElementException,
+    StaleElementReferenceException,
+)
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import WebDriverWait
 
 # What the page may contain only if a stranger's markup got through as markup.
 ACTIVE = ", ".join(
@@ -17,6 +22,16 @@ ACTIVE = ", ".join(
         *("link[rel=stylesheet]", "[onerror]", "[onload]", "[onmouseover]", "a[href^='javascript:']"),
     ]
 )
+
+
+def waiting(driver: WebDriver, seconds: float) -> WebDriverWait[WebDriver]:
+    """A wait that polls again when the page is replaced under it: after a click that submits a form,
+    an element found on the old page goes stale (or is not there yet) while the new one loads, and a
+    plain WebDriverWait raises on the first such poll instead of waiting (a CI failure on a slow
+    machine: the watch-list test read the old page's body as the POST's answer replaced it)."""
+    return WebDriverWait(
+        driver, seconds, ignored_exceptions=(StaleElementReferenceException, NoSuchElementException)
+    )
 
 
 def requested_urls(driver: WebDriver) -> list[str]:

@@ -25,9 +25,8 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import WebDriverWait
 
-from browsing import assert_nothing_ran_or_left, requested_urls
+from browsing import assert_nothing_ran_or_left, requested_urls, waiting
 from ports import free_port
 
 pytestmark = pytest.mark.slow
@@ -107,7 +106,7 @@ def airflow_ui(airflow_db: str, database_url: str, tmp_path_factory: pytest.Temp
 def test_an_analyst_logs_in_to_airflow_and_reads_the_monitor_from_its_navigation(
     browser: WebDriver, airflow_ui: str, hostile_article: int
 ) -> None:
-    wait = WebDriverWait(browser, 60)
+    wait = waiting(browser, 60)
     browser.delete_all_cookies()
     requested_urls(browser)
     # The monitor's pages are behind Airflow's login: without it, no data.

@@ -22,9 +22,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
-from browsing import assert_nothing_ran_or_left, requested_urls
+from browsing import assert_nothing_ran_or_left, requested_urls, waiting
 from monitor.store.db import Connection
 from monitor.web.app import create_app
 from ports import free_port
@@ -59,7 +59,7 @@ def test_from_the_digest_list_to_the_days_digest(browser: WebDriver, site: str, 
     assert "1 processed, 0 waiting" in browser.find_element(By.TAG_NAME, "body").text
     today = datetime.now(UTC).date().isoformat()
     browser.find_element(By.LINK_TEXT, today).click()
-    WebDriverWait(browser, 10).until(ec.url_contains(f"/digests/{today}"))
+    waiting(browser, 10).until(ec.url_contains(f"/digests/{today}"))
     body = browser.find_element(By.TAG_NAME, "body").text
     # The headline as the source wrote it, markup and all, shown as text.
     assert "Gunmen attack border post <img src=x onerror=\"document.title='PWNED'\">" in body
@@ -74,12 +74,12 @@ def test_search_typed_into_the_form_then_the_article_page(
     browser.get(f"{site}/search")
     box = browser.find_element(By.NAME, "q")
     box.send_keys("border guards", Keys.ENTER)
-    WebDriverWait(browser, 10).until(ec.url_contains("q=border+guards"))
+    waiting(browser, 10).until(ec.url_contains("q=border+guards"))
     assert "1 result" in browser.find_element(By.TAG_NAME, "body").text
     link = browser.find_element(By.CSS_SELECTOR, f"a[href='articles/{hostile_article}']")
     assert link.text.startswith("Gunmen attack border post <img")
     link.click()
-    WebDriverWait(browser, 10).until(ec.url_contains(f"/articles/{hostile_article}"))
+    waiting(browser, 10).until(ec.url_contains(f"/articles/{hostile_article}"))
     text = browser.find_element(By.TAG_NAME, "body").text
     assert "Gunmen attacked a border post overnight, killing two border guards" in text
     # The evidence is marked in the clean text; the source's own formatting is one click away.
@@ -101,7 +101,7 @@ def test_a_hostile_query_is_shown_as_typed_and_runs_nothing(
     browser.get(f"{site}/search")
     typed = '<img src=https://track.example/q.gif onerror="document.title=\'PWNED\'"> "unbalanced'
     browser.find_element(By.NAME, "q").send_keys(typed, Keys.ENTER)
-    WebDriverWait(browser, 10).until(ec.url_contains("q="))
+    waiting(browser, 10).until(ec.url_contains("q="))
     assert browser.find_element(By.NAME, "q").get_attribute("value") == typed
     assert "0 results" in browser.find_element(By.TAG_NAME, "body").text
     assert_nothing_ran_or_left(browser, site)
@@ -115,20 +115,20 @@ def test_search_with_a_filter_then_the_story_from_the_article(
     browser.get(f"{site}/search")
     Select(browser.find_element(By.NAME, "source")).select_by_visible_text("Other Wire")
     browser.find_element(By.NAME, "q").send_keys("ceasefire", Keys.ENTER)
-    WebDriverWait(browser, 10).until(ec.url_contains("q=ceasefire"))
+    waiting(browser, 10).until(ec.url_contains("q=ceasefire"))
     body = browser.find_element(By.TAG_NAME, "body").text
     assert "1 result" in body and "Jeddah talks on Sudan ceasefire restart" in body
     assert "Sudan ceasefire talks resume in Jeddah" not in body  # the other source's article
     assert browser.find_element(By.CSS_SELECTOR, ".snippet mark").text.lower() == "ceasefire"
     browser.find_element(By.CSS_SELECTOR, f"a[href='articles/{copy}']").click()
-    WebDriverWait(browser, 10).until(ec.url_contains(f"/articles/{copy}"))
+    waiting(browser, 10).until(ec.url_contains(f"/articles/{copy}"))
     browser.find_element(By.PARTIAL_LINK_TEXT, "story of 2 articles from 2 sources").click()
-    WebDriverWait(browser, 10).until(ec.url_contains(f"/stories/{story}"))
+    waiting(browser, 10).until(ec.url_contains(f"/stories/{story}"))
     text = browser.find_element(By.TAG_NAME, "body").text
     assert "Story of 2 articles from 2 sources" in text
     assert "Sample Security Wire ×1" in text and "Other Wire ×1" in text
     browser.find_element(By.LINK_TEXT, "Trends").click()  # the navigation from a page one level down
-    WebDriverWait(browser, 10).until(ec.url_to_be(f"{site}/trends"))
+    waiting(browser, 10).until(ec.url_to_be(f"{site}/trends"))
     assert_nothing_ran_or_left(browser, site)
 
 
@@ -138,14 +138,14 @@ def test_an_operator_adds_a_feed_on_the_feeds_page(browser: WebDriver, site: str
     form.find_element(By.NAME, "url").send_keys("ftp://feeds.example/x.xml")
     form.find_element(By.NAME, "name").send_keys("World desk")
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    WebDriverWait(browser, 10).until(ec.presence_of_element_located((By.CSS_SELECTOR, "p.error")))
+    waiting(browser, 10).until(ec.presence_of_element_located((By.CSS_SELECTOR, "p.error")))
     error = browser.find_element(By.CSS_SELECTOR, "p.error").text
     assert "feed URLs must start with http://, https://" in error
     url = browser.find_element(By.CSS_SELECTOR, "#add-feed input[name=url]")
     url.clear()
     url.send_keys("https://feeds.example/world.xml")
     browser.find_element(By.CSS_SELECTOR, "#add-feed button[type=submit]").click()
-    WebDriverWait(browser, 10).until(ec.presence_of_element_located((By.CSS_SELECTOR, "p.done")))
+    waiting(browser, 10).until(ec.presence_of_element_located((By.CSS_SELECTOR, "p.done")))
     assert "added feed" in browser.find_element(By.CSS_SELECTOR, "p.done").text
     assert "https://feeds.example/world.xml" in browser.find_element(By.TAG_NAME, "body").text
     with db.cursor() as cur:

@@ -12,10 +12,9 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import WebDriverWait
 from test_airflow_ui import PASSWORD, USER, airflow_ui  # noqa: F401 - the api-server fixture
 
-from browsing import assert_nothing_ran_or_left, requested_urls
+from browsing import assert_nothing_ran_or_left, requested_urls, waiting
 from monitor import pipeline
 from monitor.analyze import Models
 from monitor.models import FeedItem
@@ -30,7 +29,7 @@ def _digest_topics_of(browser: WebDriver, base: str, article_id: int) -> str:
     """The 'Topics:' line of the article's block on today's digest page ('' when it has none)."""
     today = datetime.now(UTC).date().isoformat()
     browser.get(f"{base}/security-monitor/digests/{today}")
-    link = WebDriverWait(browser, 30).until(
+    link = waiting(browser, 30).until(
         ec.presence_of_element_located((By.CSS_SELECTOR, f"a[href='../articles/{article_id}']"))
     )
     block = link.find_element(By.XPATH, "./ancestor::td[1]").text
@@ -45,7 +44,7 @@ def test_an_analyst_rejects_a_topic_on_the_article_page(
     settings: Settings,
     models: Models,
 ) -> None:
-    wait = WebDriverWait(browser, 60)
+    wait = waiting(browser, 60)
     browser.delete_all_cookies()
     requested_urls(browser)
     browser.get(airflow_ui)
@@ -93,7 +92,7 @@ def test_an_analyst_saves_a_watchlist_and_sees_its_alert(
     settings: Settings,
     models: Models,
 ) -> None:
-    wait = WebDriverWait(browser, 60)
+    wait = waiting(browser, 60)
     browser.delete_all_cookies()
     browser.get(airflow_ui)
     wait.until(ec.presence_of_element_located((By.NAME, "username"))).send_keys(USER)
@@ -109,6 +108,7 @@ def test_an_analyst_saves_a_watchlist_and_sees_its_alert(
     form.find_element(By.NAME, "interval").clear()
     form.find_element(By.NAME, "interval").send_keys("30")
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait.until(ec.staleness_of(form))  # the POST's answer has replaced the page
     wait.until(lambda d: "baltic ports" in d.find_element(By.TAG_NAME, "body").text)
     assert "No hit yet" in browser.find_element(By.TAG_NAME, "body").text
 
