@@ -228,3 +228,6 @@ class WindowCounts:
     by_topic: Mapping[str, int]  # topic id -> articles
     by_country: Sequence[CountryCount]  # sorted by count desc, then name
     untagged: int
+    # language (ISO 639-1, None when not detected) -> articles: the digest names the languages it
+    # could not read (see Digest.uncovered)
+    by_language: Mapping[str | None, int] = field(default_factory=dict)

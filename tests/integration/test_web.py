@@ -575,3 +575,51 @@ def test_the_article_page_groups_entities_by_type_and_puts_the_text_before_the_c
         assert (f"<tr><th>{heading}</th>" in page) == (kind in types), heading
     assert 0 < page.index("<article>") < page.index("<h2>Corrections</h2>")
     assert text.split()[0] in page[page.index("<article>") : page.index("<h2>Corrections</h2>")]
+
+
+def test_russian_words_find_their_forms_and_an_uncovered_language_says_so(
+    wb_app, settings: Settings, db: Connection, models: Models
+) -> None:  # type: ignore[no-untyped-def]
+    from monitor.models import FeedItem
+    from monitor.store import articles
+
+    russian = (
+        "В результате теракта в центре города погибли три человека. Ответственность за нападение на "
+        "полицейский участок взяла на себя группировка, которую власти называют террористической."
+    )
+    kazakh = (
+        "Шекарашылар Қазақстан мен Қырғызстан шекарасында есірткі тасымалдаушыларды ұстады, деп хабарлады "
+        "Ұлттық қауіпсіздік комитетінің баспасөз қызметі."
+    )
+    items = [
+        (FeedItem(title="Теракт в центре города", raw=russian), "ru.txt"),
+        (FeedItem(title="Шекарада есірткі тасымалдаушылар ұсталды", raw=kazakh), "kk.txt"),
+    ]
+    articles.insert_items(db, source_id=None, origin="inbox", items=items)
+    db.commit()
+    pipeline.process_pending(settings, db, models)
+    with db.cursor() as cur:
+        cur.execute("SELECT language, id FROM articles WHERE origin_ref IN ('ru.txt', 'kk.txt')")
+        ids = dict(cur.fetchall())
+        cur.execute("SELECT count(*) FROM article_topics WHERE article_id = %s", (ids["kk"],))
+        assert cur.fetchone() == (0,)  # Kazakh: no terms, so no topics (not English terms on it)
+    db.commit()
+    assert set(ids) == {"ru", "kk"}
+    client = _client(wb_app, settings)
+    # Russian forms: "теракты" finds "теракта", "террористов" finds "террористической"
+    for query in ("теракты", "террористов"):
+        found = client.get("/search", params={"q": query}).text
+        assert "Теракт в центре города" in found and "1 result" in found, query
+    assert "0 results" in client.get("/search", params={"q": "землетрясение"}).text
+    page = client.get(f"/articles/{ids['kk']}").text
+    assert "Kazakh (kk)" in page and "language not covered" in page
+    assert "No topics: not read in this language." in page
+    ru_page = client.get(f"/articles/{ids['ru']}").text
+    assert ("language not covered" in ru_page) != models.classifier.covers("ru")
+    # The digest counts what it could not read.
+    day = datetime.now(UTC).date()
+    pipeline.build_daily_digest(settings, db, models, day)
+    text = digest_store.stored_digest(db, day, "text") or ""
+    unread = ["Kazakh 1"] if models.classifier.covers("ru") else ["Kazakh 1", "Russian 1"]
+    expected = f"NOT READ: {len(unread)} article{'s' if len(unread) > 1 else ''} in languages the monitor"
+    assert f"{expected} does not cover ({', '.join(unread)})" in " ".join(text.split())

@@ -335,10 +335,17 @@ def test_empty_input_gives_no_topics(classifier: Classifier) -> None:
     assert classifier.classify("", "") == []
 
 
-def test_unknown_language_falls_back_to_default_terms(classifier: Classifier) -> None:
+def test_a_language_without_terms_is_not_read_and_an_undetected_one_is_read_as_default(
+    classifier: Classifier,
+) -> None:
     title, text = POSITIVES["terrorism"]
-    assert classifier.classify(title, text, language="xx") == classifier.classify(title, text)
-    assert classifier.classify(title, text, language="en-GB") == classifier.classify(title, text)
+    found = classifier.classify(title, text)
+    assert found  # the default language's terms (language not detected)
+    assert classifier.classify(title, text, language="en-GB") == found
+    assert classifier.classify(title, text, language="EN") == found
+    # Kazakh: no terms in the taxonomy, so no topics, rather than English terms on a Kazakh text
+    assert classifier.classify(title, text, language="kk") == []
+    assert not classifier.covers("kk") and classifier.covers("en") and classifier.covers(None)
 
 
 # -- version, packaging, regex terms -----------------------------------------------------------

@@ -544,3 +544,22 @@ def test_evidence_forms_differing_only_in_case_hyphens_or_spaces_are_one_word() 
 
     topic = _entry_topic(hit, "Terrorism")
     assert topic.evidence == (("Counter-Terrorism", 3), ("terrorist", 2))
+
+
+def test_the_digest_counts_the_articles_it_could_not_read_by_language() -> None:
+    articles = [
+        replace(_make(1, NOON, [("terrorism", 5.0)]), language="en-GB"),
+        replace(_make(2, NOON), language="kk"),
+        replace(_make(3, NOON), language="kk"),
+        replace(_make(4, NOON), language="uz"),
+        replace(_make(5, NOON), language=None),  # not detected: read with the default terms
+    ]
+    digest = _build(articles, covered_languages={"en"})
+    assert digest.uncovered == (("Kazakh", 2), ("Uzbek", 1))
+    text = " ".join(render_text(digest).split())
+    assert "NOT READ: 3 articles in languages the monitor does not cover (Kazakh 2, Uzbek 1)" in text
+    html = render_html(digest)
+    assert "<strong>Not read:</strong> 3 articles in languages the monitor does not cover" in html
+    assert "(Kazakh 2, Uzbek 1): stored and searchable, but without topics." in html
+    assert _build(articles).uncovered == ()  # no coverage given: nothing claimed
+    assert "NOT READ" not in render_text(_build(articles[:1], covered_languages={"en"}))

@@ -156,6 +156,23 @@ def test_detect_language(language: str) -> None:
     assert detect_language(SAMPLES[language].upper(), DETECTOR) == language  # shouted headlines too
 
 
+@pytest.mark.parametrize(
+    ("headline", "language"),
+    [
+        # headlines the model alone calls Swedish, Nigerian Pidgin and Shona (English a close second)
+        ("Gunmen attack border post", "en"),
+        ("Week in Pictures: From Dakota pipeline to Somalia blast", "en"),
+        ("China and US: face-to-face", "en"),
+        # foreign headlines stay foreign
+        ("Attentat à Paris: trois morts", "fr"),
+        ("Взрыв на рынке в Оше: есть погибшие", "ru"),
+        ("Қазақстанда жер сілкінісі болды", "kk"),
+    ],
+)
+def test_a_short_headline_is_english_when_english_is_a_close_guess(headline: str, language: str) -> None:
+    assert detect_language(headline, DETECTOR) == language
+
+
 def test_detect_language_refuses_short_text_and_bounds_long_text() -> None:
     assert detect_language("Breaking: 12:45", DETECTOR) is None
     assert detect_language("", DETECTOR) is None

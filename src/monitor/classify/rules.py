@@ -461,14 +461,19 @@ class Classifier:
         self._topics = taxonomy.topics
         self._matchers = {lang: _LanguageMatcher(taxonomy, lang) for lang in sorted(taxonomy.languages)}
 
-    def _matcher(self, language: str | None) -> _LanguageMatcher:
-        if language:
-            primary = language.strip().lower().replace("_", "-").split("-")[0]
-            if primary in self._matchers:
-                return self._matchers[primary]
-        # Unknown or missing language: the default language's terms still catch the many
-        # international words (ISIS, NATO, Taliban) and keep recall above zero.
-        return self._matchers[self.taxonomy.default_language]
+    def _matcher(self, language: str | None) -> _LanguageMatcher | None:
+        """The matcher of the article's language; the default language's when it was not detected
+        (too short to tell); None for a language the taxonomy has no terms in. Reading, say, Kazakh
+        with English terms would catch only loanwords (NATO, ISIS) and make silence look like "no
+        security news": such an article gets no topics, and the page and the digest say why."""
+        if not language:
+            return self._matchers[self.taxonomy.default_language]
+        primary = language.strip().lower().replace("_", "-").split("-")[0]
+        return self._matchers.get(primary)
+
+    def covers(self, language: str | None) -> bool:
+        """Whether articles in `language` are read for topics (see `_matcher`)."""
+        return self._matcher(language) is not None
 
     def cache_state(self) -> dict[str, dict[str, _Plan | None]]:
         """Copies of the per-word candidate caches, per language (for benchmarks)."""
@@ -483,6 +488,8 @@ class Classifier:
         """Every topic with a term in the article, scored against its threshold (fired or not), and
         what the learned layer reads besides (off-topic score, length, the words)."""
         matcher = self._matcher(language)
+        if matcher is None:
+            return Scored([], 0.0, 0, [], [])
         title_occ, title_neg, _, title_words = matcher.scan(title) if title else _EMPTY_SCAN
         body_occ, body_neg, n_words, body_words = matcher.scan(text) if text else _EMPTY_SCAN
         off_index = len(self._topics)
@@ -518,6 +525,8 @@ class Classifier:
     def classify(self, title: str, text: str, language: str | None = None) -> list[TopicHit]:
         """Topics that apply, best first, each with its evidence: those whose score reaches their
         threshold, or, with a learned layer, those it keeps or adds (`learned.LearnedModel.choose`)."""
+        if not self.covers(language):
+            return []  # not read in this language (the learned layer knows no more of it)
         scored = self.score(title, text, language)
         if self.learned is None:
             chosen: list[tuple[Candidate, Evidence | None]] = [

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
+
+import pycountry  # ISO 639 language names ship in the package
 
 from monitor.digest.trends import Spike
 from monitor.models import CountryCount, Entity, StoredArticle, TopicHit, WindowCounts
@@ -154,6 +156,14 @@ class Digest:
     tagged_articles: int = 0  # articles of the window with a (shown) topic
     # Set when the day is not over: the digest shows the day until then (a preview, never "sent").
     preview_until: dt.datetime | None = None
+    # Articles in languages the taxonomy has no terms for: stored and searchable, but not read for
+    # topics; (language name, articles), most first. Counted so that silence is never mistaken for
+    # "no security news" in, say, the Kazakh press.
+    uncovered: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def uncovered_count(self) -> int:
+        return sum(n for _, n in self.uncovered)
 
     @property
     def other_count(self) -> int:
@@ -194,6 +204,7 @@ def build_digest(
     spikes: Sequence[Spike] = (),
     counts: WindowCounts | None = None,
     preview_until: dt.datetime | None = None,
+    covered_languages: Collection[str] | None = None,
 ) -> Digest:
     """Group the window's tagged articles into stories, rank them, index them by topic.
 
@@ -203,6 +214,7 @@ def build_digest(
     `secondary_min_score` (weak incidental tags would otherwise put it under topics it is not about).
     `taxonomy_labels` maps topic id to label in taxonomy order; topics found on articles but missing
     from it (a taxonomy edited since classification) still get an index line, after the known ones.
+    `covered_languages` are the languages the classifier reads (None: do not count the others).
     """
     if max_per_topic < 0:
         raise ValueError(f"max_per_topic must be at least 0, got {max_per_topic}")
@@ -283,7 +295,43 @@ def build_digest(
         other_total=counts.untagged if counts else None,
         tagged_articles=len(shown),
         preview_until=preview_until.astimezone(zone) if preview_until else None,
+        uncovered=_uncovered(window, counts, covered_languages),
     )
+
+
+def _uncovered(
+    window: Sequence[StoredArticle], counts: WindowCounts | None, covered: Collection[str] | None
+) -> tuple[tuple[str, int], ...]:
+    """(language name, articles) of the window's languages outside `covered`, most first. An article
+    whose language was not detected is not counted: it was read with the default language's terms."""
+    if covered is None:
+        return ()
+    by_language: dict[str | None, int] = {}
+    if counts is not None and counts.by_language:
+        by_language = dict(counts.by_language)
+    else:
+        for a in window:
+            by_language[a.language] = by_language.get(a.language, 0) + 1
+    primary = {c.lower() for c in covered}
+    named: dict[str, int] = {}
+    for code, n in by_language.items():
+        if code and primary_language(code) not in primary:
+            name = language_name(code)
+            named[name] = named.get(name, 0) + n
+    return tuple(sorted(named.items(), key=lambda item: (-item[1], item[0])))
+
+
+def primary_language(code: str) -> str:
+    """'pt-BR' and 'pt_br' -> 'pt': the classifier reads by primary language."""
+    return code.strip().lower().replace("_", "-").split("-")[0]
+
+
+def language_name(code: str) -> str:
+    """'kk' -> 'Kazakh'; a code ISO 639 does not know is shown as it is."""
+    primary = primary_language(code)
+    found = pycountry.languages.get(alpha_2=primary) if len(primary) == 2 else None
+    found = found or pycountry.languages.get(alpha_3=primary)
+    return str(found.name) if found is not None else code
 
 
 def _shown_hits(

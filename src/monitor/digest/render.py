@@ -115,6 +115,7 @@ def _environment() -> Environment:
     env.filters["story_meta"] = _story_meta
     env.filters["topic"] = _topic
     env.filters["countries"] = _countries
+    env.filters["uncovered"] = _uncovered
     env.filters["topic_counts"] = _topic_counts
     env.filters["story_ref"] = lambda n: f"#{n}"
     env.filters["ljust"] = lambda s, n: str(s).ljust(n)
@@ -199,6 +200,11 @@ def _topic_counts(topic: TopicIndex) -> str:
     if topic.partial:
         stories = f"at least {stories}"
     return f"{stories}, {_plural(topic.article_count, 'article', 'articles')}"
+
+
+def _uncovered(digest: Digest) -> str:
+    """'Kazakh 3, Uzbek 1'"""
+    return ", ".join(f"{name} {n}" for name, n in digest.uncovered)
 
 
 def _countries(story: DigestStory) -> str:

@@ -110,6 +110,7 @@ def build_daily_digest(
         spikes=spikes,
         counts=counts,
         preview_until=(now or datetime.now(UTC)) if preview else None,
+        covered_languages=models.classifier.taxonomy.languages,
     )
     html, text, subject = render_html(digest), render_text(digest), digest_subject(digest)
     if preview:

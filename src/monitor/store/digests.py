@@ -90,7 +90,7 @@ def _attach(conn: Connection, rows: list[tuple]) -> list[StoredArticle]:
 # The window's processed article ids, read from the narrow partial index (0004), materialised once per
 # query so the wide article rows are never scanned.
 _WINDOW_IDS = """WITH w AS MATERIALIZED (
-    SELECT id, first_seen_at, coalesce(story_id, id) AS story FROM articles
+    SELECT id, first_seen_at, coalesce(story_id, id) AS story, language FROM articles
      WHERE status = 'processed' AND near_duplicate_of IS NULL
        AND first_seen_at >= %(start)s AND first_seen_at < %(end)s)"""
 
@@ -115,6 +115,8 @@ def window_counts(conn: Connection, start: datetime, end: datetime) -> WindowCou
                 UNION ALL
                 SELECT 'topic', topic_id, NULL, count(*) FROM t GROUP BY topic_id
                 UNION ALL
+                SELECT 'language', language, NULL, count(*) FROM w GROUP BY language
+                UNION ALL
                 SELECT 'country', e.id, e.name, count(*) FROM article_entities ae
                   JOIN w ON w.id = ae.article_id
                   JOIN entities e ON e.id = ae.entity_id AND e.type = 'country'
@@ -123,6 +125,7 @@ def window_counts(conn: Connection, start: datetime, end: datetime) -> WindowCou
         )
         total = tagged = 0
         by_topic: dict[str, int] = {}
+        by_language: dict[str | None, int] = {}
         countries: list[tuple[str, str, int]] = []
         for kind, key, name, n in cur.fetchall():
             if kind == "total":
@@ -131,12 +134,14 @@ def window_counts(conn: Connection, start: datetime, end: datetime) -> WindowCou
                 tagged = int(n)
             elif kind == "topic":
                 by_topic[key] = int(n)
+            elif kind == "language":
+                by_language[key] = int(n)
             else:
                 countries.append((key, name, int(n)))
     # Most articles first, then by name and id: the order the digest shows and the tests rely on.
     countries.sort(key=lambda c: (-c[2], c[1], c[0]))
     by_country = [CountryCount(cid, name, n) for cid, name, n in countries]
-    counts = WindowCounts(total, by_topic, by_country, total - tagged)
+    counts = WindowCounts(total, by_topic, by_country, total - tagged, by_language)
     return corrections.discount_irrelevant(conn, start, end, counts)  # analysts' corrections
 
 

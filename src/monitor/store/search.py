@@ -160,8 +160,9 @@ def word_forms_query(conn: Connection, q: str) -> str:
 
     The index uses the 'simple' configuration (no stemming: articles come in many languages, and a
     stemmed index would cost time on every article), so "terrorism" alone would miss "terrorist".
-    Each word of the query becomes a prefix match of its English stem instead: "terrorism" ->
-    'terror':*, "attacks" -> 'attack':* (also attacked, attackers). websearch_to_tsquery still parses
+    Each word of the query becomes a prefix match of its stem instead: "terrorism" -> 'terror':*,
+    "attacks" -> 'attack':* (also attacked, attackers); a Russian word by the Russian stemmer
+    ("террористов" -> 'террорист':*, also террористический). websearch_to_tsquery still parses
     what people type ("border -drill", "quoted phrases", or) and never raises on odd input; the
     result is cast to tsquery as it is (lexemes taken literally, not parsed into words again).
     """
@@ -172,8 +173,12 @@ def word_forms_query(conn: Connection, q: str) -> str:
         words = [m.group(1).replace("''", "'") for m in _LEXEME_RE.finditer(text)]
         if not words:
             return text
+        # The stemmer of the word's script: PostgreSQL's Snowball Russian stemmer for Cyrillic
+        # ("теракты" -> 'теракт':*, which finds теракт, теракта, терактов), English for the rest.
         cur.execute(
-            "SELECT w, (ts_lexize('english_stem', w))[1] FROM unnest(%s::text[]) w",
+            """SELECT w, (ts_lexize(CASE WHEN w ~ '[а-яё]' THEN 'russian_stem' ELSE 'english_stem' END
+                                    ::regdictionary, w))[1]
+                 FROM unnest(%s::text[]) w""",
             (sorted(set(words)),),
         )
         stems = {w: stem for w, stem in cur.fetchall()}

@@ -27,7 +27,8 @@ from fastapi import Depends, FastAPI, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from monitor.digest.build import digest_window
+from monitor.classify.rules import load_classifier
+from monitor.digest.build import digest_window, language_name, primary_language
 from monitor.errors import InputError
 from monitor.settings import Settings
 from monitor.store import digests as digest_store
@@ -46,6 +47,21 @@ _env = Environment(
     lstrip_blocks=True,
 )
 _env.globals["article_marks"] = article_marks  # the article page's marked title and text
+_env.filters["language_name"] = language_name
+
+
+@lru_cache(maxsize=1)
+def covered_languages() -> frozenset[str]:
+    """The languages the packaged taxonomy has terms for (read once: ~0.1 s)."""
+    return load_classifier(learned=False).taxonomy.languages
+
+
+def language_covered(code: str | None) -> bool:
+    """An undetected language was read with the default language's terms: covered."""
+    return code is None or primary_language(code) in covered_languages()
+
+
+_env.globals["language_covered"] = language_covered
 log = logging.getLogger(__name__)
 
 SEARCH_PAGE_SIZE = 25
