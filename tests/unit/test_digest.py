@@ -563,3 +563,15 @@ def test_the_digest_counts_the_articles_it_could_not_read_by_language() -> None:
     assert "(Kazakh 2, Uzbek 1): stored and searchable, but without topics." in html
     assert _build(articles).uncovered == ()  # no coverage given: nothing claimed
     assert "NOT READ" not in render_text(_build(articles[:1], covered_languages={"en"}))
+
+
+def test_a_foreign_title_is_shown_as_written_with_its_language() -> None:
+    russian = replace(_make(1, NOON, [("terrorism", 5.0)], title="Теракт в центре Оша"), language="ru")
+    english = replace(_make(2, NOON, [("cyber", 5.0)], title="Hackers hit port"), language="en-GB")
+    other = replace(_make(3, NOON, title="Шекарада есірткі ұсталды"), language="kk")
+    digest = _build([russian, english, other])
+    titles = {s.title for s in digest.stories}
+    assert titles == {"Теракт в центре Оша [Russian]", "Hackers hit port"}
+    assert [o.title for o in digest.other] == ["Шекарада есірткі ұсталды [Kazakh]"]
+    text = render_text(digest)
+    assert "Теракт в центре Оша [Russian]" in text and "Terrorism" in text  # topic in English

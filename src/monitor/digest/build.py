@@ -41,6 +41,8 @@ STORY_PEOPLE = 3
 # the text part; the title is often a headline pun or a label).
 STORY_EXTRACT_CHARS = 140
 EVIDENCE_TERMS = 3
+# The language the digest is written in (its headings and topic labels); titles in others say theirs.
+DIGEST_LANGUAGE = "en"
 ELLIPSIS = "…"
 
 
@@ -277,7 +279,7 @@ def build_digest(
         (a for a in window if a.id not in shown), key=lambda a: (-a.first_seen.timestamp(), a.id)
     )
     other = tuple(
-        OtherArticle(a.id, _one_line(a.title), _one_line(a.source), _local_time(a.first_seen, zone), a.url)
+        OtherArticle(a.id, _shown_title(a), _one_line(a.source), _local_time(a.first_seen, zone), a.url)
         for a in untagged
     )
     return Digest(
@@ -401,7 +403,7 @@ def _story(
     countries = entities.countries
     return DigestStory(
         number=number,
-        title=_one_line(lead.title),
+        title=_shown_title(lead),
         state=None if size <= 1 else ("new" if _is_new(group, window_start) else "developing"),
         size=size,
         source_count=max(max(a.story_sources for a in group), len(outlets)),
@@ -413,9 +415,7 @@ def _story(
         organisations=entities.organisations[:STORY_ORGANISATIONS],
         people=tuple(Person(p.name, _short_title(p.title)) for p in entities.people[:STORY_PEOPLE]),
         articles=tuple(
-            StoryArticle(
-                a.id, _one_line(a.title), _one_line(a.source), _local_time(a.first_seen, zone), a.url
-            )
+            StoryArticle(a.id, _shown_title(a), _one_line(a.source), _local_time(a.first_seen, zone), a.url)
             for a in members[:max_articles]
         ),
         more_articles=max(0, len(members) - max_articles),
@@ -468,6 +468,15 @@ def make_extract(text: str, limit: int = 300, *, title: str | None = None) -> st
 # Abbreviations ("Gen. Smith") split too early; that only makes the extract shorter, never wrong.
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]?\s+")
 _WHITESPACE = re.compile(r"\s+")
+
+
+def _shown_title(article: StoredArticle) -> str:
+    """The title as the outlet wrote it, with its language when that is not the digest's:
+    'Теракт в центре Оша [Russian]' (its topics are shown in the digest's language)."""
+    title = _one_line(article.title)
+    if article.language and primary_language(article.language) != DIGEST_LANGUAGE:
+        return f"{title} [{language_name(article.language)}]"
+    return title
 
 
 def _one_line(text: str) -> str:
