@@ -92,7 +92,7 @@ def evaluate(data_dir: Path, models: Models, log: Callable[[str], None] = lambda
         ev.missing.append(str(extraction.EXTRACT_DIR / "cases.json"))
     if (data_dir / story_eval.CORPUS_FILE).is_file() and story_eval.LABELS_FILE.is_file():
         log("clustering the 2017 corpus into stories …")
-        ev.stories = story_eval.run(data_dir, models.extractor)
+        ev.stories = story_eval.run(data_dir, models.extractor, models=models)
     else:
         ev.missing.append(str(story_eval.CORPUS_FILE))
     return ev

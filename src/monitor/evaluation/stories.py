@@ -28,10 +28,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from monitor.dedupe.near import NearDuplicateIndex
 from monitor.dedupe.stories import StoryArticle, StoryIndex
 from monitor.settings import Settings
+
+if TYPE_CHECKING:
+    from monitor.analyze import Models
 
 CORPUS_FILE = Path("corpus") / "news_articles_2017.jsonl"
 LABELS_FILE = Path(__file__).resolve().parents[3] / "eval" / "story_events.jsonl"
@@ -109,9 +113,11 @@ def cluster(
     entities: Mapping[str, Sequence[str]],
     make_index: Callable[[], StoryIndex] | None = None,
     settings: Settings | None = None,
+    judged: Mapping[str, tuple[str | None, Sequence[str]]] | None = None,
 ) -> tuple[dict[str, str], float]:
     """{article id: story id} for all rows, as the pipeline assigns them; and the CPU seconds of the
-    story step. `make_index` lets a sweep try other parameters."""
+    story step. `make_index` lets a sweep try other parameters; `judged` gives each article's language
+    and topic ids, as the pipeline stores them (without it: unknown, all compared by their words)."""
     settings = settings or Settings()
     near = NearDuplicateIndex(window=settings.near_duplicate_window)
     index = make_index() if make_index else StoryIndex(window=settings.story_window)
@@ -131,6 +137,7 @@ def cluster(
             entities.get(doc_id, ()),
             outlet(r["url"]),
             dup,
+            *((judged or {}).get(doc_id) or (None, ())),
         )
         t = time.process_time()
         out[doc_id] = index.add(article)
@@ -182,13 +189,30 @@ def entity_ids(rows: Iterable[dict], extract: Callable[[str, str], Iterable]) ->
     }
 
 
-def run(data_dir: Path, extractor: object | None = None, labels_path: Path = LABELS_FILE) -> StoryRun:
+def judgements(rows: Iterable[dict], models: Models) -> dict[str, tuple[str | None, list[str]]]:
+    """(language, topic ids) per article, as the analysis chain gives them (the story step compares
+    articles in other languages by topics)."""
+    out: dict[str, tuple[str | None, list[str]]] = {}
+    for r in rows:
+        title, text = r.get("title") or "", r.get("text") or ""
+        language = models.languages(f"{title}\n{text}")
+        topics = models.classifier.classify(title, text, language)
+        out[str(r["id"])] = (language, [t.topic_id for t in topics])
+    return out
+
+
+def run(
+    data_dir: Path,
+    extractor: object | None = None,
+    labels_path: Path = LABELS_FILE,
+    models: Models | None = None,
+) -> StoryRun:
     rows = load_corpus(data_dir)
     gold = {d: e for d, e in load_labels(labels_path).items()}
     known = {str(r["id"]) for r in rows}
     gold = {d: e for d, e in gold.items() if d in known}
     entities = entity_ids(rows, extractor.extract) if extractor is not None else {}  # type: ignore[attr-defined]
-    pred, seconds = cluster(rows, entities)
+    pred, seconds = cluster(rows, entities, judged=judgements(rows, models) if models is not None else None)
     sources = {str(r["id"]): outlet(r["url"]) for r in rows}
     by_story: dict[str, set[str]] = defaultdict(set)
     for doc, event in gold.items():

@@ -93,4 +93,6 @@ def _story_article(row: story_store.StoryRow, duplicate_of: str | None) -> Story
         entities=row.entity_ids,
         source=row.source,
         duplicate_of=duplicate_of,
+        language=row.language,
+        topics=row.topic_ids,
     )

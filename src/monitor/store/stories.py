@@ -25,6 +25,8 @@ class StoryRow:
     entity_ids: list[str]
     story_id: int | None
     near_duplicate_of: int | None
+    language: str | None = None
+    topic_ids: tuple[str, ...] = ()  # what a story in another language is compared by
 
 
 def try_lock(conn: Connection) -> bool:
@@ -45,7 +47,8 @@ _ROWS = """
 SELECT a.id, a.title, left(coalesce(a.clean_text, ''), 2000), a.first_seen_at,
        coalesce(a.source_name, a.source_id::text, a.origin_ref), a.signature,
        ARRAY(SELECT ae.entity_id FROM article_entities ae WHERE ae.article_id = a.id ORDER BY ae.entity_id),
-       a.story_id, a.near_duplicate_of
+       a.story_id, a.near_duplicate_of, a.language,
+       ARRAY(SELECT t.topic_id FROM article_topics t WHERE t.article_id = a.id ORDER BY t.topic_id)
   FROM articles a
  WHERE a.status = 'processed' AND {where}
  ORDER BY a.first_seen_at, a.id
@@ -68,6 +71,8 @@ def _rows(conn: Connection, where: str, args: tuple) -> Iterator[StoryRow]:
                 list(r[6]),
                 r[7],
                 r[8],
+                r[9],
+                tuple(r[10]),
             )
 
 
