@@ -591,6 +591,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         write=Path(args.write) if args.write else None,
         floors_path=Path(args.floors) if args.floors else None,
         raise_floors=args.raise_floors,
+        lang_dir=Path(args.lang_dev),
     )
 
 
@@ -737,6 +738,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--floors", metavar="FILE", help="floors JSON (metric -> minimum), e.g. eval/floors.json")
     s.add_argument(
         "--raise-floors", action="store_true", help="with --floors: raise floors to the current figures"
+    )
+    s.add_argument(
+        "--lang-dev",
+        default=".monitor/lang-dev",
+        help="language dev files built by scripts/build_lang_dev.py (default .monitor/lang-dev)",
     )
     s.set_defaults(func=cmd_eval)
 

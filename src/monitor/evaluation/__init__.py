@@ -5,5 +5,6 @@ eval/floors.json). Reads the evaluation data outside the repository (../shared/d
   security    security relevance and the terrorism topic on classify/security_dev.jsonl
   entities    entity spans and canonical names on entities/re3d
   extraction  main-text extraction on extract/cases.json + pages/
+  languages   Russian / French dev sets built by scripts/build_lang_dev.py (labels in eval/lang/)
   report      orchestration, markdown, floors file
 """

@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from monitor.evaluation import entities, extraction, security
+from monitor.evaluation import entities, extraction, languages, security
 from monitor.evaluation import stories as story_eval
 from monitor.evaluation.metrics import Matches, check_floors, raised_floors
 from monitor.evaluation.security import Generalisation
@@ -53,6 +53,8 @@ class Evaluation:
     model_note: str | None = None  # the learned model missing or trained on other data
     reviews: dict[str, dict[str, Any]] = field(default_factory=dict)  # eval/label_reviews.jsonl
     stories: story_eval.StoryRun | None = None
+    languages: languages.LangRun | None = None  # Russian / French dev files (issue 15)
+    languages_note: str = ""  # why they were not measured
     missing: list[str] = field(default_factory=list)  # parts whose data was not found
     day: date = field(default_factory=date.today)
 
@@ -68,9 +70,14 @@ def missing_message(data_dir: Path) -> str:
     )
 
 
-def evaluate(data_dir: Path, models: Models, log: Callable[[str], None] = lambda _: None) -> Evaluation:
+def evaluate(
+    data_dir: Path,
+    models: Models,
+    log: Callable[[str], None] = lambda _: None,
+    lang_dir: Path = languages.LANG_DEV_DIR,
+) -> Evaluation:
     """Runs every measurement whose data is present under `data_dir`, with the models the pipeline
-    uses."""
+    uses; the language figures from the dev files built into `lang_dir` (scripts/build_lang_dev.py)."""
     if not data_dir.is_dir():
         raise DataMissing(missing_message(data_dir))
     ev = Evaluation()
@@ -95,6 +102,12 @@ def evaluate(data_dir: Path, models: Models, log: Callable[[str], None] = lambda
         ev.stories = story_eval.run(data_dir, models.extractor, models=models)
     else:
         ev.missing.append(str(story_eval.CORPUS_FILE))
+    try:
+        log("classifying the language dev sets (sib-200, Russian news and entities) …")
+        ev.languages = languages.run(lang_dir, models)
+    except languages.LangDataMissing as exc:
+        ev.languages_note = str(exc)
+        log(ev.languages_note)
     return ev
 
 
@@ -230,6 +243,10 @@ def render(ev: Evaluation, data_label: str = "../shared/data") -> str:
         lines += extraction_section(ev.extraction)
     if ev.stories:
         lines += story_eval.section(ev.stories)
+    # Not in `metrics` (no floors): a machine without the mirrors would fail every such floor.
+    lines += languages.section(
+        ev.languages, ev.languages_note, english=ev.security.scores.relevance if ev.security else None
+    )
     lines += _speed_section(ev)
     return "\n".join(lines).rstrip() + "\n"
 
@@ -537,6 +554,7 @@ def run_command(
     raise_floors: bool = False,
     out: TextIO | None = None,
     err: TextIO | None = None,
+    lang_dir: Path = languages.LANG_DEV_DIR,
 ) -> int:
     """`monitor eval`: 0 when every floor holds, 1 when a metric is below its floor, 2 when the data
     folder is missing or the floors file is unreadable."""
@@ -551,7 +569,7 @@ def run_command(
         print(f"{floors_path}: {exc}", file=err)
         return 2
     try:
-        ev = evaluate(data_dir, models, log=lambda msg: print(msg, file=err))
+        ev = evaluate(data_dir, models, log=lambda msg: print(msg, file=err), lang_dir=lang_dir)
     except DataMissing as exc:
         print(exc, file=err)
         return 2
