@@ -223,7 +223,10 @@ def _evidence(positive: list[tuple[float, str]], scored: Scored) -> Evidence:
 
 def code_version(taxonomy: Taxonomy) -> str:
     """What a model was trained for: the taxonomy's exact content and the feature version."""
-    return f"{taxonomy.version}+{taxonomy.content_hash[:8]}/features-{FEATURE_VERSION}"
+    # The main file's hash: language files are not what the model was trained for (rules.Classifier
+    # applies it only to the main file's languages), so adding one does not invalidate it.
+    base_hash = taxonomy.base_hash or taxonomy.content_hash
+    return f"{taxonomy.version}+{base_hash[:8]}/features-{FEATURE_VERSION}"
 
 
 def data_sha256(data: bytes) -> str:

@@ -24,11 +24,19 @@ import re
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import accumulate, compress, islice, repeat
 from typing import TYPE_CHECKING
 
-from monitor.classify.taxonomy import Taxonomy, Term, Topic, parse_taxonomy
+from monitor.classify import morph
+from monitor.classify.taxonomy import (
+    Taxonomy,
+    Term,
+    Topic,
+    language_file_of,
+    merge_language_files,
+    parse_taxonomy,
+)
 from monitor.models import Evidence, TopicHit
 
 if TYPE_CHECKING:
@@ -158,6 +166,9 @@ class _LanguageMatcher:
     def __init__(self, taxonomy: Taxonomy, language: str) -> None:
         topics = taxonomy.topics
         self.language = language
+        # Lemmas or stems for inflected languages (morph.py), applied to the taxonomy's words here
+        # and to the text's words in `scan`; None (English) matches words as written.
+        self.normalise = morph.normaliser(language)
         self.exact: dict[str, list[_Phrase]] = defaultdict(list)
         self.prefix: dict[str, list[_Phrase]] = defaultdict(list)
         self.regexes: list[_Regex] = []
@@ -185,6 +196,8 @@ class _LanguageMatcher:
         self._cache: dict[str, _Plan | None] = {}
 
     def _add(self, phrase: _Phrase) -> None:
+        if self.normalise is not None:
+            phrase = replace(phrase, words=self.normalise.phrase(phrase.words))
         first, is_prefix = phrase.words[0]
         if len(phrase.words) > 1:
             second, second_is_prefix = phrase.words[1]
@@ -232,7 +245,10 @@ class _LanguageMatcher:
         negative spans per topic as (start, end), the number of words and the lower-cased words.
         """
         lowered = text.lower()
-        words = _words(lowered)
+        # With a normaliser (morph.py): one normal form per word, so positions stay the text's; and
+        # the regex directly, since those texts are mostly non-ASCII letters that `_words` would
+        # only scan for first.
+        words = _words(lowered) if self.normalise is None else self.normalise(_WORD.findall(lowered))
         occurrences: dict[int, list[_Occurrence]] = defaultdict(list)
         negatives: dict[int, list[tuple[int, int]]] = defaultdict(list)
         n_words = len(words)
@@ -459,6 +475,10 @@ class Classifier:
         if learned is not None:
             self.version += f"+m{learned.file_hash[:8]}"
         self._topics = taxonomy.topics
+        # The learned layer was trained for the main taxonomy file (its version and hash; English
+        # news): an article in a language merged from its own file is decided by the rules alone,
+        # since the model's word and term weights mean nothing there and would veto its tags.
+        self.learned_languages = taxonomy.languages - frozenset(taxonomy.language_files)
         self._matchers = {lang: _LanguageMatcher(taxonomy, lang) for lang in sorted(taxonomy.languages)}
 
     def _matcher(self, language: str | None) -> _LanguageMatcher | None:
@@ -528,7 +548,7 @@ class Classifier:
         if not self.covers(language):
             return []  # not read in this language (the learned layer knows no more of it)
         scored = self.score(title, text, language)
-        if self.learned is None:
+        if self.learned is None or self._matcher(language).language not in self.learned_languages:
             chosen: list[tuple[Candidate, Evidence | None]] = [
                 (c, None) for c in scored.candidates if c.fired
             ]
@@ -581,11 +601,28 @@ def default_taxonomy_text() -> str:
     return resource.read_text(encoding="utf-8")
 
 
+_TAXONOMY_FILE = "security.yaml"
+
+
+def load_packaged_taxonomy() -> Taxonomy:
+    """The packaged security taxonomy with every language file beside it (`security.<lang>.yaml`):
+    adding a language is adding a file."""
+    folder = importlib.resources.files("monitor.classify").joinpath("taxonomies")
+    where = "monitor/classify/taxonomies/"
+    base = parse_taxonomy(default_taxonomy_text(), source=where + _TAXONOMY_FILE)
+    files = sorted(
+        (entry.name, entry.read_text(encoding="utf-8"))
+        for entry in folder.iterdir()
+        if language_file_of(_TAXONOMY_FILE, entry.name)
+    )
+    return merge_language_files(base, [(text, where + name) for name, text in files])
+
+
 def load_classifier(*, learned: bool = True) -> Classifier:
     """The classifier for the packaged security taxonomy with the packaged learned layer (the rules
     alone when `learned` is False, or, said in a warning, when the model file is missing or was
     trained for other rules); a new one each call (the caller keeps it: `analyze.Models`)."""
-    taxonomy = parse_taxonomy(default_taxonomy_text(), source="monitor/classify/taxonomies/security.yaml")
+    taxonomy = load_packaged_taxonomy()
     if not learned:
         return Classifier(taxonomy)
     from monitor.classify.learned import load_packaged_model

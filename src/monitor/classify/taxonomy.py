@@ -25,13 +25,28 @@ File shape::
           en:
             - "box office bomb*"
             - {regex: 'bomb\\w* at the box office'}
+
+A language is data: beside ``security.yaml`` a file ``security.<lang>.yaml`` (``load_taxonomy``
+finds it; ``merge_language_files`` merges it) adds that language's terms to the topics by id::
+
+    language: ru                 # must match the file name
+    version: "2026.1"            # required; bump it when you change the file
+    off_topic: [...]             # optional, as off_topic.<lang> above
+    topics:
+      - id: terrorism            # a topic of the main file
+        terms: [...]             # as terms.<lang> above
+        negative: [...]          # optional, as negative.<lang> above
+
+A language may be defined in one file only. The taxonomy's `content_hash` covers every file (so the
+classifier version changes with any of them); `base_hash` is the main file's alone (what the learned
+layer, trained on the main file's languages, was built for).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -99,6 +114,10 @@ class Taxonomy:
     content_hash: str  # sha256 of the file's bytes, hex
     # Vocabulary of other news kinds (film, sport, markets): raises every threshold (rules.py).
     off_topic: Mapping[str, tuple[Term, ...]] = field(default_factory=dict)
+    # sha256 of the main file alone ("" = content_hash: no language files were merged).
+    base_hash: str = ""
+    # Languages merged from their own files: language -> (that file's version, its source).
+    language_files: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def languages(self) -> frozenset[str]:
@@ -106,13 +125,98 @@ class Taxonomy:
 
 
 def load_taxonomy(path: str | Path) -> Taxonomy:
-    """Read and validate a taxonomy file."""
+    """Read and validate a taxonomy file and the language files beside it (`<stem>.<lang>.yaml`)."""
     path = Path(path)
+    base = parse_taxonomy(_read(path), source=str(path))
+    siblings = sorted(path.parent.glob(f"{path.stem}.*{path.suffix}"))
+    return merge_language_files(
+        base, [(_read(p), str(p)) for p in siblings if language_file_of(path.name, p.name)]
+    )
+
+
+def _read(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise TaxonomyError(f"{path}: cannot read taxonomy: {exc}") from exc
-    return parse_taxonomy(text, source=str(path))
+
+
+def language_file_of(main_name: str, name: str) -> str | None:
+    """The language of file `name` when it is a language file of `main_name`
+    ("security.yaml", "security.ru.yaml" -> "ru"), else None."""
+    stem, dot, suffix = main_name.rpartition(".")
+    match = re.fullmatch(re.escape(stem) + r"\.([a-z]{2,3})\." + re.escape(suffix), name) if dot else None
+    return match.group(1) if match else None
+
+
+def merge_language_files(base: Taxonomy, files: Sequence[tuple[str, str]]) -> Taxonomy:
+    """`base` with the languages of these (text, source) language files added to its topics."""
+    if not files:
+        return base
+    terms: dict[str, dict[str, tuple[Term, ...]]] = {t.id: dict(t.terms) for t in base.topics}
+    negative: dict[str, dict[str, tuple[Negative, ...]]] = {t.id: dict(t.negative) for t in base.topics}
+    off_topic = dict(base.off_topic)
+    language_files: dict[str, tuple[str, str]] = dict(base.language_files)
+    hashes = []
+    for text, source in files:
+        part = _parse_language_file(text, source, base, language_files)
+        language_files[part.language] = (part.version, source)
+        for topic_id, found in part.terms.items():
+            terms[topic_id][part.language] = found
+        for topic_id, context in part.negative.items():
+            negative[topic_id][part.language] = context
+        if part.off_topic:
+            off_topic[part.language] = part.off_topic
+        hashes.append(f"{part.language}:{hashlib.sha256(text.encode('utf-8')).hexdigest()}")
+    base_hash = base.base_hash or base.content_hash
+    combined = hashlib.sha256("\n".join([base_hash, *sorted(hashes)]).encode("ascii")).hexdigest()
+    topics = tuple(
+        Topic(
+            id=t.id,
+            label=t.label,
+            description=t.description,
+            iptc=t.iptc,
+            gdelt=t.gdelt,
+            threshold=t.threshold,
+            terms=terms[t.id],
+            negative=negative[t.id],
+        )
+        for t in base.topics
+    )
+    return Taxonomy(
+        version=base.version,
+        default_language=base.default_language,
+        topics=topics,
+        source=base.source,
+        content_hash=combined,
+        off_topic=off_topic,
+        base_hash=base_hash,
+        language_files=language_files,
+    )
+
+
+@dataclass(frozen=True)
+class _LanguagePart:
+    language: str
+    version: str
+    terms: dict[str, tuple[Term, ...]]
+    negative: dict[str, tuple[Negative, ...]]
+    off_topic: tuple[Term, ...]
+
+
+def _parse_language_file(
+    text: str, source: str, base: Taxonomy, merged: Mapping[str, tuple[str, str]]
+) -> _LanguagePart:
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}" if mark is not None else source
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise TaxonomyError(f"{where}: invalid YAML: {problem}") from exc
+    if root is None:
+        raise TaxonomyError(f"{source}: language file is empty")
+    return _Parser(source).language_file(root, base, merged)
 
 
 def parse_taxonomy(text: str, source: str = "<taxonomy>") -> Taxonomy:
@@ -323,24 +427,25 @@ class _Parser:
     def terms(self, node: Node, what: str) -> dict[str, tuple[Term, ...]]:
         result: dict[str, tuple[Term, ...]] = {}
         for lang, list_node in self.languages(node, f"terms of {what}"):
-            items = self.sequence(list_node, f"terms.{lang} of {what}")
-            if not items:
-                raise self.fail(list_node, f"terms.{lang} of {what} must not be empty")
-            seen: dict[str, int] = {}
-            terms = []
-            for item in items:
-                term = self.term(item, f"term in {what}")
-                key = term.term.lower()
-                if key in seen:
-                    raise self.fail(
-                        item, f"duplicate term '{term.term}' in {what} (first at line {seen[key]})"
-                    )
-                seen[key] = term.line
-                terms.append(term)
-            result[lang] = tuple(terms)
+            result[lang] = self.term_list(list_node, f"terms.{lang} of {what}", what)
         if not result:
             raise self.fail(node, f"terms of {what} must name at least one language")
         return result
+
+    def term_list(self, list_node: Node, where: str, what: str) -> tuple[Term, ...]:
+        items = self.sequence(list_node, where)
+        if not items:
+            raise self.fail(list_node, f"{where} must not be empty")
+        seen: dict[str, int] = {}
+        terms = []
+        for item in items:
+            term = self.term(item, f"term in {what}")
+            key = term.term.lower()
+            if key in seen:
+                raise self.fail(item, f"duplicate term '{term.term}' in {what} (first at line {seen[key]})")
+            seen[key] = term.line
+            terms.append(term)
+        return tuple(terms)
 
     def term(self, node: Node, what: str) -> Term:
         fields = self.mapping(node, what, {"term", "weight"}, {"variants", "regex"})
@@ -375,23 +480,70 @@ class _Parser:
     def negatives(self, node: Node, what: str) -> dict[str, tuple[Negative, ...]]:
         result: dict[str, tuple[Negative, ...]] = {}
         for lang, list_node in self.languages(node, f"negative of {what}"):
-            items = []
-            for item in self.sequence(list_node, f"negative.{lang} of {what}"):
-                line = item.start_mark.line + 1
-                if isinstance(item, ScalarNode):
-                    text = self.string(item, f"negative phrase in {what}")
-                    try:
-                        items.append(Negative(text=text, phrase=parse_phrase(text), regex=None, line=line))
-                    except ValueError as exc:
-                        raise self.fail(item, f"negative phrase '{text}': {exc}") from None
-                else:
-                    fields = self.mapping(item, f"negative context in {what}", {"regex"}, set())
-                    regex_node = fields["regex"][1]
-                    regex = self.string(regex_node, f"negative regex in {what}")
-                    self.check_regex(regex_node, regex, regex)
-                    items.append(Negative(text=regex, phrase=None, regex=regex, line=line))
-            result[lang] = tuple(items)
+            result[lang] = self.negative_list(list_node, f"negative.{lang} of {what}", what)
         return result
+
+    def negative_list(self, list_node: Node, where: str, what: str) -> tuple[Negative, ...]:
+        items = []
+        for item in self.sequence(list_node, where):
+            line = item.start_mark.line + 1
+            if isinstance(item, ScalarNode):
+                text = self.string(item, f"negative phrase in {what}")
+                try:
+                    items.append(Negative(text=text, phrase=parse_phrase(text), regex=None, line=line))
+                except ValueError as exc:
+                    raise self.fail(item, f"negative phrase '{text}': {exc}") from None
+            else:
+                fields = self.mapping(item, f"negative context in {what}", {"regex"}, set())
+                regex_node = fields["regex"][1]
+                regex = self.string(regex_node, f"negative regex in {what}")
+                self.check_regex(regex_node, regex, regex)
+                items.append(Negative(text=regex, phrase=None, regex=regex, line=line))
+        return tuple(items)
+
+    def language_file(
+        self, root: Node, base: Taxonomy, merged: Mapping[str, tuple[str, str]]
+    ) -> _LanguagePart:
+        fields = self.mapping(root, "language file", {"language", "version", "topics"}, {"off_topic"})
+        lang_node = fields["language"][1]
+        lang = self.string(lang_node, "language")
+        if not _LANGUAGE.match(lang):
+            raise self.fail(lang_node, f"'{lang}' is not a language code such as ru")
+        named = language_file_of(Path(base.source).name, Path(self.source).name)
+        if named is not None and named != lang:
+            raise self.fail(lang_node, f"language '{lang}' does not match the file name ('{named}')")
+        if lang in merged:
+            raise self.fail(lang_node, f"language '{lang}' is already defined in {merged[lang][1]}")
+        if lang in base.languages or any(lang in t.negative for t in base.topics):
+            raise self.fail(lang_node, f"language '{lang}' is already defined in {base.source}")
+        version_node = fields["version"][1]
+        version = self.scalar(version_node, "version")
+        if isinstance(version, bool) or not isinstance(version, str | int | float) or not str(version):
+            raise self.fail(version_node, 'version must be a string such as "2026.1"')
+        known = {t.id for t in base.topics}
+        terms: dict[str, tuple[Term, ...]] = {}
+        negative: dict[str, tuple[Negative, ...]] = {}
+        topic_nodes = self.sequence(fields["topics"][1], "topics")
+        if not topic_nodes:
+            raise self.fail(fields["topics"][1], "topics must not be empty")
+        for node in topic_nodes:
+            topic_fields = self.mapping(node, "topic", {"id", "terms"}, {"negative"})
+            id_node = topic_fields["id"][1]
+            topic_id = self.string(id_node, "topic id")
+            if topic_id not in known:
+                raise self.fail(id_node, f"topic '{topic_id}' is not a topic of {base.source}")
+            if topic_id in terms:
+                raise self.fail(id_node, f"duplicate topic id '{topic_id}'")
+            what = f"topic '{topic_id}'"
+            terms[topic_id] = self.term_list(topic_fields["terms"][1], f"terms of {what}", what)
+            if "negative" in topic_fields:
+                negative[topic_id] = self.negative_list(
+                    topic_fields["negative"][1], f"negative of {what}", what
+                )
+        off_topic: tuple[Term, ...] = ()
+        if "off_topic" in fields:
+            off_topic = self.term_list(fields["off_topic"][1], "off_topic", "off_topic")
+        return _LanguagePart(lang, str(version), terms, negative, off_topic)
 
     def check_regex(self, node: Node, regex: str, name: str) -> None:
         try:
