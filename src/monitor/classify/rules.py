@@ -545,10 +545,11 @@ class Classifier:
     def classify(self, title: str, text: str, language: str | None = None) -> list[TopicHit]:
         """Topics that apply, best first, each with its evidence: those whose score reaches their
         threshold, or, with a learned layer, those it keeps or adds (`learned.LearnedModel.choose`)."""
-        if not self.covers(language):
+        matcher = self._matcher(language)
+        if matcher is None:
             return []  # not read in this language (the learned layer knows no more of it)
         scored = self.score(title, text, language)
-        if self.learned is None or self._matcher(language).language not in self.learned_languages:
+        if self.learned is None or matcher.language not in self.learned_languages:
             chosen: list[tuple[Candidate, Evidence | None]] = [
                 (c, None) for c in scored.candidates if c.fired
             ]
