@@ -638,3 +638,12 @@ def test_capitalised_role_in_apposition_makes_a_person(ex: EntityExtractor) -> N
     text = "Lucia Ferrante, Deputy High Representative for Maritime Affairs, said the talks had failed."
     found = by_id(ex.extract("", text))
     assert found["person:lucia-ferrante"].title == "Deputy High Representative for Maritime Affairs"
+
+
+def test_title_that_is_a_surname_after_a_given_name_is_the_surname(ex: EntityExtractor) -> None:
+    text = "Defence Minister Karen Bishop met Sir Colin Major. Judge Alan Crane heard the bishop of Ely."
+    people = {e.id: e for e in ex.extract("", text) if e.type == "person"}
+    assert set(people) == {"person:karen-bishop", "person:colin-major", "person:alan-crane"}
+    assert people["person:karen-bishop"].title == "Defence Minister"
+    # a role after a given name stays a role: no one is called "President"
+    assert not [e for e in ex.extract("", "Omar President of the club left.") if e.type == "person"]

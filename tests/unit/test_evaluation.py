@@ -179,6 +179,16 @@ def test_canonical_names_compare_sets_per_document(re3d_doc: entities.Doc) -> No
     assert scores.spans["named"]["Person"].f1 == pytest.approx(1.0)
 
 
+def test_gold_surname_without_its_arabic_article_joins_the_full_name() -> None:
+    text = "Haider al-Abadi met Ash Carter. Abadi and Carter agreed."
+    gold = [
+        {"begin": text.index(v), "end": text.index(v) + len(v), "type": "Person", "value": v}
+        for v in ("Haider al-Abadi", "Ash Carter", "Abadi", "Carter")
+    ]
+    names = entities.gold_canonical(gold, lambda t, typ: (typ, t))
+    assert names == {("Person", "haider-al-abadi"), ("Person", "ash-carter")}
+
+
 def test_extractor_canonicaliser_uses_the_gazetteer_and_drops_titles(models: Models) -> None:
     canonical = entities.extractor_canonicaliser(models.extractor)
     assert canonical("Iraqi", "Nationality") == ("Nationality", "Iraq")

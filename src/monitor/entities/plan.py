@@ -38,6 +38,8 @@ SKIP, COMPOUND, NAME, UNIT, GIVEN = 0, 1, 2, 3, 4
 _READ_ON_ONLY = frozenset(
     ["Forum", "Centre", "Center", "Service", "Mission", "Command", "Secretariat", "Fund"]
 )
+# Titles that are also common surnames ("Julie Bishop", "John Major"): see `Planner._analyse`.
+_SURNAME_TITLES = frozenset(["Bishop", "Major", "King", "Prince", "Judge", "Dean", "Marshal", "Pope"])
 # Abbreviated months and days after a head word: "the Commission on Dec. 3", not a name.
 _DATE_WORDS = frozenset(
     "Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec Mon Tue Wed Thu Fri Sat Sun".split()  # noqa: SIM905
@@ -312,6 +314,21 @@ class Planner:
             for k in range(1, n):
                 if texts[k] == "May" and is_name[k - 1] and cover[k] is None:
                     is_name[k] = True
+        if union & _F_TITLE:
+            # A title that is also a common surname, closing the phrase right after a known given
+            # name, is the surname: "Foreign Minister Julie Bishop", "Sir John Major", "CNN's John
+            # King". Only at the phrase end ("John Bishop of Durham" keeps the role), and not
+            # "President" or "Minister", which no one is called ("Ali President of the council").
+            k = n - 1
+            if (
+                k > 0
+                and texts[k] in _SURNAME_TITLES
+                and cover[k] is None
+                and is_name[k - 1]
+                and texts[k - 1] in self.gz.first_names
+            ):
+                is_title[k] = False
+                is_name[k] = True
         if texts[0] in SERVICE_WORDS and n > 1 and is_title[1] and cover[0] is None:
             plan.matches.append((plan.starts[0], plan.ends[0], self.single_action(texts[0])))  # type: ignore[arg-type]
         if not EVENT_HEADS.isdisjoint(texts):

@@ -191,7 +191,8 @@ Canonicaliser = Callable[[str, str], tuple[str, str] | None]
 def gold_canonical(gold_entities: Iterable[dict[str, Any]], canonical: Canonicaliser) -> set[tuple[str, str]]:
     """(type, slug) of every named gold span of a document, normalised by `canonical`; a one-word
     person name then becomes the longer gold person name of the document it starts or ends, as the
-    extractor joins "Carter" to "Ash Carter".
+    extractor joins "Carter" to "Ash Carter" (and "Abadi", the surname without its article, to
+    "Haider al-Abadi").
 
     Before that, three corrections of how re3d writes spans, none of which is a name of its own:
     a person or organisation span inside a longer gold name of the same type is a part annotated
@@ -202,6 +203,7 @@ def gold_canonical(gold_entities: Iterable[dict[str, Any]], canonical: Canonical
     role ("lieutenant Muath al-Kasasbeh", "suicide bomber Sajida al-Rishawi"), not the name.
     """
     from monitor.entities.gazetteer import slugify
+    from monitor.entities.resolve import bare_surname
 
     names = []
     for e in gold_entities:
@@ -227,6 +229,11 @@ def gold_canonical(gold_entities: Iterable[dict[str, Any]], canonical: Canonical
         if len(parts) > 1:
             full_of.setdefault(parts[0], name)
             full_of.setdefault(parts[-1], name)
+            # The surname without its Arabic article, as the extractor joins it ("Abadi" after
+            # "Haider al-Abadi", `resolve.bare_surname`).
+            bare = bare_surname(parts[-1])
+            if bare:
+                full_of.setdefault(bare, name)
     return {
         (t, slugify(full_of.get(n, n) if t == "Person" and len(n.split()) == 1 else n)) for t, n in resolved
     }

@@ -438,7 +438,8 @@ def entities_section(run: entities.EntityRun) -> list[str]:
         'mention of the gold type the extractor finds in the span on its own ("Iraqi Prime Minister '
         'Haider al-Abadi" → Haider al-Abadi); else the span as written, people without leading titles '
         '("Mr Colville" → Colville). A one-word person name becomes the longer gold person name of the '
-        'same document it starts or ends ("Carter" → Ash Carter), as the extractor joins them. A span '
+        'same document it starts or ends, or ends without its article ("Carter" → Ash Carter, '
+        '"Abadi" → Haider al-Abadi), as the extractor joins them. A span '
         "that is a country name where gold says Organisation is compared as a Location (the GPE rule). "
         "Names are compared by slug (case, accents, punctuation ignored).",
         "",
