@@ -647,3 +647,32 @@ def test_title_that_is_a_surname_after_a_given_name_is_the_surname(ex: EntityExt
     assert people["person:karen-bishop"].title == "Defence Minister"
     # a role after a given name stays a role: no one is called "President"
     assert not [e for e in ex.extract("", "Omar President of the club left.") if e.type == "person"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Ministry of Justice",
+        "Office of the Director of National Intelligence",
+        "Office of the Deputy Prime Minister",
+        "Federal Office for the Protection of the Constitution",
+        "Ministry of Zorbak Development",
+    ],
+)
+def test_title_words_and_of_the_inside_a_body_name(ex: EntityExtractor, name: str) -> None:
+    found = ex.extract("", f"The {name} said on Monday that the report was wrong.")
+    assert [(e.type, e.name) for e in found] == [("organisation", name)]
+
+
+def test_a_body_name_stops_before_a_role_and_another_body(ex: EntityExtractor) -> None:
+    text = (
+        "Ministry of Justice Spokesman Zorbak Blint said the Office for Audit of the Zorbak Academy "
+        "of Arts agreed."
+    )
+    found = {(e.type, e.name) for e in ex.extract("", text)}
+    assert {
+        ("organisation", "Ministry of Justice"),
+        ("person", "Zorbak Blint"),
+        ("organisation", "Office for Audit"),
+        ("organisation", "Zorbak Academy of Arts"),
+    } <= found
