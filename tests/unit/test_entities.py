@@ -676,3 +676,16 @@ def test_a_body_name_stops_before_a_role_and_another_body(ex: EntityExtractor) -
         ("organisation", "Office for Audit"),
         ("organisation", "Zorbak Academy of Arts"),
     } <= found
+
+
+def test_a_peoples_possessive_inside_a_body_name(ex: EntityExtractor) -> None:
+    text = (
+        "The Zorbak People's Court jailed him. The Kurdistan Workers' Party denied it, and the "
+        "Zorbak Farmers' Union agreed. Police searched the Blint' Office."
+    )
+    orgs = {(m.surface, m.entity_id) for m in ex.mentions("", text) if m.type == "organisation"}
+    assert orgs == {
+        ("Zorbak People's Court", "org:zorbak-people-s-court"),
+        ("Kurdistan Workers' Party", "org:pkk"),  # the gazetteer's entry, written with the apostrophe
+        ("Zorbak Farmers' Union", "org:zorbak-farmers-union"),
+    }

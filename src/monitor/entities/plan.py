@@ -591,7 +591,7 @@ def _another_body(texts: list[str], cover: list[Target | None], k: int, head_fir
         target = cover[j]
         if texts[j] in head_first or (target is not None and target.type == "organisation"):
             return True
-        if target is None and len(texts[j]) > 1 and texts[j].isupper():
+        if target is None and ACRONYM_RE.fullmatch(texts[j]):
             return True
     return False
 
