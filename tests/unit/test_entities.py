@@ -689,3 +689,12 @@ def test_a_peoples_possessive_inside_a_body_name(ex: EntityExtractor) -> None:
         ("Kurdistan Workers' Party", "org:pkk"),  # the gazetteer's entry, written with the apostrophe
         ("Zorbak Farmers' Union", "org:zorbak-farmers-union"),
     }
+
+
+def test_a_demonym_and_a_word_for_land_name_a_location(ex: EntityExtractor) -> None:
+    text = "Troops crossed the Turkish border into Syrian territory; Syrian officials protested."
+    found = [(m.surface, m.type) for m in ex.mentions("", text)]
+    assert ("Turkish border", "location") in found and ("Syrian territory", "location") in found
+    # the demonyms still count for their countries, and only a word for land makes a location
+    assert found.count(("Syrian", "country")) == 2 and ("Turkish", "country") in found
+    assert len([f for f in found if f[1] == "location"]) == 2

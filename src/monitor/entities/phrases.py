@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 
 from monitor.entities.context import Phrase, apply_context, forces, numbered_unit, prev_word
-from monitor.entities.gazetteer import Target, tokenize_key
-from monitor.entities.mention import Mention, named_org, new_mention
+from monitor.entities.gazetteer import Target, slugify, tokenize_key
+from monitor.entities.mention import Mention, named, named_org, new_mention
 from monitor.entities.patterns import (
     CLAUSE_END,
     FORCES_RE,
@@ -25,6 +25,7 @@ from monitor.entities.patterns import (
     ORDINAL_BEFORE_RE,
     PHRASE_RE,
     QUOTE_BEFORE_CAPITAL,
+    TERRITORY_AFTER_RE,
     WORD_AFTER_RE,
 )
 from monitor.entities.plan import (
@@ -104,6 +105,14 @@ class PhraseFinder:
                     if context and action.type == "country":  # type: ignore[union-attr]
                         if FORCES_RE.match(body, end) is not None:  # checked here: most are not
                             forces(singles, body, start, end, action)  # type: ignore[arg-type]
+                        elif action.kind == "demonym":  # type: ignore[union-attr]
+                            land = TERRITORY_AFTER_RE.match(body, end)
+                            if land is not None:  # "the Turkish border", "Lebanese airspace"
+                                surface = body[start : land.end()]
+                                loc = named(
+                                    start, land.end(), "location", "loc:" + slugify(surface), surface, source
+                                )
+                                singles.extra.append(loc)
                     elif (
                         action.precedence == GUESSED  # type: ignore[union-attr]
                         and body[end + 1 : end + 2].isdigit()
