@@ -431,7 +431,9 @@ def entities_section(run: entities.EntityRun) -> list[str]:
         'without a possessive ("Coe’s" → Coe), people without the lower-case role before the name '
         '("lieutenant Muath al-Kasasbeh"), a person or organisation span inside a longer gold name '
         'of its type left out as the same mention annotated twice ("Army" inside "Iraqi Army"), and '
-        'a role with no name ("the President of Syria") left out. '
+        "a role with no name left out: a title with its complement or ending the span, where the "
+        'extractor finds no person in it ("the President of Syria", "his Chief of Staff", '
+        '"commander of the Amphibious Task Group", "Navy Capt.", "Inherent Resolve Commander"). '
         "Predicted: the canonical `name` of every such extractor mention in the text. Gold: each such "
         'gold span without a leading "the", canonicalised by the extractor itself: the gazetteer '
         'entry of the whole span ("Iraqi" → Iraq, "U.S." → United States); else the longest '
