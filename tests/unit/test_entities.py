@@ -638,3 +638,63 @@ def test_capitalised_role_in_apposition_makes_a_person(ex: EntityExtractor) -> N
     text = "Lucia Ferrante, Deputy High Representative for Maritime Affairs, said the talks had failed."
     found = by_id(ex.extract("", text))
     assert found["person:lucia-ferrante"].title == "Deputy High Representative for Maritime Affairs"
+
+
+def test_title_that_is_a_surname_after_a_given_name_is_the_surname(ex: EntityExtractor) -> None:
+    text = "Defence Minister Karen Bishop met Sir Colin Major. Judge Alan Crane heard the bishop of Ely."
+    people = {e.id: e for e in ex.extract("", text) if e.type == "person"}
+    assert set(people) == {"person:karen-bishop", "person:colin-major", "person:alan-crane"}
+    assert people["person:karen-bishop"].title == "Defence Minister"
+    # a role after a given name stays a role: no one is called "President"
+    assert not [e for e in ex.extract("", "Omar President of the club left.") if e.type == "person"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Ministry of Justice",
+        "Office of the Director of National Intelligence",
+        "Office of the Deputy Prime Minister",
+        "Federal Office for the Protection of the Constitution",
+        "Ministry of Zorbak Development",
+    ],
+)
+def test_title_words_and_of_the_inside_a_body_name(ex: EntityExtractor, name: str) -> None:
+    found = ex.extract("", f"The {name} said on Monday that the report was wrong.")
+    assert [(e.type, e.name) for e in found] == [("organisation", name)]
+
+
+def test_a_body_name_stops_before_a_role_and_another_body(ex: EntityExtractor) -> None:
+    text = (
+        "Ministry of Justice Spokesman Zorbak Blint said the Office for Audit of the Zorbak Academy "
+        "of Arts agreed."
+    )
+    found = {(e.type, e.name) for e in ex.extract("", text)}
+    assert {
+        ("organisation", "Ministry of Justice"),
+        ("person", "Zorbak Blint"),
+        ("organisation", "Office for Audit"),
+        ("organisation", "Zorbak Academy of Arts"),
+    } <= found
+
+
+def test_a_peoples_possessive_inside_a_body_name(ex: EntityExtractor) -> None:
+    text = (
+        "The Zorbak People's Court jailed him. The Kurdistan Workers' Party denied it, and the "
+        "Zorbak Farmers' Union agreed. Police searched the Blint' Office."
+    )
+    orgs = {(m.surface, m.entity_id) for m in ex.mentions("", text) if m.type == "organisation"}
+    assert orgs == {
+        ("Zorbak People's Court", "org:zorbak-people-s-court"),
+        ("Kurdistan Workers' Party", "org:pkk"),  # the gazetteer's entry, written with the apostrophe
+        ("Zorbak Farmers' Union", "org:zorbak-farmers-union"),
+    }
+
+
+def test_a_demonym_and_a_word_for_land_name_a_location(ex: EntityExtractor) -> None:
+    text = "Troops crossed the Turkish border into Syrian territory; Syrian officials protested."
+    found = [(m.surface, m.type) for m in ex.mentions("", text)]
+    assert ("Turkish border", "location") in found and ("Syrian territory", "location") in found
+    # the demonyms still count for their countries, and only a word for land makes a location
+    assert found.count(("Syrian", "country")) == 2 and ("Turkish", "country") in found
+    assert len([f for f in found if f[1] == "location"]) == 2

@@ -179,11 +179,37 @@ def test_canonical_names_compare_sets_per_document(re3d_doc: entities.Doc) -> No
     assert scores.spans["named"]["Person"].f1 == pytest.approx(1.0)
 
 
+def test_gold_surname_without_its_arabic_article_joins_the_full_name() -> None:
+    text = "Haider al-Abadi met Ash Carter. Abadi and Carter agreed."
+    gold = [
+        {"begin": text.index(v), "end": text.index(v) + len(v), "type": "Person", "value": v}
+        for v in ("Haider al-Abadi", "Ash Carter", "Abadi", "Carter")
+    ]
+    names = entities.gold_canonical(gold, lambda t, typ: (typ, t))
+    assert names == {("Person", "haider-al-abadi"), ("Person", "ash-carter")}
+
+
+def test_gold_role_before_a_body_is_kept_whole() -> None:
+    # "commander of the ..." is a role: the lower-case words are not cut off as before a name
+    v = "commander of the Zorbak Task Group"
+    gold = [{"begin": 0, "end": len(v), "type": "Person", "value": v}]
+    assert entities.gold_canonical(gold, lambda t, typ: (typ, t)) == set()
+    # while a role before a name is cut off
+    v = "lieutenant Zorbak Blint"
+    gold = [{"begin": 0, "end": len(v), "type": "Person", "value": v}]
+    assert entities.gold_canonical(gold, lambda t, typ: (typ, t)) == {("Person", "zorbak-blint")}
+
+
 def test_extractor_canonicaliser_uses_the_gazetteer_and_drops_titles(models: Models) -> None:
     canonical = entities.extractor_canonicaliser(models.extractor)
     assert canonical("Iraqi", "Nationality") == ("Nationality", "Iraq")
     assert canonical("Syria", "Organisation") == ("Location", "Syria")  # the GPE rule
     assert canonical("Mr Colville", "Person") == ("Person", "Colville")
+    # roles without a name are no person's name; a surname that is also a title still is one
+    assert canonical("Navy Capt.", "Person") is None
+    assert canonical("his Chief of Staff", "Person") is None
+    assert canonical("Zorbak Task Force Commander", "Person") is None
+    assert canonical("Foreign Minister Karen Bishop", "Person") == ("Person", "Karen Bishop")
     assert canonical("Zxqv Institute of Nothing", "Organisation")[0] == "Organisation"
 
 

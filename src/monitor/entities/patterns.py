@@ -115,6 +115,12 @@ LOC_AFTER_RE = re.compile(
     r"[ \t]+(?:province|district|governorate|region|mountains|valley|river|village|town|city|"
     r"neighbou?rhood|area|airport|airfield|dam|border|camp|refinery)\b"
 )
+# A demonym followed by a word for a country's land, its edge or its sky names a location of its
+# own (re3d types "the Turkish border", "Syrian territory" Location, the demonym inside Nationality):
+# reported as a location mention beside the demonym, which still counts for its country.
+TERRITORY_AFTER_RE = re.compile(
+    r"[ \t]+(?:border|borders|frontier|territory|territories|airspace|waters|coast|coastline|shores|soil)\b"
+)
 # Country or demonym followed by a force or state body: "Iraqi security forces", "U.S. troops".
 # "U.S.-led coalition" too: the "-led" is part of the token after a country name.
 FORCES_RE = re.compile(

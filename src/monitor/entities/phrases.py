@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 
 from monitor.entities.context import Phrase, apply_context, forces, numbered_unit, prev_word
-from monitor.entities.gazetteer import Target
-from monitor.entities.mention import named_org
+from monitor.entities.gazetteer import Target, slugify, tokenize_key
+from monitor.entities.mention import Mention, named, named_org, new_mention
 from monitor.entities.patterns import (
     CLAUSE_END,
     FORCES_RE,
@@ -25,6 +25,7 @@ from monitor.entities.patterns import (
     ORDINAL_BEFORE_RE,
     PHRASE_RE,
     QUOTE_BEFORE_CAPITAL,
+    TERRITORY_AFTER_RE,
     WORD_AFTER_RE,
 )
 from monitor.entities.plan import (
@@ -104,6 +105,14 @@ class PhraseFinder:
                     if context and action.type == "country":  # type: ignore[union-attr]
                         if FORCES_RE.match(body, end) is not None:  # checked here: most are not
                             forces(singles, body, start, end, action)  # type: ignore[arg-type]
+                        elif action.kind == "demonym":  # type: ignore[union-attr]
+                            land = TERRITORY_AFTER_RE.match(body, end)
+                            if land is not None:  # "the Turkish border", "Lebanese airspace"
+                                surface = body[start : land.end()]
+                                loc = named(
+                                    start, land.end(), "location", "loc:" + slugify(surface), surface, source
+                                )
+                                singles.extra.append(loc)
                     elif (
                         action.precedence == GUESSED  # type: ignore[union-attr]
                         and body[end + 1 : end + 2].isdigit()
@@ -143,7 +152,13 @@ class PhraseFinder:
                     elif context and body[start - 3 : start - 1] in ("'s", "’s"):
                         owner = self._office_owner(body, start - 3)
                         if owner >= 0:  # "the Federal Prosecutor's Office", "Prime Minister's Office"
-                            singles.extra.append(named_org(owner, end, body[owner:end], source))
+                            singles.extra.append(self._owned_body(owner, end, body, source))
+                    elif context and body[start - 3 : start - 1] in ("s'", "s’"):
+                        # A plural possessive is a people's, never a person's: "Kurdistan Workers'
+                        # Party", "Farmers' Union".
+                        owner = self._office_owner(body, start - 2, plural=True)
+                        if owner >= 0:
+                            singles.extra.append(self._owned_body(owner, end, body, source))
                 continue
             plan = plans.get(phrase)
             if plan is None:
@@ -167,10 +182,24 @@ class PhraseFinder:
             out.append(ph)
         return out
 
-    def _office_owner(self, body: str, end: int) -> int:
+    def _owned_body(self, start: int, end: int, body: str, source: str) -> Mention:
+        """The organisation named by a possessive and a head word: the gazetteer's entry where it
+        has one ("Kurdistan Workers' Party" is the PKK; the phrase regex stops at the apostrophe,
+        so the matcher never saw the whole name), else one named by its own words."""
+        surface = body[start:end]
+        target = self.gz.table.get(tokenize_key(surface))
+        if target is None or target.type != "organisation":
+            return named_org(start, end, surface, source)
+        return new_mention(
+            (start, end, target.type, target.id, target.name, surface, target.kind, source, None, None)
+        )
+
+    def _office_owner(self, body: str, end: int, plural: bool = False) -> int:
         """Where the title owning an office starts, its possessive ending at `end`: "Federal
         Prosecutor" of "Federal Prosecutor's Office", "Attorney General" of "Attorney General's
-        Office"; -1 when the words before are no title (a person's "Smith's Office" stays out)."""
+        Office"; -1 when the words before are no title (a person's "Smith's Office" stays out).
+        A people ("Supreme People's Court") or, with `plural`, a plural noun ("Kurdistan Workers'
+        Party") owns a body too."""
         m = _OWNER_RE.search(body, max(0, end - 40), end)
         if m is None:
             return -1
@@ -181,7 +210,11 @@ class PhraseFinder:
                 owner = first[1]
             else:
                 break
-        if owner.split()[-1].lower() not in self.gz.titles:
+        last = owner.split()[-1]
+        if plural:
+            if last.lower() not in self.gz.common_words:
+                return -1  # "the Jones' Party": a family's
+        elif last.lower() not in self.gz.titles and last not in ("People", "Peoples"):
             return -1
         return end - len(owner)
 

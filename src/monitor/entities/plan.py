@@ -38,6 +38,10 @@ SKIP, COMPOUND, NAME, UNIT, GIVEN = 0, 1, 2, 3, 4
 _READ_ON_ONLY = frozenset(
     ["Forum", "Centre", "Center", "Service", "Mission", "Command", "Secretariat", "Fund"]
 )
+# Titles that are also common surnames ("Julie Bishop", "John Major"): see `Planner._analyse`.
+_SURNAME_TITLES = frozenset(["Bishop", "Major", "King", "Prince", "Judge", "Dean", "Marshal", "Pope"])
+# Title words that start a two-word title ("Prime Minister", "Deputy Director"): see `_head_spans`.
+_TITLE_MODIFIERS = frozenset(["Prime", "Vice", "Deputy", "Chief", "Attorney", "Inspector"])
 # Abbreviated months and days after a head word: "the Commission on Dec. 3", not a name.
 _DATE_WORDS = frozenset(
     "Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec Mon Tue Wed Thu Fri Sat Sun".split()  # noqa: SIM905
@@ -312,6 +316,21 @@ class Planner:
             for k in range(1, n):
                 if texts[k] == "May" and is_name[k - 1] and cover[k] is None:
                     is_name[k] = True
+        if union & _F_TITLE:
+            # A title that is also a common surname, closing the phrase right after a known given
+            # name, is the surname: "Foreign Minister Julie Bishop", "Sir John Major", "CNN's John
+            # King". Only at the phrase end ("John Bishop of Durham" keeps the role), and not
+            # "President" or "Minister", which no one is called ("Ali President of the council").
+            k = n - 1
+            if (
+                k > 0
+                and texts[k] in _SURNAME_TITLES
+                and cover[k] is None
+                and is_name[k - 1]
+                and texts[k - 1] in self.gz.first_names
+            ):
+                is_title[k] = False
+                is_name[k] = True
         if texts[0] in SERVICE_WORDS and n > 1 and is_title[1] and cover[0] is None:
             plan.matches.append((plan.starts[0], plan.ends[0], self.single_action(texts[0])))  # type: ignore[arg-type]
         if not EVENT_HEADS.isdisjoint(texts):
@@ -379,6 +398,14 @@ class Planner:
                     _force_ids(plan, cover)
             if not self.gz.loc_heads.isdisjoint(texts) or not self.gz.loc_head_first.isdisjoint(texts):
                 plan.locs = self._head_spans(plan, cover, is_title, self.gz.loc_heads, self.gz.loc_head_first)
+            if (plan.orgs or plan.locs) and (plan.open_runs or plan.runs):
+                # A run that is the complement of a body's name is part of it, no person or place
+                # of its own: "Zorbak Development" in "Ministry of Zorbak Development said". Not a
+                # run after a complete name, which may be someone's: "Bank of Russia Elvira
+                # Nabiullina told", nor one before the head: "the Trump Administration".
+                spans = [*plan.orgs, *plan.locs]
+                plan.open_runs = [r for r in plan.open_runs if not _complement(r, spans, texts)]
+                plan.runs = [r for r in plan.runs if not _complement(r, spans, texts)]
         if union & _F_ACRONYM:
             for k in range(n):
                 if kinds[k] & _F_ACRONYM and cover[k] is None and not _in_spans(plan, k):
@@ -475,12 +502,32 @@ class Planner:
             # Straight on without a connector only from a name's first word ("Bank Melli"): after
             # "OSCE Transnational Threats Department" the capitalised words are someone's name.
             if word in head_first and k < n and (reads_on or (s == h and word not in _READ_ON_ONLY)):
-                while k < n and not role[k] and not blocked[k] and texts[k] not in self.gz.first_names:
+                # A title as the complement's first word names the office, not a person's role:
+                # "Ministry of Justice", "Office of the Director of National Intelligence", "Court
+                # of Justice"), and so does a title's second word after "Prime", "Deputy" ("Office
+                # of the Prime Minister"). A title further on is someone's ("Ministry of Defence
+                # Spokesman").
+                office = reads_on  # the title words at the complement's start may go on
+                while (
+                    k < n
+                    and (office or not role[k])
+                    and not blocked[k]
+                    and texts[k] not in self.gz.first_names
+                ):
                     if texts[k][:1].isupper() and texts[k] not in NEVER_NAME and texts[k] not in _DATE_WORDS:
+                        office = office and role[k] and texts[k] in _TITLE_MODIFIERS
                         k += 1
                         e = k
                     elif texts[k] in ("and", "for", "of") and k + 1 < n and texts[k + 1][:1].isupper():
                         k += 1  # "Ministry of Foreign Affairs and Trade", not "... and the Army"
+                    elif (
+                        texts[k] in ("for", "of")
+                        and k + 2 < n
+                        and texts[k + 1] == "the"
+                        and texts[k + 2][:1].isupper()
+                        and not _another_body(texts, cover, k + 2, head_first)
+                    ):
+                        k += 2  # "Federal Office for the Protection of the Constitution"
                     else:
                         break
             if e - s >= 2:
@@ -534,6 +581,28 @@ def _force_ids(plan: Plan, cover: list[Target | None]) -> None:
             if plan.force_ids is None:
                 plan.force_ids = {}
             plan.force_ids[s] = f"org:{country.id.lower()}-{slugify(m.group(1))}"
+
+
+def _another_body(texts: list[str], cover: list[Target | None], k: int, head_first: frozenset[str]) -> bool:
+    """Whether the words from `k` on hold a body's name of their own, which "of the" does not join
+    to the name before it: "... Academy of Sciences", a known organisation or an acronym ("... of
+    the Central Committee of the CPC")."""
+    for j in range(k, len(texts)):
+        target = cover[j]
+        if texts[j] in head_first or (target is not None and target.type == "organisation"):
+            return True
+        if target is None and ACRONYM_RE.fullmatch(texts[j]):
+            return True
+    return False
+
+
+def _complement(run: tuple[int, ...], spans: list[tuple[int, int]], texts: list[str]) -> bool:
+    """Whether a name run stands right after a connector inside one of the spans."""
+    a = run[0]
+    return texts[a - 1] in _COMPLEMENT_AFTER and any(s < a and run[1] <= e for s, e in spans)
+
+
+_COMPLEMENT_AFTER = frozenset(["of", "for", "on", "the"])
 
 
 def _in_spans(plan: Plan, k: int) -> bool:

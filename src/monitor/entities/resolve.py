@@ -111,7 +111,7 @@ def _short_forms(words: tuple[str, ...]) -> tuple[str, ...]:
         if not parts:
             return ()
     out = [parts[-1]]
-    bare = _bare_surname(parts[-1])
+    bare = bare_surname(parts[-1])
     if bare:
         out.append(bare)  # "Assad" after "Bashar al-Assad"
     if len(parts) > 1:
@@ -127,7 +127,7 @@ def _short_forms(words: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _bare_surname(word: str) -> str:
+def bare_surname(word: str) -> str:
     """An Arabic surname without its article, as news writes it on later mentions ("al-Assad" ->
     "Assad"); "" when there is none."""
     if len(word) > 5 and word[2] == "-" and word[:2] in ("al", "Al", "el", "El"):

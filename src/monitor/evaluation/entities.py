@@ -191,7 +191,8 @@ Canonicaliser = Callable[[str, str], tuple[str, str] | None]
 def gold_canonical(gold_entities: Iterable[dict[str, Any]], canonical: Canonicaliser) -> set[tuple[str, str]]:
     """(type, slug) of every named gold span of a document, normalised by `canonical`; a one-word
     person name then becomes the longer gold person name of the document it starts or ends, as the
-    extractor joins "Carter" to "Ash Carter".
+    extractor joins "Carter" to "Ash Carter" (and "Abadi", the surname without its article, to
+    "Haider al-Abadi").
 
     Before that, three corrections of how re3d writes spans, none of which is a name of its own:
     a person or organisation span inside a longer gold name of the same type is a part annotated
@@ -202,6 +203,7 @@ def gold_canonical(gold_entities: Iterable[dict[str, Any]], canonical: Canonical
     role ("lieutenant Muath al-Kasasbeh", "suicide bomber Sajida al-Rishawi"), not the name.
     """
     from monitor.entities.gazetteer import slugify
+    from monitor.entities.resolve import bare_surname
 
     names = []
     for e in gold_entities:
@@ -227,6 +229,11 @@ def gold_canonical(gold_entities: Iterable[dict[str, Any]], canonical: Canonical
         if len(parts) > 1:
             full_of.setdefault(parts[0], name)
             full_of.setdefault(parts[-1], name)
+            # The surname without its Arabic article, as the extractor joins it ("Abadi" after
+            # "Haider al-Abadi", `resolve.bare_surname`).
+            bare = bare_surname(parts[-1])
+            if bare:
+                full_of.setdefault(bare, name)
     return {
         (t, slugify(full_of.get(n, n) if t == "Person" and len(n.split()) == 1 else n)) for t, n in resolved
     }
@@ -238,12 +245,14 @@ def _strip_possessive(value: str) -> str:
 
 def _strip_role(value: str) -> str:
     """A person span without the lower-case words before the name ("lieutenant Muath al-Kasasbeh"
-    -> "Muath al-Kasasbeh"); name particles ("al-Tanawi", "bin Laden") stay."""
+    -> "Muath al-Kasasbeh"); name particles ("al-Tanawi", "bin Laden") stay. A role with its
+    complement ("commander of the Amphibious Task Group") is no role before a name: it stays."""
     words = value.split()
     i = 0
     while (
         i < len(words) - 1
         and words[i][:1].islower()
+        and not (words[i + 1] in _NAME_CONNECTORS and words[i + 1] not in _NAME_PARTICLES)
         and words[i].lower() not in _NOT_NAMES
         and words[i] not in _NAME_PARTICLES
         and not (words[i][3:4].isupper() and words[i][2:3] == "-")
@@ -257,6 +266,8 @@ def extractor_canonicaliser(extractor: Any) -> Canonicaliser:
     target of the whole span ("Iraqi" -> Iraq); else the longest mention of the gold type that the
     extractor finds in the span text on its own ("Iraqi Prime Minister Haider al-Abadi" -> Haider
     al-Abadi); else the span as written, people without leading titles ("Mr Colville" -> Colville).
+    A person span that is a role without a name gives None: a title with its complement after it
+    or ending the span, where the extractor finds no person ("his Chief of Staff", "Navy Capt.").
     A span that is a country name where gold says Organisation is compared as a Location (the GPE
     rule; not a country inside a longer span: "the government of Iraq" stays an organisation)."""
     from monitor.entities.gazetteer import tokenize_key
@@ -271,13 +282,24 @@ def extractor_canonicaliser(extractor: Any) -> Canonicaliser:
         return target
 
     def canonical(text: str, gold_type: str) -> tuple[str, str] | None:
+        role = False
         if gold_type == "Person":
             words = text.split()
+            while len(words) > 1 and words[0].lower() in _NOT_NAMES:
+                words = words[1:]  # "his Chief of Staff"
             while len(words) > 1 and words[0].lower().rstrip(".") in gz.titles:
                 words = words[1:]
             if words[0].lower() in _NAME_CONNECTORS and words[0] not in _NAME_PARTICLES:
                 return None  # a role: "President of Syria", "Minister of Foreign Affairs of Iraq"
             text = " ".join(words)
+            # A title that ends the span or has its complement after it, where the extractor
+            # finds no person in the span, is a role without a name: "Navy Capt.", "Inherent
+            # Resolve Commander", "UN High Commissioner for Human Rights".
+            role = any(
+                w.lower().rstrip(".") in gz.titles
+                and (k == len(words) - 1 or words[k + 1] in _NAME_CONNECTORS)
+                for k, w in enumerate(words)
+            )
         else:
             target = lookup(text)
             if target is not None:
@@ -289,6 +311,8 @@ def extractor_canonicaliser(extractor: Any) -> Canonicaliser:
                 continue
             if best is None or m.end - m.start > best[0]:
                 best = (m.end - m.start, m.name)
+        if best is None and role:
+            return None
         return gold_type, best[1] if best else text
 
     return canonical

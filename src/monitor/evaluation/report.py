@@ -448,14 +448,17 @@ def entities_section(run: entities.EntityRun) -> list[str]:
         'without a possessive ("Coe’s" → Coe), people without the lower-case role before the name '
         '("lieutenant Muath al-Kasasbeh"), a person or organisation span inside a longer gold name '
         'of its type left out as the same mention annotated twice ("Army" inside "Iraqi Army"), and '
-        'a role with no name ("the President of Syria") left out. '
+        "a role with no name left out: a title with its complement or ending the span, where the "
+        'extractor finds no person in it ("the President of Syria", "his Chief of Staff", '
+        '"commander of the Amphibious Task Group", "Navy Capt.", "Inherent Resolve Commander"). '
         "Predicted: the canonical `name` of every such extractor mention in the text. Gold: each such "
         'gold span without a leading "the", canonicalised by the extractor itself: the gazetteer '
         'entry of the whole span ("Iraqi" → Iraq, "U.S." → United States); else the longest '
         'mention of the gold type the extractor finds in the span on its own ("Iraqi Prime Minister '
         'Haider al-Abadi" → Haider al-Abadi); else the span as written, people without leading titles '
         '("Mr Colville" → Colville). A one-word person name becomes the longer gold person name of the '
-        'same document it starts or ends ("Carter" → Ash Carter), as the extractor joins them. A span '
+        'same document it starts or ends, or ends without its article ("Carter" → Ash Carter, '
+        '"Abadi" → Haider al-Abadi), as the extractor joins them. A span '
         "that is a country name where gold says Organisation is compared as a Location (the GPE rule). "
         "Names are compared by slug (case, accents, punctuation ignored).",
         "",
