@@ -563,3 +563,32 @@ def test_evidence_round_trips_through_json_and_old_rows_read() -> None:
         {"term": "x", "count": 1, "weight": 1, "forms": [[1, 2]], "spans": [["body", 1, 2], "x"]}
     )
     assert bad.forms == () and bad.spans == ()
+
+
+def test_prefix_terms_of_different_lengths_match_only_their_words() -> None:
+    # The matcher rejects a word by its first letters before trying each prefix length: prefixes of
+    # three and of eight letters, words shorter than both, and words sharing only the first letters.
+    taxonomy = parse_taxonomy(
+        """
+version: "t"
+topics:
+  - id: alpha
+    label: Alpha
+    threshold: 1
+    terms:
+      en:
+        - {term: "bom*", weight: 1}
+        - {term: "terroris*", weight: 1}
+        - {term: "raid", weight: 1}
+"""
+    )
+    classifier = Classifier(taxonomy)
+
+    def forms(text: str) -> list[str]:
+        hits = classifier.classify("", text, "en")
+        return sorted(form for hit in hits for e in hit.evidence for form, _ in e.forms)
+
+    assert forms("bo b bom bomb bombing boa") == ["bom", "bomb", "bombing"]
+    assert forms("terror terrorise terrorism terrorist ter") == ["terrorise", "terrorism", "terrorist"]
+    assert forms("raid raids ra") == ["raid"]
+    assert forms("nothing here at all") == []

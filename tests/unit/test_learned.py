@@ -156,3 +156,68 @@ def test_leave_one_source_out_classifies_each_source_with_a_model_that_never_saw
     r = result.pooled_learned.relevance
     assert r.tp + r.fp + r.fn + r.tn == len(rows)
     assert len(result.learned_fired) == len(rows)
+
+
+def _two_models(relevance_bias: float, terror_bias: float, words: dict[str, float]) -> learned.LearnedModel:
+    return learned.LearnedModel(
+        learned.Linear(relevance_bias, {}, {}),
+        learned.Linear(terror_bias, {}, words, word_value=learned.TERROR_WORD_VALUE),
+        {"code_version": "x", "format": learned.FORMAT},
+        "0" * 64,
+    )
+
+
+def test_the_terrorism_model_reads_the_whole_body_not_only_the_lead() -> None:
+    rules = load_classifier(learned=False)
+    filler = " ".join(["the", "report", "said"] * 70)  # 210 words: past the lead
+    scored = rules.score("", f"{filler} the gunmen fled towards the garrison", "en")
+    assert "garrison" not in learned.word_tokens(scored)
+    assert "garrison" in learned.terror_tokens(scored)
+
+
+def test_a_sure_terrorism_model_adds_the_topic_when_relevance_does_not_veto() -> None:
+    rules = load_classifier(learned=False)
+    title, text = "Night of fear", "Residents heard gunfire and an attack on the bus station was reported."
+    assert rules.classify(title, text, "en") == []  # "attack" alone does not fire terrorism
+    # Relevance 0.5: above VETO, below ADD, so on its own it would add nothing.
+    unsure = Classifier(rules.taxonomy, _two_models(0.0, -5.0, {}))
+    assert unsure.classify(title, text, "en") == []
+    sure = Classifier(rules.taxonomy, _two_models(0.0, 0.0, {"bus": 8.0, "residents": 4.0}))
+    hits = sure.classify(title, text, "en")
+    assert [h.topic_id for h in hits] == ["terrorism"]
+    assert hits[0].evidence[0].term == "attack*"  # the rule evidence first
+    added = hits[0].evidence[-1]
+    assert added.term == learned.LEARNED_TERM
+    assert [form for form, _ in added.forms] == ["bus", "residents"]
+    assert added.weight == round(learned.TERROR_WORD_VALUE * 12.0, 3)
+
+
+def test_a_vetoing_relevance_model_still_wins_over_the_terrorism_model() -> None:
+    rules = load_classifier(learned=False)
+    title, text = "Night of fear", "Residents heard gunfire and an attack on the bus station was reported."
+    never = Classifier(rules.taxonomy, _two_models(-20.0, 20.0, {}))
+    assert never.classify(title, text, "en") == []
+
+
+def test_word_value_is_kept_in_the_model_file() -> None:
+    model = _two_models(0.5, -1.0, {"bus": 2.0})
+    again = learned.parse_model(learned.model_json(model))
+    assert again.terrorism is not None
+    assert again.terrorism.word_value == learned.TERROR_WORD_VALUE
+    assert again.relevance.word_value == learned.WORD_VALUE
+    assert again.terrorism.margin({}, {"bus"}) == -1.0 + learned.TERROR_WORD_VALUE * 2.0
+    # A file written before the field existed reads with the relevance model's word value.
+    doc = json.loads(learned.model_json(model))
+    del doc["terrorism"]["word_value"]
+    assert learned.parse_model(json.dumps(doc)).terrorism.word_value == learned.WORD_VALUE  # type: ignore[union-attr]
+
+
+def test_strong_rule_evidence_keeps_terrorism_against_the_model() -> None:
+    rules = load_classifier(learned=False)
+    title = "Suicide bomber strikes"
+    text = "A suicide bomber killed nine people, the militant group behind the attack said."
+    doubting = Classifier(rules.taxonomy, _two_models(5.0, -20.0, {}))
+    assert [h.topic_id for h in doubting.classify(title, text, "en")] == ["terrorism"]
+    weak = "Residents said an attack by gunmen killed nine people."  # fired, but not twice over
+    assert "terrorism" in {h.topic_id for h in rules.classify("", weak, "en")}
+    assert "terrorism" not in {h.topic_id for h in doubting.classify("", weak, "en")}

@@ -193,6 +193,11 @@ class _LanguageMatcher:
         self.prefix = dict(self.prefix)
         # Longest prefixes first so candidate order is stable; order does not change results.
         self.prefix_lengths = sorted({len(p) for p in self.prefix}, reverse=True)
+        # The first letters of every prefix, as many as the shortest has: a word whose own first
+        # letters are not among them starts no prefix phrase, so most words are rejected with one
+        # set lookup instead of one slice and lookup per prefix length.
+        self._head_length = self.prefix_lengths[-1] if self.prefix_lengths else 0
+        self._prefix_heads = {p[: self._head_length] for p in self.prefix}
         self._cache: dict[str, _Plan | None] = {}
 
     def _add(self, phrase: _Phrase) -> None:
@@ -207,9 +212,10 @@ class _LanguageMatcher:
     def candidates(self, word: str) -> tuple[_Phrase, ...]:
         """Every phrase whose first word matches `word` (exactly or as a prefix)."""
         result = list(self.exact.get(word, ()))
-        for length in self.prefix_lengths:
-            if length <= len(word):
-                result.extend(self.prefix.get(word[:length], ()))
+        if word[: self._head_length] in self._prefix_heads:
+            for length in self.prefix_lengths:
+                if length <= len(word):
+                    result.extend(self.prefix.get(word[:length], ()))
         return tuple(result)
 
     def plan(self, word: str) -> _Plan | None:
@@ -217,10 +223,16 @@ class _LanguageMatcher:
         found = self._cache.get(word, _UNKNOWN)
         if found is not _UNKNOWN:
             return found
+        found_phrases = self.candidates(word)
+        if not found_phrases:  # most words: nothing to arrange
+            if len(self._cache) >= _CACHE_LIMIT:
+                self._cache.clear()
+            self._cache[word] = None
+            return None
         singles: list[tuple[int, int]] = []
         exact_next: dict[str, list[_Tail]] = defaultdict(list)
         prefix_next: dict[str, list[_Tail]] = defaultdict(list)
-        for phrase in self.candidates(word):
+        for phrase in found_phrases:
             if len(phrase.words) == 1:
                 singles.append((phrase.topic, phrase.term))
                 continue
