@@ -22,7 +22,7 @@ never seen before, about 2,000 once the per-word and per-phrase caches know most
 6. `cyrillic`: a title or text with Cyrillic letters also goes through the Cyrillic finder
    (lemma-keyed table, people by title, dictionary tags and surname endings), whose ids are the
    English ones ("Казахстана" -> KZ, "Нуртай Абыкаев" -> person:nurtai-abykayev). English texts
-   pay one regex search for a Cyrillic letter.
+   pay an `isascii` test (and a regex search when not ASCII).
 Texts written entirely in capitals (old wire reports) only get gazetteer matches: nothing there tells
 a name from a word.
 """
@@ -81,7 +81,11 @@ class EntityExtractor:
                 phrases.extend(self._finder.phrases(body, source, plain))
         resolve_runs(phrases, title, text)
         found = emit_mentions(phrases, plain, full_names(phrases), title, text, self.gz.titles)
-        if CYRILLIC_RE.search(text) or CYRILLIC_RE.search(title):
+        # `isascii` first: it is done in C at memory speed, where the regex scan alone cost 3 % of
+        # the English extraction (16 ms per 1,000 articles); 9 in 10 English articles are ASCII.
+        if (not text.isascii() and CYRILLIC_RE.search(text)) or (
+            not title.isascii() and CYRILLIC_RE.search(title)
+        ):
             found.extend(self._cyrillic.mentions(title, text))
         return join_acronyms(found, title, text, self.gz)
 
