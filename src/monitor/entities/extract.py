@@ -19,6 +19,10 @@ never seen before, about 2,000 once the per-word and per-phrase caches know most
    person, and the short forms of a name join the full name; an acronym defined in the text
    ("Islamic Revolutionary Guard Corps (IRGC)") joins its full name.
 5. `emit`: the mentions, in order, and the entities they group into.
+6. `cyrillic`: a title or text with Cyrillic letters also goes through the Cyrillic finder
+   (lemma-keyed table, people by title, dictionary tags and surname endings), whose ids are the
+   English ones ("Казахстана" -> KZ, "Нуртай Абыкаев" -> person:nurtai-abykayev). English texts
+   pay an `isascii` test (and a regex search when not ASCII).
 Texts written entirely in capitals (old wire reports) only get gazetteer matches: nothing there tells
 a name from a word.
 """
@@ -28,6 +32,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from monitor.entities.context import Phrase
+from monitor.entities.cyrillic import CYRILLIC_RE, CyrillicFinder
 from monitor.entities.emit import emit_mentions, entities, in_order
 from monitor.entities.gazetteer import Gazetteer, build_gazetteer, cached_gazetteer
 from monitor.entities.mention import Mention, MentionType
@@ -47,6 +52,7 @@ class EntityExtractor:
         self.gz = gazetteer or build_gazetteer()
         self._planner = Planner(self.gz)
         self._finder = PhraseFinder(self._planner)
+        self._cyrillic = CyrillicFinder(self.gz.cyrillic_table)
 
     def mentions(self, title: str, text: str) -> list[Mention]:
         """All mentions in title and text, in order (title first), spans relative to their source."""
@@ -75,6 +81,12 @@ class EntityExtractor:
                 phrases.extend(self._finder.phrases(body, source, plain))
         resolve_runs(phrases, title, text)
         found = emit_mentions(phrases, plain, full_names(phrases), title, text, self.gz.titles)
+        # `isascii` first: it is done in C at memory speed, where the regex scan alone cost 3 % of
+        # the English extraction (16 ms per 1,000 articles); 9 in 10 English articles are ASCII.
+        if (not text.isascii() and CYRILLIC_RE.search(text)) or (
+            not title.isascii() and CYRILLIC_RE.search(title)
+        ):
+            found.extend(self._cyrillic.mentions(title, text))
         return join_acronyms(found, title, text, self.gz)
 
 

